@@ -1,0 +1,95 @@
+# Fireside Ember: the two commands a newcomer needs are `make run` and
+# `make test`. Both install what is missing first (Debian packages, npm
+# packages, the WebDriver bridge for end-to-end tests), so they work on a
+# fresh machine. Build output lives outside the clone by default so that
+# rebuilds of fresh clones are incremental; override CARGO_TARGET_DIR to move it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/fireside-ember/target
+TOOLS_DIR ?= $(HOME)/.cache/fireside-ember/tools
+CARGO ?= cargo
+APP := $(CARGO_TARGET_DIR)/debug/fireside-ember
+EMBER := $(CARGO_TARGET_DIR)/debug/ember
+TAURI_DRIVER := $(TOOLS_DIR)/bin/tauri-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian/Ubuntu packages Tauri (WebKitGTK), the tray and the headless
+# end-to-end run need.
+DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
+	libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
+	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core
+
+.PHONY: help run test setup system-deps ui-deps ui-build app bindings \
+	check-rust test-rust check-ui test-ui e2e clean
+
+help:
+	@echo "make run    build and open Fireside Ember"
+	@echo "make test   install what is missing, then run every test suite"
+
+## The two commands ---------------------------------------------------------
+
+run: setup ui-build
+	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins
+	$(APP)
+
+test: setup ui-build check-rust test-rust check-ui test-ui e2e
+	@echo "make test: every suite passed"
+
+## Set-up ---------------------------------------------------------------------
+
+setup: system-deps ui-deps
+
+system-deps:
+	@if ! command -v dpkg >/dev/null; then \
+		echo "Not a Debian-based system: install the packages listed in README.md yourself."; \
+	elif ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
+		echo "Installing Debian packages ..."; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES); \
+	fi
+
+ui-deps: ui/node_modules/.installed
+
+ui/node_modules/.installed: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+ui-build: ui-deps
+	cd ui && npm run build
+
+$(TAURI_DRIVER):
+	$(CARGO) install tauri-driver --version '^2' --locked --root $(TOOLS_DIR)
+
+## Pieces of `make test` --------------------------------------------------------
+
+check-rust:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --locked --workspace
+
+check-ui: ui-deps
+	cd ui && npm run check && npm run lint
+
+test-ui: ui-deps
+	cd ui && npm test
+
+app: ui-build
+	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins
+
+e2e: app $(TAURI_DRIVER)
+	TAURI_DRIVER=$(TAURI_DRIVER) EMBER_APP=$(APP) EMBER_BIN=$(EMBER) \
+		EMBER_SCREENSHOT_DIR=$(CURDIR)/target/e2e ui/e2e/run.sh
+
+## Maintenance -------------------------------------------------------------------
+
+# Regenerates ui/src/bindings from the Rust types.
+bindings:
+	EMBER_WRITE_BINDINGS=1 $(CARGO) test --locked --lib bindings
+
+clean:
+	rm -rf ui/dist ui/node_modules target

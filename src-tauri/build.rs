@@ -1,0 +1,22 @@
+//! Embeds the Tauri configuration and declares the app's commands, so that
+//! each gets a permission and the window's capability can grant exactly the
+//! ones the UI uses.
+
+fn main() {
+    let commands = &[
+        "list_accounts",
+        "list_messages",
+        "get_message",
+        "search_messages",
+        "list_work_items",
+        "get_status",
+        "set_sync_enabled",
+        "sync_now",
+    ];
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        // A build script reports failure by panicking; say why first.
+        panic!("tauri-build failed: {e:#}");
+    }
+}

@@ -1,0 +1,8 @@
+//! The window's commands, grouped by area. Each takes the shared
+//! [`AppState`](crate::AppState) and its arguments and makes one call into the
+//! core: no SQL and no decisions here.
+
+pub mod accounts;
+pub mod mail;
+pub mod sync;
+pub mod work_items;

@@ -1,0 +1,135 @@
+//! Fireside Ember's desktop shell: a thin Tauri layer over the `ember` core.
+//!
+//! It builds the service before the app (so every command finds it managed),
+//! registers the commands, bridges the core's events to the window and the
+//! tray, hides the window to the tray on close, and shuts the service down on
+//! Quit. It holds no business logic: every decision is a call into
+//! [`ember::Ember`].
+
+mod commands;
+mod error;
+mod events;
+mod tray;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ember::sync::SyncSources;
+use ember::{Config, Ember};
+use tauri::{Manager, RunEvent, Runtime, WindowEvent};
+
+/// How long Quit waits for background tasks before leaving anyway.
+pub const QUIT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// What every command receives.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The service layer.
+    pub ember: Ember,
+}
+
+/// Registers the state and commands on `builder`. Generic over the runtime so
+/// tests can drive the commands on Tauri's mock runtime.
+pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> tauri::Builder<R> {
+    builder
+        .manage(AppState { ember })
+        .invoke_handler(tauri::generate_handler![
+            commands::accounts::list_accounts,
+            commands::mail::list_messages,
+            commands::mail::get_message,
+            commands::mail::search_messages,
+            commands::work_items::list_work_items,
+            commands::sync::get_status,
+            commands::sync::set_sync_enabled,
+            commands::sync::sync_now,
+        ])
+}
+
+/// Runs the desktop app until Quit.
+pub fn run() -> ExitCode {
+    init_logging();
+    match run_app() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("Fireside Ember could not start: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tauri::generate_context! expands to std::process::exit on a broken embedded config"
+)]
+fn run_app() -> anyhow::Result<()> {
+    let data_dir = ember::config::resolve_data_dir(None)
+        .ok_or_else(|| anyhow::anyhow!("no data directory: set EMBER_DATA_DIR or a home folder"))?;
+    let ember =
+        tauri::async_runtime::block_on(Ember::open(Config::new(data_dir), SyncSources::new()))?;
+
+    let builder = tauri::Builder::default()
+        // First, so a second launch focuses this one before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app);
+        }));
+    let app = app_builder(builder, ember.clone())
+        .setup(|app| {
+            let state = app.state::<AppState>().inner().clone();
+            let tray = match tray::create(app.handle(), &state.ember) {
+                Ok(tray) => Some(tray),
+                Err(e) => {
+                    // Some desktops (and Xvfb) host no tray: the window still works.
+                    tracing::warn!("no system tray: {e}");
+                    None
+                }
+            };
+            events::spawn_bridge(app.handle().clone(), state.ember.clone(), tray);
+            tauri::async_runtime::block_on(state.ember.start_sync())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // Closing hides to the tray; Quit (tray) ends the app.
+                api.prevent_close();
+                if let Err(e) = window.hide() {
+                    tracing::warn!("cannot hide the window: {e}");
+                }
+            }
+        })
+        .build(tauri::generate_context!())?;
+
+    app.run(move |_handle, event| {
+        if let RunEvent::Exit = event {
+            // Quit already shut down; any other exit path shuts down here.
+            let report = tauri::async_runtime::block_on(ember.shutdown(QUIT_DEADLINE));
+            tracing::info!(clean = report.clean, elapsed = ?report.elapsed, "exited");
+        }
+    });
+    Ok(())
+}
+
+/// Shows, unminimises and focuses the main window.
+pub(crate) fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Shuts the service down (waiting at most [`QUIT_DEADLINE`]) and exits.
+pub(crate) fn quit<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let app = app.clone();
+    let ember = app.state::<AppState>().ember.clone();
+    tauri::async_runtime::spawn(async move {
+        let report = ember.shutdown(QUIT_DEADLINE).await;
+        tracing::info!(clean = report.clean, elapsed = ?report.elapsed, "quit");
+        app.exit(0);
+    });
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}

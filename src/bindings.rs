@@ -1,0 +1,101 @@
+//! The TypeScript types the window is written against, generated from the
+//! Rust types with ts-rs into `ui/src/bindings/`.
+//!
+//! The files are committed; a test fails when they differ from what the Rust
+//! types generate, and `make bindings` rewrites them.
+
+use std::path::{Path, PathBuf};
+
+use ts_rs::TS;
+
+use crate::events::Event;
+use crate::model::{
+    Account, AccountState, AccountStatus, Address, Attachment, Category, MailView, MessageDetail,
+    MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind, SearchQuery, Status,
+    SyncPhase, SyncState, WorkItem, WorkItemQuery,
+};
+use crate::service::{ApiError, ErrorCode};
+
+/// Where the bindings live, relative to the workspace root.
+pub const BINDINGS_DIR: &str = "ui/src/bindings";
+
+/// Every generated file: its name and its contents.
+pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
+    fn one<T: TS + 'static>() -> Result<(String, String), ts_rs::ExportError> {
+        Ok((format!("{}.ts", T::name()), T::export_to_string()?))
+    }
+    Ok(vec![
+        one::<Account>()?,
+        one::<AccountState>()?,
+        one::<AccountStatus>()?,
+        one::<Address>()?,
+        one::<ApiError>()?,
+        one::<Attachment>()?,
+        one::<Category>()?,
+        one::<ErrorCode>()?,
+        one::<Event>()?,
+        one::<MailView>()?,
+        one::<MessageDetail>()?,
+        one::<MessagePage>()?,
+        one::<MessageQuery>()?,
+        one::<MessageSummary>()?,
+        one::<PageCursor>()?,
+        one::<ProviderKind>()?,
+        one::<SearchQuery>()?,
+        one::<Status>()?,
+        one::<SyncPhase>()?,
+        one::<SyncState>()?,
+        one::<WorkItem>()?,
+        one::<WorkItemQuery>()?,
+    ])
+}
+
+/// The bindings directory under `workspace_root`.
+pub fn bindings_dir(workspace_root: &Path) -> PathBuf {
+    workspace_root.join(BINDINGS_DIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compares the committed bindings with the generated ones; with
+    /// `EMBER_WRITE_BINDINGS=1` rewrites them instead.
+    #[test]
+    fn typescript_bindings_are_current() -> anyhow::Result<()> {
+        let dir = bindings_dir(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let write = std::env::var_os("EMBER_WRITE_BINDINGS").is_some();
+        let generated = generate()?;
+        if write {
+            std::fs::create_dir_all(&dir)?;
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == "ts") {
+                    std::fs::remove_file(path)?;
+                }
+            }
+        }
+        let mut stale = Vec::new();
+        for (name, contents) in &generated {
+            let path = dir.join(name);
+            if write {
+                std::fs::write(&path, contents)?;
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
+                stale.push(name.clone());
+            }
+        }
+        let mut extra = Vec::new();
+        for entry in std::fs::read_dir(&dir)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".ts") && !generated.iter().any(|(n, _)| *n == name) {
+                extra.push(name);
+            }
+        }
+        assert!(
+            stale.is_empty() && extra.is_empty(),
+            "ui/src/bindings is out of date with the Rust types (stale: {stale:?}, \
+             not generated: {extra:?}); run `make bindings`"
+        );
+        Ok(())
+    }
+}

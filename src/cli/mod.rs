@@ -1,0 +1,175 @@
+//! The `ember` command line: the same service layer as the window, for
+//! scripts, tests and people who live in a terminal.
+//!
+//! Every command prints human-readable text by default and one JSON document
+//! with `--json`. Errors go to stderr (as `{"code","message"}` with
+//! `--json`) and exit with status 1; bad arguments exit with status 2.
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::{resolve_data_dir, Config, DATA_DIR_ENV};
+use crate::model::{MailView, MessageQuery, SearchQuery, WorkItemQuery};
+use crate::service::{ApiError, Ember, ErrorCode, ServiceError};
+use crate::sync::SyncSources;
+
+/// Fireside Ember: Gmail, Microsoft 365 and Azure DevOps in one local store.
+#[derive(Debug, Parser)]
+#[command(name = "ember", version, about)]
+pub struct Cli {
+    /// Where Ember keeps its database (default: the platform's data folder).
+    #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the sync switch, each account's state and the store's size.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List stored messages, newest first.
+    Messages {
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+        /// Only this account's.
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search stored mail.
+    Search {
+        /// Words to find.
+        query: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List stored work items, most recently changed first.
+    WorkItems {
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Command {
+    fn json(&self) -> bool {
+        match self {
+            Self::Status { json }
+            | Self::Messages { json, .. }
+            | Self::Search { json, .. }
+            | Self::WorkItems { json, .. } => *json,
+        }
+    }
+}
+
+/// Runs the CLI with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let json = cli.command.json();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return output::fail(json, &internal(format!("cannot start: {e}"))),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let api = match e.downcast::<ServiceError>() {
+                Ok(service) => ApiError::from(service),
+                Err(other) => internal(format!("{other:#}")),
+            };
+            output::fail(json, &api)
+        }
+    }
+}
+
+fn internal(message: String) -> ApiError {
+    ApiError {
+        code: ErrorCode::Internal,
+        message,
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs one parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = resolve_data_dir(cli.data_dir.as_deref())
+        .context("no data directory: pass --data-dir or set EMBER_DATA_DIR")?;
+    let ember = Ember::open(Config::new(data_dir), SyncSources::new()).await?;
+    let result = execute(&ember, cli.command).await;
+    ember.shutdown(std::time::Duration::from_secs(5)).await;
+    result
+}
+
+async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Status { json } => {
+            let status = ember.status().await?;
+            output::status(json, &status)
+        }
+        Command::Messages {
+            limit,
+            account,
+            json,
+        } => {
+            let view = account.map_or(MailView::Unified, |account_id| MailView::Account {
+                account_id,
+            });
+            let page = ember
+                .messages(&MessageQuery {
+                    view,
+                    before: None,
+                    limit,
+                })
+                .await?;
+            output::messages(json, &page.messages)
+        }
+        Command::Search { query, limit, json } => {
+            let found = ember.search(&SearchQuery { text: query, limit }).await?;
+            output::messages(json, &found)
+        }
+        Command::WorkItems { limit, json } => {
+            let items = ember
+                .work_items(&WorkItemQuery {
+                    account_id: None,
+                    limit,
+                })
+                .await?;
+            output::work_items(json, &items)
+        }
+    }
+}

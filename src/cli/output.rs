@@ -1,0 +1,114 @@
+//! How CLI results and errors are written: JSON for scripts, aligned text
+//! for people.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::model::{MessageSummary, Status, SyncState, WorkItem};
+use crate::service::ApiError;
+
+fn json_out<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Writes `error` to stderr and returns the failing exit code.
+pub(super) fn fail(json: bool, error: &ApiError) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = if json {
+        serde_json::to_writer(&mut err, error)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(err))
+    } else {
+        writeln!(err, "error: {}", error.message)
+    };
+    ExitCode::FAILURE
+}
+
+fn describe(state: &SyncState) -> String {
+    match state {
+        SyncState::Idle {
+            last_synced_at: Some(at),
+        } => format!("idle (last synced at {at})"),
+        SyncState::Idle {
+            last_synced_at: None,
+        } => "idle (never synced)".into(),
+        SyncState::Syncing { phase, done, total } => match total {
+            Some(t) => format!("syncing {phase:?}: {done}/{t}"),
+            None => format!("syncing {phase:?}: {done}"),
+        },
+        SyncState::Error { code, message } => format!("error [{code}]: {message}"),
+        SyncState::NeedsReauth { message } => format!("needs sign-in: {message}"),
+        SyncState::Paused => "paused".into(),
+    }
+}
+
+pub(super) fn status(json: bool, status: &Status) -> anyhow::Result<()> {
+    if json {
+        return json_out(status);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "sync: {}",
+        if status.sync_enabled { "on" } else { "off" }
+    )?;
+    writeln!(out, "data: {}", status.data_dir)?;
+    writeln!(
+        out,
+        "stored: {} messages, {} work items",
+        status.message_count, status.work_item_count
+    )?;
+    if status.accounts.is_empty() {
+        writeln!(out, "no accounts")?;
+    }
+    for a in &status.accounts {
+        writeln!(
+            out,
+            "{:>4}  {:<6} {:<32} {}",
+            a.account.id,
+            a.account.provider.as_str(),
+            a.account.address,
+            describe(&a.sync)
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn messages(json: bool, messages: &[MessageSummary]) -> anyhow::Result<()> {
+    if json {
+        return json_out(messages);
+    }
+    let mut out = std::io::stdout().lock();
+    for m in messages {
+        let from = m.from.name.as_deref().unwrap_or(&m.from.address);
+        writeln!(
+            out,
+            "{:>8} {} {:<24.24} {}",
+            m.id,
+            if m.unread { '*' } else { ' ' },
+            from,
+            m.subject
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn work_items(json: bool, items: &[WorkItem]) -> anyhow::Result<()> {
+    if json {
+        return json_out(items);
+    }
+    let mut out = std::io::stdout().lock();
+    for w in items {
+        writeln!(
+            out,
+            "{:>8} {:<10.10} {:<10.10} {}",
+            w.item_id, w.item_type, w.state, w.title
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Where Ember keeps its data, and the knobs a run starts with.
+//!
+//! The data directory is, in order: the `--data-dir` flag, the
+//! `EMBER_DATA_DIR` environment variable, or the platform's per-user data
+//! folder (`~/.local/share/ember` on Linux, `~/Library/Application
+//! Support/dev.Fireside.Ember` on macOS, `%APPDATA%\Fireside\Ember\data` on
+//! Windows).
+
+use std::path::{Path, PathBuf};
+
+use crate::sync::SyncConfig;
+
+/// The environment variable that overrides the data directory.
+pub const DATA_DIR_ENV: &str = "EMBER_DATA_DIR";
+
+/// How the service is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the database (and later the model and caches) live.
+    pub data_dir: PathBuf,
+    /// Sync timing.
+    pub sync: SyncConfig,
+}
+
+impl Config {
+    /// Defaults for `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            sync: SyncConfig::default(),
+        }
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(crate::store::DATABASE_FILE)
+    }
+}
+
+/// Resolves the data directory from an explicit choice, the environment, or
+/// the platform default. `None` only when the platform has no home folder.
+pub fn resolve_data_dir(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(dir) = explicit {
+        return Some(dir.to_owned());
+    }
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("dev", "Fireside", "Ember").map(|d| d.data_dir().to_owned())
+}

@@ -1,0 +1,17 @@
+//! The domain types that cross the service boundary: what the shell returns to
+//! the UI, what the CLI prints as JSON, and what the TypeScript bindings in
+//! `ui/src/bindings/` are generated from. They carry data only; the store
+//! builds them and the service hands them out.
+
+mod account;
+mod message;
+mod status;
+mod work_item;
+
+pub use account::{Account, AccountId, AccountState, NewAccount, ProviderKind};
+pub use message::{
+    Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,
+    MessageSummary, PageCursor, SearchQuery,
+};
+pub use status::{sync_headline, AccountStatus, Status, SyncPhase, SyncState};
+pub use work_item::{WorkItem, WorkItemQuery};

@@ -1,0 +1,159 @@
+//! Sync state as the tray, the UI and `ember status` show it.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::Account;
+
+/// What a sync run is doing right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncPhase {
+    /// Reaching the service, refreshing credentials.
+    Connecting,
+    /// Labels and folders.
+    Folders,
+    /// Message metadata: the list fills.
+    Headers,
+    /// Message bodies.
+    Bodies,
+    /// Azure DevOps work items.
+    WorkItems,
+    /// On-device categorisation.
+    Categorising,
+}
+
+/// One account's sync state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(
+    tag = "state",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum SyncState {
+    /// Not syncing; waiting for the next tick.
+    Idle {
+        /// When the last successful run finished, Unix milliseconds.
+        #[ts(type = "number | null")]
+        last_synced_at: Option<i64>,
+    },
+    /// A run is under way.
+    Syncing {
+        /// What it is doing.
+        phase: SyncPhase,
+        /// Items done in this phase.
+        #[ts(type = "number")]
+        done: u64,
+        /// Items in this phase, when known.
+        #[ts(type = "number | null")]
+        total: Option<u64>,
+    },
+    /// The last run failed; the loop will try again.
+    Error {
+        /// A stable machine-readable code.
+        code: String,
+        /// A sentence for the user.
+        message: String,
+    },
+    /// The provider rejected our credentials; the user must sign in again.
+    NeedsReauth {
+        /// A sentence for the user.
+        message: String,
+    },
+    /// Sync is switched off, globally or for this account.
+    Paused,
+}
+
+/// One account and its sync state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountStatus {
+    /// The account.
+    pub account: Account,
+    /// Its sync state.
+    pub sync: SyncState,
+}
+
+/// A snapshot of the whole app's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// The global switch (tray and in-app toggle).
+    pub sync_enabled: bool,
+    /// Every account with its state.
+    pub accounts: Vec<AccountStatus>,
+    /// Messages stored locally.
+    #[ts(type = "number")]
+    pub message_count: i64,
+    /// Work items stored locally.
+    #[ts(type = "number")]
+    pub work_item_count: i64,
+    /// Where the database lives.
+    pub data_dir: String,
+}
+
+/// One line summing up sync for the tray tooltip: the most urgent thing first.
+pub fn sync_headline<'a>(enabled: bool, states: impl IntoIterator<Item = &'a SyncState>) -> String {
+    fn accounts(n: usize) -> String {
+        if n == 1 {
+            "1 account".into()
+        } else {
+            format!("{n} accounts")
+        }
+    }
+    if !enabled {
+        return "Fireside Ember: sync paused".into();
+    }
+    let (mut reauth, mut syncing, mut failing) = (0, 0, 0);
+    for state in states {
+        match state {
+            SyncState::NeedsReauth { .. } => reauth += 1,
+            SyncState::Syncing { .. } => syncing += 1,
+            SyncState::Error { .. } => failing += 1,
+            SyncState::Idle { .. } | SyncState::Paused => {}
+        }
+    }
+    if reauth > 0 {
+        format!("Fireside Ember: {} must sign in again", accounts(reauth))
+    } else if syncing > 0 {
+        format!("Fireside Ember: syncing {}", accounts(syncing))
+    } else if failing > 0 {
+        format!("Fireside Ember: sync failed for {}", accounts(failing))
+    } else {
+        "Fireside Ember: up to date".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_names_the_most_urgent_state() {
+        let syncing = SyncState::Syncing {
+            phase: SyncPhase::Headers,
+            done: 1,
+            total: None,
+        };
+        let reauth = SyncState::NeedsReauth {
+            message: String::new(),
+        };
+        let idle = SyncState::Idle {
+            last_synced_at: None,
+        };
+        assert_eq!(
+            sync_headline(false, [&syncing]),
+            "Fireside Ember: sync paused"
+        );
+        assert_eq!(
+            sync_headline(true, [&syncing, &reauth]),
+            "Fireside Ember: 1 account must sign in again"
+        );
+        assert_eq!(
+            sync_headline(true, [&syncing, &syncing, &idle]),
+            "Fireside Ember: syncing 2 accounts"
+        );
+        assert_eq!(sync_headline(true, [&idle]), "Fireside Ember: up to date");
+        assert_eq!(sync_headline(true, []), "Fireside Ember: up to date");
+    }
+}

@@ -1,0 +1,86 @@
+//! The service's errors, and the one serialisable shape they take at the
+//! edges (the window's `{code, message}`, the CLI's JSON errors).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::store::StoreError;
+
+/// What can go wrong in a service call.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The caller asked for something malformed.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The data directory cannot be used.
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The service is shutting down and takes no more work.
+    #[error("Ember is shutting down")]
+    ShuttingDown,
+}
+
+impl ServiceError {
+    /// The stable code the UI and scripts branch on.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Store(StoreError::NotFound(_)) => ErrorCode::NotFound,
+            Self::Store(e) if e.is_retryable() => ErrorCode::Unavailable,
+            Self::Store(_) | Self::DataDir { .. } => ErrorCode::Storage,
+            Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::ShuttingDown => ErrorCode::ShuttingDown,
+        }
+    }
+}
+
+/// Stable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The thing asked for does not exist (any more).
+    NotFound,
+    /// The request was malformed.
+    InvalidInput,
+    /// Local storage failed.
+    Storage,
+    /// Busy for now; trying again may work.
+    Unavailable,
+    /// Ember is shutting down.
+    ShuttingDown,
+    /// A fault in Ember itself.
+    Internal,
+}
+
+/// An error as the window and scripts receive it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ApiError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// A sentence for the user.
+    pub message: String,
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        Self {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,229 @@
+//! The service layer: the one value through which the desktop shell, the CLI
+//! and the tests use Ember.
+//!
+//! [`Ember`] owns the store, the sync controller, the event bus, a
+//! [`TaskTracker`] for every background task and the root
+//! [`CancellationToken`] they all descend from. Every user action is a method
+//! here, so the window, the tray and `ember` share one path.
+
+mod error;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+pub use error::{ApiError, ErrorCode, ServiceError};
+
+use crate::config::Config;
+use crate::events::{Event, EventBus};
+use crate::model::{
+    Account, AccountId, AccountStatus, MessageDetail, MessageId, MessagePage, MessageQuery,
+    MessageSummary, NewAccount, SearchQuery, Status, WorkItem, WorkItemQuery,
+};
+use crate::store::Store;
+use crate::sync::{SyncController, SyncSources};
+
+/// How shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Every task ended and the database closed within the deadline.
+    pub clean: bool,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// The running service. Cheap to clone; clones share everything.
+#[derive(Debug, Clone)]
+pub struct Ember {
+    store: Store,
+    events: EventBus,
+    sync: SyncController,
+    tracker: TaskTracker,
+    root: CancellationToken,
+    config: Config,
+    /// Whether [`Ember::start_sync`] ran: only then do account changes
+    /// start or stop loops.
+    sync_started: Arc<AtomicBool>,
+}
+
+impl Ember {
+    /// Opens the data directory (creating it) and its database. Sync loops do
+    /// not start until [`Ember::start_sync`], so a one-shot CLI command never
+    /// touches the network.
+    pub async fn open(config: Config, sources: SyncSources) -> Result<Self, ServiceError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServiceError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let store = Store::open(&config.database_path()).await?;
+        let events = EventBus::new();
+        let tracker = TaskTracker::new();
+        let root = CancellationToken::new();
+        let sync = SyncController::new(
+            store.clone(),
+            events.clone(),
+            sources,
+            config.sync,
+            tracker.clone(),
+            root.clone(),
+        )
+        .await?;
+        info!(data_dir = %config.data_dir.display(), "Ember opened");
+        Ok(Self {
+            store,
+            events,
+            sync,
+            tracker,
+            root,
+            config,
+            sync_started: Arc::default(),
+        })
+    }
+
+    /// Starts one sync loop per account.
+    pub async fn start_sync(&self) -> Result<(), ServiceError> {
+        self.ensure_running()?;
+        self.sync_started.store(true, Ordering::SeqCst);
+        self.reconcile_loops().await
+    }
+
+    async fn reconcile_loops(&self) -> Result<(), ServiceError> {
+        if self.sync_started.load(Ordering::SeqCst) {
+            self.sync.reconcile(&self.store.accounts().await?);
+        }
+        Ok(())
+    }
+
+    /// The event bus: subscribe to hear what changes.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// The store, for the sync sources and tools built on the core.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Every account.
+    pub async fn accounts(&self) -> Result<Vec<Account>, ServiceError> {
+        Ok(self.store.accounts().await?)
+    }
+
+    /// Adds an account (or updates the one with the same provider and
+    /// address) and, if sync is running, starts its loop.
+    pub async fn add_account(&self, new: NewAccount) -> Result<Account, ServiceError> {
+        self.ensure_running()?;
+        if new.address.trim().is_empty() {
+            return Err(ServiceError::InvalidInput(
+                "an account needs an address".into(),
+            ));
+        }
+        let account = self.store.upsert_account(&new).await?;
+        self.reconcile_loops().await?;
+        self.events.publish(Event::DataChanged { account_id: None });
+        Ok(account)
+    }
+
+    /// Removes an account, stopping its loop and deleting its local data.
+    pub async fn remove_account(&self, id: AccountId) -> Result<(), ServiceError> {
+        self.ensure_running()?;
+        self.store.remove_account(id).await?;
+        self.reconcile_loops().await?;
+        self.events.publish(Event::DataChanged { account_id: None });
+        Ok(())
+    }
+
+    /// A page of a message list, newest first.
+    pub async fn messages(&self, query: &MessageQuery) -> Result<MessagePage, ServiceError> {
+        Ok(self.store.messages(query).await?)
+    }
+
+    /// One message for the reading pane.
+    pub async fn message(&self, id: MessageId) -> Result<MessageDetail, ServiceError> {
+        Ok(self.store.message(id).await?)
+    }
+
+    /// Full-text search over mail.
+    pub async fn search(&self, query: &SearchQuery) -> Result<Vec<MessageSummary>, ServiceError> {
+        Ok(self.store.search(query).await?)
+    }
+
+    /// Work items, most recently changed first.
+    pub async fn work_items(&self, query: &WorkItemQuery) -> Result<Vec<WorkItem>, ServiceError> {
+        Ok(self.store.work_items(query).await?)
+    }
+
+    /// Flips the global sync switch; returns the new status.
+    pub async fn set_sync_enabled(&self, enabled: bool) -> Result<Status, ServiceError> {
+        self.ensure_running()?;
+        self.sync.set_enabled(enabled).await?;
+        self.status().await
+    }
+
+    /// Asks one account (or all) to sync now; returns how many loops were asked.
+    pub fn sync_now(&self, account: Option<AccountId>) -> Result<usize, ServiceError> {
+        self.ensure_running()?;
+        Ok(self.sync.sync_now(account))
+    }
+
+    /// A snapshot of the switch, every account's state and the store's size.
+    pub async fn status(&self) -> Result<Status, ServiceError> {
+        let accounts = self.store.accounts().await?;
+        let mut statuses = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let record = self.store.sync_record(account.id).await?;
+            let sync = self.sync.state_of(&account, &record);
+            statuses.push(AccountStatus { account, sync });
+        }
+        Ok(Status {
+            sync_enabled: self.sync.is_enabled(),
+            accounts: statuses,
+            message_count: self.store.message_count().await?,
+            work_item_count: self.store.work_item_count().await?,
+            data_dir: self.config.data_dir.display().to_string(),
+        })
+    }
+
+    /// Stops everything: cancels every loop, waits up to `deadline` for the
+    /// tasks to end, then closes the database (checkpointing the WAL). Tasks
+    /// still running at the deadline are abandoned, and the report says so.
+    pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        let started = Instant::now();
+        self.root.cancel();
+        self.tracker.close();
+        let tasks_done = tokio::time::timeout(deadline, self.tracker.wait())
+            .await
+            .is_ok();
+        let left = deadline.saturating_sub(started.elapsed());
+        // Closing waits for borrowed connections: an abandoned task may hold one.
+        let closed = tokio::time::timeout(left, self.store.close()).await.is_ok();
+        let report = ShutdownReport {
+            clean: tasks_done && closed,
+            elapsed: started.elapsed(),
+        };
+        if report.clean {
+            info!(elapsed = ?report.elapsed, "Ember shut down");
+        } else {
+            warn!(elapsed = ?report.elapsed, tasks_done, closed, "shutdown hit its deadline");
+        }
+        report
+    }
+
+    /// Resolves when shutdown begins; tasks outside the core (the shell's
+    /// event bridge) end on it.
+    pub fn shutting_down(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.root.clone().cancelled_owned()
+    }
+
+    fn ensure_running(&self) -> Result<(), ServiceError> {
+        if self.root.is_cancelled() {
+            Err(ServiceError::ShuttingDown)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Accounts in the store.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{now_ms, Store, StoreError};
+use crate::model::{Account, AccountId, AccountState, NewAccount, ProviderKind};
+
+const COLUMNS: &str = "id, provider, address, display_name, sync_enabled, state";
+
+fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
+    let provider: String = row.try_get("provider")?;
+    let state: String = row.try_get("state")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        provider: ProviderKind::parse(&provider).ok_or_else(|| StoreError::Corrupt {
+            table: "accounts",
+            detail: format!("unknown provider {provider:?}"),
+        })?,
+        address: row.try_get("address")?,
+        display_name: row.try_get("display_name")?,
+        sync_enabled: row.try_get("sync_enabled")?,
+        state: AccountState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            table: "accounts",
+            detail: format!("unknown state {state:?}"),
+        })?,
+    })
+}
+
+impl Store {
+    /// Every account, in the order they were added.
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    /// One account.
+    pub async fn account(&self, id: AccountId) -> Result<Account, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("account"))?;
+        account_from_row(&row)
+    }
+
+    /// An account's provider settings (base URL, client id, window ...).
+    pub async fn account_settings(&self, id: AccountId) -> Result<serde_json::Value, StoreError> {
+        let text: String = sqlx::query_scalar("SELECT settings FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("account"))?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            table: "accounts",
+            detail: format!("settings are not JSON: {e}"),
+        })
+    }
+
+    /// Adds an account, or updates the display name and settings of the one
+    /// with the same provider and address. Returns it.
+    pub async fn upsert_account(&self, new: &NewAccount) -> Result<Account, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO accounts (provider, address, display_name, settings, created_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (provider, address) DO UPDATE
+             SET display_name = excluded.display_name, settings = excluded.settings
+             RETURNING {COLUMNS}"
+        ))
+        .bind(new.provider.as_str())
+        .bind(&new.address)
+        .bind(&new.display_name)
+        .bind(new.settings.to_string())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        account_from_row(&row)
+    }
+
+    /// Records an account's sign-in state.
+    pub async fn set_account_state(
+        &self,
+        id: AccountId,
+        state: AccountState,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE accounts SET state = ? WHERE id = ?")
+            .bind(state.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Switches one account's sync on or off.
+    pub async fn set_account_sync_enabled(
+        &self,
+        id: AccountId,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE accounts SET sync_enabled = ? WHERE id = ?")
+            .bind(enabled)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes an account and everything synced for it.
+    pub async fn remove_account(&self, id: AccountId) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM accounts WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,394 @@
+//! Messages in the store: newest-first keyset paging for the list, the
+//! reading pane's detail, and idempotent upserts keyed on provider ids for
+//! the sync engine.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::{now_ms, page_limit, Store, StoreError};
+use crate::model::{
+    AccountId, Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage,
+    MessageQuery, MessageSummary, PageCursor,
+};
+
+/// The columns [`summary_from_row`] reads, qualified for joins.
+pub(super) const SUMMARY_COLUMNS: &str = "m.id, m.account_id, m.thread_id, m.subject, \
+     m.from_name, m.from_address, m.date, m.snippet, m.unread, m.starred, \
+     m.has_attachments, m.category, m.category_confidence";
+
+pub(super) fn summary_from_row(row: &SqliteRow) -> Result<MessageSummary, StoreError> {
+    let category: Option<String> = row.try_get("category")?;
+    Ok(MessageSummary {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        thread_id: row.try_get("thread_id")?,
+        subject: row.try_get("subject")?,
+        from: Address {
+            name: row.try_get("from_name")?,
+            address: row.try_get("from_address")?,
+        },
+        date: row.try_get("date")?,
+        snippet: row.try_get("snippet")?,
+        unread: row.try_get("unread")?,
+        starred: row.try_get("starred")?,
+        has_attachments: row.try_get("has_attachments")?,
+        // An id this version does not know reads as uncategorised rather
+        // than failing the whole list.
+        category: category.as_deref().and_then(Category::parse),
+        category_confidence: row.try_get("category_confidence")?,
+    })
+}
+
+fn addresses_from_json(text: &str) -> Result<Vec<Address>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        table: "messages",
+        detail: format!("recipients are not a list of addresses: {e}"),
+    })
+}
+
+/// A message as a provider hands it to the store.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    /// The account it belongs to.
+    pub account_id: AccountId,
+    /// The provider's id, exactly as its API gave it.
+    pub provider_id: String,
+    /// The provider's conversation id, if it has one.
+    pub provider_thread_id: Option<String>,
+    /// The RFC 5322 Message-ID header.
+    pub rfc822_message_id: Option<String>,
+    /// The In-Reply-To header.
+    pub in_reply_to: Option<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Sender.
+    pub from: Option<Address>,
+    /// To recipients.
+    pub to: Vec<Address>,
+    /// Cc recipients.
+    pub cc: Vec<Address>,
+    /// Headers the classifier and UI use, as a JSON object.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// Date, Unix milliseconds.
+    pub date: i64,
+    /// The start of the body.
+    pub snippet: String,
+    /// Not yet read.
+    pub unread: bool,
+    /// Starred or flagged.
+    pub starred: bool,
+    /// Has at least one non-inline attachment.
+    pub has_attachments: bool,
+    /// Size in bytes as the provider reports it.
+    pub size: i64,
+    /// Provider ids of the folders or labels it is in; unknown ones are skipped.
+    pub folders: Vec<String>,
+}
+
+/// A fetched body with its attachments' metadata.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessageBody {
+    /// Plain text.
+    pub text: Option<String>,
+    /// Sanitised HTML (never raw provider HTML).
+    pub html: Option<String>,
+    /// Size of the raw message in bytes.
+    pub raw_size: i64,
+    /// Attachments.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An attachment's metadata as a provider hands it over.
+#[derive(Debug, Clone, Default)]
+pub struct NewAttachment {
+    /// The provider's attachment id, if it has one.
+    pub provider_id: Option<String>,
+    /// File name.
+    pub filename: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Content-ID, for inline parts.
+    pub content_id: Option<String>,
+    /// Shown inline rather than listed.
+    pub is_inline: bool,
+}
+
+/// Adds or updates a folder or label as part of `tx`; returns its row id.
+pub async fn upsert_folder(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    provider_id: &str,
+    name: &str,
+    role: Option<&str>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO folders (account_id, provider_id, name, role) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, provider_id) DO UPDATE
+         SET name = excluded.name, role = excluded.role
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(provider_id)
+    .bind(name)
+    .bind(role)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// Adds or updates a message (keyed on its provider id) as part of `tx`,
+/// with its thread and folder memberships; returns its row id. Category and
+/// body are left as they are.
+pub async fn upsert_message(
+    tx: &mut SqliteConnection,
+    msg: &NewMessage,
+) -> Result<MessageId, StoreError> {
+    let thread_id: Option<i64> = match &msg.provider_thread_id {
+        Some(pid) => Some(
+            sqlx::query_scalar(
+                "INSERT INTO threads (account_id, provider_id, subject, last_date)
+                 VALUES (?, ?, ?, ?)
+                 ON CONFLICT (account_id, provider_id) DO UPDATE
+                 SET last_date = max(last_date, excluded.last_date)
+                 RETURNING id",
+            )
+            .bind(msg.account_id)
+            .bind(pid)
+            .bind(&msg.subject)
+            .bind(msg.date)
+            .fetch_one(&mut *tx)
+            .await?,
+        ),
+        None => None,
+    };
+    let to_json = serde_json::to_string(&msg.to).unwrap_or_else(|_| "[]".into());
+    let cc_json = serde_json::to_string(&msg.cc).unwrap_or_else(|_| "[]".into());
+    let headers = serde_json::Value::Object(msg.headers.clone()).to_string();
+    let from = msg.from.clone().unwrap_or(Address {
+        name: None,
+        address: String::new(),
+    });
+    let id: MessageId = sqlx::query_scalar(
+        "INSERT INTO messages (account_id, provider_id, thread_id, rfc822_message_id,
+             in_reply_to, subject, from_name, from_address, to_addresses, cc_addresses,
+             headers, date, snippet, unread, starred, has_attachments, size)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, provider_id) DO UPDATE SET
+             thread_id = excluded.thread_id,
+             rfc822_message_id = excluded.rfc822_message_id,
+             in_reply_to = excluded.in_reply_to,
+             subject = excluded.subject,
+             from_name = excluded.from_name,
+             from_address = excluded.from_address,
+             to_addresses = excluded.to_addresses,
+             cc_addresses = excluded.cc_addresses,
+             headers = excluded.headers,
+             date = excluded.date,
+             snippet = excluded.snippet,
+             unread = excluded.unread,
+             starred = excluded.starred,
+             has_attachments = excluded.has_attachments,
+             size = excluded.size
+         RETURNING id",
+    )
+    .bind(msg.account_id)
+    .bind(&msg.provider_id)
+    .bind(thread_id)
+    .bind(&msg.rfc822_message_id)
+    .bind(&msg.in_reply_to)
+    .bind(&msg.subject)
+    .bind(&from.name)
+    .bind(&from.address)
+    .bind(to_json)
+    .bind(cc_json)
+    .bind(headers)
+    .bind(msg.date)
+    .bind(&msg.snippet)
+    .bind(msg.unread)
+    .bind(msg.starred)
+    .bind(msg.has_attachments)
+    .bind(msg.size)
+    .fetch_one(&mut *tx)
+    .await?;
+
+    sqlx::query("DELETE FROM message_folders WHERE message_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for folder in &msg.folders {
+        sqlx::query(
+            "INSERT OR IGNORE INTO message_folders (message_id, folder_id)
+             SELECT ?, id FROM folders WHERE account_id = ? AND provider_id = ?",
+        )
+        .bind(id)
+        .bind(msg.account_id)
+        .bind(folder)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Stores or replaces a message's body and attachment list as part of `tx`.
+pub async fn put_body(
+    tx: &mut SqliteConnection,
+    message: MessageId,
+    body: &NewMessageBody,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO message_bodies (message_id, text, html, raw_size, fetched_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (message_id) DO UPDATE SET
+             text = excluded.text, html = excluded.html,
+             raw_size = excluded.raw_size, fetched_at = excluded.fetched_at",
+    )
+    .bind(message)
+    .bind(&body.text)
+    .bind(&body.html)
+    .bind(body.raw_size)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM attachments WHERE message_id = ?")
+        .bind(message)
+        .execute(&mut *tx)
+        .await?;
+    for a in &body.attachments {
+        sqlx::query(
+            "INSERT INTO attachments
+                 (message_id, provider_id, filename, mime_type, size, content_id, is_inline)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(message)
+        .bind(&a.provider_id)
+        .bind(&a.filename)
+        .bind(&a.mime_type)
+        .bind(a.size)
+        .bind(&a.content_id)
+        .bind(a.is_inline)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes a message (by provider id) as part of `tx`; returns whether it existed.
+pub async fn delete_message(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    provider_id: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM messages WHERE account_id = ? AND provider_id = ?")
+        .bind(account)
+        .bind(provider_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+fn push_view_filter(q: &mut QueryBuilder<'_, Sqlite>, view: &MailView) {
+    match view {
+        MailView::Unified => {
+            q.push(" FROM messages m WHERE 1");
+        }
+        MailView::Account { account_id } => {
+            q.push(" FROM messages m WHERE m.account_id = ")
+                .push_bind(*account_id);
+        }
+        MailView::Folder { folder_id } => {
+            q.push(" FROM message_folders f JOIN messages m ON m.id = f.message_id WHERE f.folder_id = ")
+                .push_bind(*folder_id);
+        }
+        MailView::Category { category } => {
+            q.push(" FROM messages m WHERE m.category = ")
+                .push_bind(category.as_str());
+        }
+    }
+}
+
+impl Store {
+    /// A page of a message list, newest first.
+    pub async fn messages(&self, query: &MessageQuery) -> Result<MessagePage, StoreError> {
+        let limit = page_limit(query.limit);
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT ");
+        q.push(SUMMARY_COLUMNS);
+        push_view_filter(&mut q, &query.view);
+        if let Some(before) = query.before {
+            q.push(" AND (m.date, m.id) < (")
+                .push_bind(before.date)
+                .push(", ")
+                .push_bind(before.id)
+                .push(")");
+        }
+        q.push(" ORDER BY m.date DESC, m.id DESC LIMIT ")
+            .push_bind(limit + 1);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut messages = rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if messages.len() as i64 > limit {
+            messages.truncate(limit as usize);
+            messages.last().map(|m| PageCursor {
+                date: m.date,
+                id: m.id,
+            })
+        } else {
+            None
+        };
+        Ok(MessagePage { messages, next })
+    }
+
+    /// One message with its recipients, folders, body and attachments.
+    pub async fn message(&self, id: MessageId) -> Result<MessageDetail, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS}, m.to_addresses, m.cc_addresses, b.text AS body_text
+             FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+             WHERE m.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+        let folders = sqlx::query_scalar(
+            "SELECT f.name FROM message_folders mf JOIN folders f ON f.id = mf.folder_id
+             WHERE mf.message_id = ? ORDER BY f.name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let attachments = sqlx::query(
+            "SELECT id, filename, mime_type, size FROM attachments
+             WHERE message_id = ? AND is_inline = 0 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Attachment {
+                id: r.try_get("id")?,
+                filename: r.try_get("filename")?,
+                mime_type: r.try_get("mime_type")?,
+                size: r.try_get("size")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(MessageDetail {
+            summary: summary_from_row(&row)?,
+            to: addresses_from_json(row.try_get("to_addresses")?)?,
+            cc: addresses_from_json(row.try_get("cc_addresses")?)?,
+            folders,
+            body_text: row.try_get("body_text")?,
+            attachments,
+        })
+    }
+
+    /// How many messages are stored.
+    pub async fn message_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM messages")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,181 @@
+//! The local SQLite store: one WAL-mode pool that every part of Ember reads
+//! and writes through.
+//!
+//! Readers never wait for the writer (WAL), and writers queue on SQLite's
+//! lock rather than failing: every write transaction starts with
+//! `BEGIN IMMEDIATE`, so it takes the write lock up front instead of
+//! upgrading half-way and dying with `SQLITE_BUSY`, and `busy_timeout` makes
+//! a second writer wait its turn. Transactions stay short and never span
+//! network I/O; callers batch their rows (see [`WRITE_BATCH`]).
+
+mod accounts;
+pub mod cursors;
+mod messages;
+mod search;
+pub mod settings;
+mod work_items;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+pub use messages::{
+    delete_message, put_body, upsert_folder, upsert_message, NewAttachment, NewMessage,
+    NewMessageBody,
+};
+pub use search::fts_match_expression;
+pub use work_items::upsert_work_item;
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "ember.sqlite3";
+
+/// Connections in the pool: one writer at a time plus readers for the UI,
+/// the CLI and the categoriser. SQLite gains nothing from more.
+pub const MAX_CONNECTIONS: u32 = 4;
+
+/// How long a writer waits for another writer's lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a caller waits for a free connection before giving up.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rows a sync writes per transaction: large enough to amortise the commit,
+/// small enough that the UI's reads and other writers never wait long.
+pub const WRITE_BATCH: usize = 500;
+
+/// The largest page any list query returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or created.
+    #[error("cannot open the database at {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// A schema migration failed; the database is left at its previous version.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A row held a value this version cannot read.
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed (a lock held too long, a pool
+    /// momentarily exhausted), as opposed to a fault in the data or the file.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::PoolTimedOut) => true,
+            Self::Database(sqlx::Error::Database(e)) => {
+                // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with extended codes.
+                e.code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A write transaction holding SQLite's write lock. Commit it; dropping it
+/// rolls back.
+pub type WriteTx = Transaction<'static, Sqlite>;
+
+/// The local database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(open_err)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("temp_store", "memory")
+            .optimize_on_close(true, None);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self {
+            pool,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Starts a write transaction with `BEGIN IMMEDIATE`.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Closes every connection, checkpointing the WAL. Waits for connections
+    /// in use to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether [`Store::close`] has been called.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+}
+
+/// The current time in Unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Clamps a caller's page size into `1..=MAX_PAGE`.
+pub(crate) fn page_limit(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, MAX_PAGE))
+}

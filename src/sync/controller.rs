@@ -1,0 +1,428 @@
+//! The sync controller: starts, triggers, pauses and stops one loop per
+//! account.
+//!
+//! Each loop waits for the first of: its interval tick, a sync-now trigger,
+//! the global switch changing, or its cancellation token. A run is raced
+//! against the token, the switch going off and an overall timeout, so none of
+//! them waits for a slow provider; a run that is abandoned drops its open
+//! transaction, which rolls back. One account failing never touches another.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+use super::{LiveStates, Progress, SyncContext, SyncError, SyncReport, SyncSources};
+use crate::events::{Event, EventBus};
+use crate::model::{Account, AccountId, AccountState, SyncState};
+use crate::store::settings::{SyncRecord, SYNC_ENABLED};
+use crate::store::{Store, StoreError};
+
+/// How often and how long accounts sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// Time between the end of one run and the start of the next.
+    pub interval: Duration,
+    /// The longest one run may take before it is stopped.
+    pub run_timeout: Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(5 * 60),
+            run_timeout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl SyncConfig {
+    /// The interval for `account`, spread by up to a tenth so that accounts
+    /// added together do not all wake the radio at the same moment.
+    fn interval_for(&self, account: AccountId) -> Duration {
+        // A fixed spread per account (Knuth's multiplicative hash) keeps runs
+        // reproducible in tests while still de-synchronising accounts.
+        let spread = (account.unsigned_abs().wrapping_mul(2_654_435_761) % 1000) as u32;
+        self.interval + self.interval / 10 * spread / 1000
+    }
+}
+
+/// What the controller knows about a running loop.
+#[derive(Debug)]
+struct LoopHandle {
+    cancel: CancellationToken,
+    trigger: Arc<Notify>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    events: EventBus,
+    sources: SyncSources,
+    config: SyncConfig,
+    enabled: watch::Sender<bool>,
+    loops: Mutex<HashMap<AccountId, LoopHandle>>,
+    states: LiveStates,
+    tracker: TaskTracker,
+    root: CancellationToken,
+}
+
+/// Owns the per-account sync loops. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SyncController {
+    inner: Arc<Inner>,
+}
+
+impl SyncController {
+    /// A controller with no loops yet; the global switch starts as stored
+    /// (on when never set).
+    pub(crate) async fn new(
+        store: Store,
+        events: EventBus,
+        sources: SyncSources,
+        config: SyncConfig,
+        tracker: TaskTracker,
+        root: CancellationToken,
+    ) -> Result<Self, StoreError> {
+        let enabled = store.setting::<bool>(SYNC_ENABLED).await?.unwrap_or(true);
+        let states = LiveStates::new(events.clone());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                events,
+                sources,
+                config,
+                enabled: watch::Sender::new(enabled),
+                loops: Mutex::default(),
+                states,
+                tracker,
+                root,
+            }),
+        })
+    }
+
+    /// Whether the global switch is on.
+    pub fn is_enabled(&self) -> bool {
+        *self.inner.enabled.borrow()
+    }
+
+    /// Flips the global switch, persists it and tells subscribers. Switching
+    /// off stops runs in progress; switching on starts a run at once.
+    pub async fn set_enabled(&self, on: bool) -> Result<(), StoreError> {
+        // Flip first: switching off cancels runs in progress, whose open
+        // batches hold the write lock that persisting the switch needs.
+        if self.inner.enabled.send_replace(on) != on {
+            info!(enabled = on, "sync switch changed");
+            self.inner
+                .events
+                .publish(Event::SyncEnabledChanged { enabled: on });
+        }
+        self.inner.store.set_setting(SYNC_ENABLED, &on).await
+    }
+
+    /// Asks `account`'s loop (or every loop) to run now. A request made while
+    /// a run is under way starts one more run after it. Returns how many
+    /// loops were asked.
+    pub fn sync_now(&self, account: Option<AccountId>) -> usize {
+        let loops = self.loops();
+        let mut asked = 0;
+        for (id, handle) in loops.iter() {
+            if account.is_none_or(|a| a == *id) {
+                handle.trigger.notify_one();
+                asked += 1;
+            }
+        }
+        asked
+    }
+
+    /// Makes the running loops match `accounts`: starts a loop for each
+    /// account without one, stops the loops of accounts no longer listed.
+    pub fn reconcile(&self, accounts: &[Account]) {
+        let mut loops = self.loops();
+        loops.retain(|id, handle| {
+            let keep = accounts.iter().any(|a| a.id == *id);
+            if !keep {
+                handle.cancel.cancel();
+            }
+            keep
+        });
+        for account in accounts {
+            if loops.contains_key(&account.id) || self.inner.root.is_cancelled() {
+                continue;
+            }
+            let handle = LoopHandle {
+                cancel: self.inner.root.child_token(),
+                trigger: Arc::new(Notify::new()),
+            };
+            let task = AccountLoop {
+                inner: self.inner.clone(),
+                account: account.id,
+                cancel: handle.cancel.clone(),
+                trigger: handle.trigger.clone(),
+            };
+            self.inner.tracker.spawn(task.run());
+            loops.insert(account.id, handle);
+        }
+    }
+
+    /// The live state of `account`'s loop, or the state derived from its last
+    /// recorded run when no loop runs (as in the CLI).
+    pub fn state_of(&self, account: &Account, record: &SyncRecord) -> SyncState {
+        self.inner
+            .states
+            .get(account.id)
+            .unwrap_or_else(|| resting_state(account, record, self.is_enabled()))
+    }
+
+    fn loops(&self) -> MutexGuard<'_, HashMap<AccountId, LoopHandle>> {
+        self.inner
+            .loops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The state of an account with no run under way: a pure function of what is
+/// stored, so every process shows the same.
+pub(crate) fn resting_state(account: &Account, record: &SyncRecord, enabled: bool) -> SyncState {
+    match (account.state, &record.last_error) {
+        (AccountState::NeedsReauth, _) => SyncState::NeedsReauth {
+            message: "Sign in again to keep this account in sync.".into(),
+        },
+        _ if !enabled || !account.sync_enabled || account.state == AccountState::Disabled => {
+            SyncState::Paused
+        }
+        (_, Some((code, message))) => SyncState::Error {
+            code: code.clone(),
+            message: message.clone(),
+        },
+        (_, None) => SyncState::Idle {
+            last_synced_at: record.last_synced_at,
+        },
+    }
+}
+
+/// One account's loop.
+struct AccountLoop {
+    inner: Arc<Inner>,
+    account: AccountId,
+    cancel: CancellationToken,
+    trigger: Arc<Notify>,
+}
+
+impl AccountLoop {
+    async fn run(self) {
+        let mut enabled = self.inner.enabled.subscribe();
+        let mut ticker = tokio::time::interval(self.inner.config.interval_for(self.account));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticker.tick().await; // The first tick is immediate; the first run is below.
+        let mut run_now = true;
+        loop {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            if !*enabled.borrow_and_update() {
+                self.inner.states.set(self.account, SyncState::Paused);
+                tokio::select! {
+                    biased;
+                    () = self.cancel.cancelled() => break,
+                    changed = enabled.changed() => {
+                        if changed.is_err() { break; }
+                        run_now = true;
+                        continue;
+                    }
+                }
+            }
+            if !run_now {
+                tokio::select! {
+                    biased;
+                    () = self.cancel.cancelled() => break,
+                    changed = enabled.changed() => {
+                        if changed.is_err() { break; }
+                        continue;
+                    }
+                    _ = ticker.tick() => {}
+                    () = self.trigger.notified() => {}
+                }
+            }
+            run_now = false;
+            self.run_once(&mut enabled).await;
+            // The next scheduled run is a full interval after this one ended.
+            ticker.reset();
+        }
+        self.inner.states.remove(self.account);
+    }
+
+    async fn run_once(&self, enabled: &mut watch::Receiver<bool>) {
+        let store = &self.inner.store;
+        let account = match store.account(self.account).await {
+            Ok(account) => account,
+            Err(StoreError::NotFound(_)) => return,
+            Err(e) => {
+                self.finish(Err(SyncError::Store(e))).await;
+                return;
+            }
+        };
+        if account.state == AccountState::NeedsReauth
+            || account.state == AccountState::Disabled
+            || !account.sync_enabled
+        {
+            let record = store.sync_record(account.id).await.unwrap_or_default();
+            self.inner.states.set(
+                account.id,
+                resting_state(&account, &record, *enabled.borrow()),
+            );
+            return;
+        }
+        let Some(source) = self.inner.sources.get(account.provider) else {
+            self.finish(Err(SyncError::Unsupported(account.provider)))
+                .await;
+            return;
+        };
+        let run_cancel = self.cancel.child_token();
+        let ctx = SyncContext {
+            progress: Progress::new(account.id, self.inner.states.clone()),
+            account,
+            store: store.clone(),
+            cancel: run_cancel.clone(),
+        };
+        ctx.progress
+            .report(crate::model::SyncPhase::Connecting, 0, None);
+        let timeout = self.inner.config.run_timeout;
+        let outcome = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(SyncError::Cancelled),
+            _ = enabled.wait_for(|on| !on) => Err(SyncError::Cancelled),
+            result = tokio::time::timeout(timeout, source.sync(ctx)) => {
+                result.unwrap_or(Err(SyncError::TimedOut(timeout)))
+            }
+        };
+        // Whatever ended the race, nothing of this run may keep going.
+        run_cancel.cancel();
+        self.finish(outcome).await;
+    }
+
+    async fn finish(&self, outcome: Result<SyncReport, SyncError>) {
+        let store = &self.inner.store;
+        let states = &self.inner.states;
+        match outcome {
+            Ok(report) => {
+                info!(account = self.account, ?report, "sync run finished");
+                let at = store.record_sync_success(self.account).await.ok();
+                states.set(self.account, SyncState::Idle { last_synced_at: at });
+            }
+            Err(SyncError::Cancelled) => {
+                info!(account = self.account, "sync run cancelled");
+                if let Ok(account) = store.account(self.account).await {
+                    let record = store.sync_record(account.id).await.unwrap_or_default();
+                    let enabled = *self.inner.enabled.borrow();
+                    states.set(self.account, resting_state(&account, &record, enabled));
+                }
+            }
+            Err(SyncError::NeedsReauth(message)) => {
+                warn!(account = self.account, %message, "account needs to sign in again");
+                if let Err(e) = store
+                    .set_account_state(self.account, AccountState::NeedsReauth)
+                    .await
+                {
+                    warn!(account = self.account, error = %e, "cannot record sign-in state");
+                }
+                states.set(self.account, SyncState::NeedsReauth { message });
+            }
+            Err(error) => {
+                let code = error.code();
+                let message = error.to_string();
+                warn!(account = self.account, code, %message, "sync run failed");
+                if let Err(e) = store.record_sync_error(self.account, code, &message).await {
+                    warn!(account = self.account, error = %e, "cannot record sync error");
+                }
+                states.set(
+                    self.account,
+                    SyncState::Error {
+                        code: code.to_owned(),
+                        message,
+                    },
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderKind;
+
+    fn account(state: AccountState, sync_enabled: bool) -> Account {
+        Account {
+            id: 7,
+            provider: ProviderKind::Gmail,
+            address: "a@example.org".into(),
+            display_name: "A".into(),
+            sync_enabled,
+            state,
+        }
+    }
+
+    #[test]
+    fn a_rejected_sign_in_outranks_everything_else() {
+        let record = SyncRecord {
+            last_synced_at: Some(1),
+            last_error: Some(("x".into(), "y".into())),
+        };
+        let state = resting_state(&account(AccountState::NeedsReauth, true), &record, false);
+        assert!(matches!(state, SyncState::NeedsReauth { .. }));
+    }
+
+    #[test]
+    fn the_global_switch_or_the_account_switch_pauses() {
+        let record = SyncRecord::default();
+        let active = account(AccountState::Active, true);
+        assert_eq!(resting_state(&active, &record, false), SyncState::Paused);
+        let off = account(AccountState::Active, false);
+        assert_eq!(resting_state(&off, &record, true), SyncState::Paused);
+    }
+
+    #[test]
+    fn the_last_error_shows_until_a_run_succeeds() {
+        let active = account(AccountState::Active, true);
+        let failed = SyncRecord {
+            last_synced_at: Some(10),
+            last_error: Some(("rate_limited".into(), "Gmail asked us to slow down.".into())),
+        };
+        assert_eq!(
+            resting_state(&active, &failed, true),
+            SyncState::Error {
+                code: "rate_limited".into(),
+                message: "Gmail asked us to slow down.".into()
+            }
+        );
+        let fine = SyncRecord {
+            last_synced_at: Some(10),
+            last_error: None,
+        };
+        assert_eq!(
+            resting_state(&active, &fine, true),
+            SyncState::Idle {
+                last_synced_at: Some(10)
+            }
+        );
+    }
+
+    #[test]
+    fn intervals_are_spread_by_at_most_a_tenth() {
+        let config = SyncConfig::default();
+        let mut seen = std::collections::HashSet::new();
+        for id in 1..50 {
+            let i = config.interval_for(id);
+            assert!(i >= config.interval && i <= config.interval + config.interval / 10);
+            seen.insert(i);
+        }
+        assert!(seen.len() > 40, "accounts should not share one interval");
+    }
+}

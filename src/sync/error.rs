@@ -1,0 +1,54 @@
+//! Why a sync run failed, in terms the loop can act on and the user can read.
+
+use crate::model::ProviderKind;
+use crate::store::StoreError;
+
+/// A failed sync run.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The run was cancelled (shutdown, sync switched off, account removed).
+    #[error("sync was cancelled")]
+    Cancelled,
+    /// The run took longer than its overall limit.
+    #[error("sync took longer than {0:?} and was stopped")]
+    TimedOut(std::time::Duration),
+    /// The provider no longer accepts our credentials.
+    #[error("{0}")]
+    NeedsReauth(String),
+    /// No sync source is available for this kind of account.
+    #[error("syncing {} accounts is not available in this build", provider_label(*.0))]
+    Unsupported(ProviderKind),
+    /// The provider failed or answered with something we cannot use.
+    #[error("{message}")]
+    Provider {
+        /// A stable code (`rate_limited`, `server_error`, `bad_response` ...).
+        code: &'static str,
+        /// A sentence for the user.
+        message: String,
+    },
+    /// The local store failed.
+    #[error("local storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+fn provider_label(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Gmail => "Gmail",
+        ProviderKind::Graph => "Microsoft 365",
+        ProviderKind::Ado => "Azure DevOps",
+    }
+}
+
+impl SyncError {
+    /// A stable machine-readable code for the UI and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Cancelled => "cancelled",
+            Self::TimedOut(_) => "timed_out",
+            Self::NeedsReauth(_) => "needs_reauth",
+            Self::Unsupported(_) => "unsupported",
+            Self::Provider { code, .. } => code,
+            Self::Store(_) => "storage",
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Background sync: one loop per account, each driven by an interval, a
+//! sync-now trigger, the global enable switch, and a cancellation token that
+//! is a child of the service's root token.
+//!
+//! What a loop runs is a [`SyncSource`]: the provider-specific part (Gmail,
+//! Graph, Azure DevOps) that reads the account's cursor, fetches changes and
+//! writes them in short transactions. The [`SyncController`] owns the loops
+//! and their states; sources own nothing but their clients.
+
+mod controller;
+mod error;
+mod progress;
+pub mod retry;
+mod source;
+
+pub use controller::{SyncConfig, SyncController};
+pub use error::SyncError;
+pub(crate) use progress::LiveStates;
+pub use progress::Progress;
+pub use source::{BoxFuture, SyncContext, SyncReport, SyncSource, SyncSources};

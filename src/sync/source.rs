@@ -1,0 +1,86 @@
+//! The provider seam: what one sync run of one account needs and returns.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{Progress, SyncError};
+use crate::model::{Account, ProviderKind};
+use crate::store::Store;
+
+/// Everything a run gets: the account, the store, a progress handle and the
+/// token that cancels it. Sources check the token between batches and race it
+/// against network waits.
+#[derive(Debug, Clone)]
+pub struct SyncContext {
+    /// The account being synced.
+    pub account: Account,
+    /// Where to write.
+    pub store: Store,
+    /// Where to report progress.
+    pub progress: Progress,
+    /// Cancelled on shutdown, when sync is switched off, or when the account goes.
+    pub cancel: CancellationToken,
+}
+
+/// What one run did, for `ember sync --once` and the logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Items fetched from the provider.
+    pub fetched: u64,
+    /// New items stored.
+    pub stored: u64,
+    /// Existing items changed.
+    pub updated: u64,
+    /// Items removed locally because the provider removed them.
+    pub deleted: u64,
+    /// Items skipped, each with its reason.
+    pub skipped: Vec<String>,
+    /// Requests retried.
+    pub retries: u64,
+}
+
+/// A boxed future, so sources can live behind `dyn`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The provider-specific part of a sync run.
+pub trait SyncSource: Send + Sync + 'static {
+    /// Brings the account's local copy up to date with the provider.
+    fn sync(&self, ctx: SyncContext) -> BoxFuture<'_, Result<SyncReport, SyncError>>;
+}
+
+/// Which source syncs which kind of account.
+#[derive(Clone, Default)]
+pub struct SyncSources {
+    by_provider: HashMap<ProviderKind, Arc<dyn SyncSource>>,
+}
+
+impl std::fmt::Debug for SyncSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncSources")
+            .field("providers", &self.by_provider.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl SyncSources {
+    /// No sources: every account reports that its provider is unsupported.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `source` for `provider`, replacing any other.
+    pub fn with(mut self, provider: ProviderKind, source: Arc<dyn SyncSource>) -> Self {
+        self.by_provider.insert(provider, source);
+        self
+    }
+
+    /// The source for `provider`, if any.
+    pub fn get(&self, provider: ProviderKind) -> Option<Arc<dyn SyncSource>> {
+        self.by_provider.get(&provider).cloned()
+    }
+}

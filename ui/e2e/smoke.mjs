@@ -1,0 +1,187 @@
+// End-to-end smoke test of the built app through tauri-driver (WebDriver):
+// the first screen renders, and the "Sync enabled" switch round-trips to the
+// backend as seen by the CLI (EMBER_STATUS_CMD prints a JSON `Status`).
+//
+// Env: EMBER_APP (absolute path to the app binary, required),
+//      EMBER_STATUS_CMD (shell command printing Status JSON, required),
+//      EMBER_SCREENSHOT_DIR (default: e2e/out), TAURI_DRIVER_PORT (default 4444).
+import { execSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+
+/** @param {string} message @returns {never} */
+function usage(message) {
+  console.error(`smoke: ${message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const app =
+  process.env.EMBER_APP || usage('EMBER_APP is not set; point it at the absolute path of the built fireside-ember binary');
+if (!path.isAbsolute(app)) usage(`EMBER_APP must be an absolute path, got "${app}"`);
+const statusCmd =
+  process.env.EMBER_STATUS_CMD || usage('EMBER_STATUS_CMD is not set; give a shell command that prints Status as JSON');
+const port = Number(process.env.TAURI_DRIVER_PORT || 4444);
+if (!Number.isInteger(port) || port <= 0) usage(`TAURI_DRIVER_PORT is not a port: "${process.env.TAURI_DRIVER_PORT}"`);
+const screenshotDir = path.resolve(
+  process.env.EMBER_SCREENSHOT_DIR || path.join(path.dirname(fileURLToPath(import.meta.url)), 'out'),
+);
+
+const TOGGLE = '[data-testid=sync-toggle]';
+let passed = 0;
+let failed = 0;
+
+/**
+ * Runs one named check and counts it as passed or failed.
+ * @template T
+ * @param {string} name
+ * @param {() => T | Promise<T>} fn
+ * @returns {Promise<{ ok: true, value: T } | { ok: false }>}
+ */
+async function check(name, fn) {
+  const started = Date.now();
+  try {
+    const value = await fn();
+    passed += 1;
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    return { ok: /** @type {const} */ (true), value };
+  } catch (err) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return { ok: /** @type {const} */ (false) };
+  }
+}
+
+/** @param {string} text */
+function step(text) {
+  console.log(`---- ${text}`);
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs EMBER_STATUS_CMD and parses the JSON Status it prints. */
+function readStatus() {
+  const out = execSync(statusCmd, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const text = out.trim();
+  try {
+    return JSON.parse(text);
+  } catch {
+    const start = text.indexOf('{');
+    const end = text.lastIndexOf('}');
+    if (start >= 0 && end > start) return JSON.parse(text.slice(start, end + 1));
+    throw new Error(`status command printed no JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/** Polls the CLI until Status.syncEnabled === want (10 s). @param {boolean} want */
+async function waitForCliSyncEnabled(want) {
+  const deadline = Date.now() + 10_000;
+  let last = 'never ran';
+  while (Date.now() < deadline) {
+    try {
+      const status = readStatus();
+      if (typeof status.syncEnabled !== 'boolean') throw new Error('Status has no boolean syncEnabled');
+      if (status.syncEnabled === want) return;
+      last = `syncEnabled=${status.syncEnabled}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(250);
+  }
+  throw new Error(`CLI never reported syncEnabled=${want} within 10 s (last: ${last})`);
+}
+
+/** tauri-driver's own capability is not in WebdriverIO's types. */
+const capabilities = /** @type {Parameters<typeof remote>[0]['capabilities']} */ (
+  /** @type {unknown} */ ({
+    'wdio:enforceWebDriverClassic': true,
+    'tauri:options': { application: app },
+  })
+);
+
+async function main() {
+  /** @type {WebdriverIO.Browser | undefined} */
+  let browser;
+  try {
+    step(`connecting to tauri-driver on 127.0.0.1:${port} with ${app}`);
+    const session = await check('session started', () =>
+      remote({
+        hostname: '127.0.0.1',
+        port,
+        logLevel: 'warn',
+        connectionRetryCount: 1,
+        capabilities,
+      }),
+    );
+    if (!session.ok) return;
+    const b = session.value;
+    browser = b;
+
+    step('waiting for the first screen');
+    const ready = await check('message list and account list rendered', async () => {
+      await b.$('[data-testid=message-list]').waitForExist({ timeout: 30_000 });
+      await b.$('[data-testid=account-list]').waitForExist({ timeout: 30_000 });
+      await b.$(TOGGLE).waitForEnabled({ timeout: 30_000 });
+    });
+
+    if (ready.ok) {
+      const toggle = b.$(TOGGLE);
+      const initial = await toggle.isSelected();
+      step(`sync toggle is ${initial ? 'on' : 'off'}; switching it ${initial ? 'off' : 'on'}`);
+
+      const flipped = await check(`toggle shows ${!initial ? 'on' : 'off'} after click`, async () => {
+        await toggle.click();
+        await b.waitUntil(async () => (await toggle.isSelected()) === !initial, {
+          timeout: 5_000,
+          timeoutMsg: 'toggle did not change state',
+        });
+      });
+      const cliFlipped = flipped.ok
+        ? await check(`CLI reports syncEnabled=${!initial}`, () => waitForCliSyncEnabled(!initial))
+        : flipped;
+
+      if (cliFlipped.ok) {
+        step(`switching the toggle back ${initial ? 'on' : 'off'}`);
+        const restored = await check(`toggle shows ${initial ? 'on' : 'off'} after second click`, async () => {
+          await toggle.click();
+          await b.waitUntil(async () => (await toggle.isSelected()) === initial, {
+            timeout: 5_000,
+            timeoutMsg: 'toggle did not change back',
+          });
+        });
+        if (restored.ok) await check(`CLI reports syncEnabled=${initial}`, () => waitForCliSyncEnabled(initial));
+      }
+    }
+
+    step('saving screenshot');
+    await check(`screenshot saved to ${path.join(screenshotDir, 'smoke.png')}`, async () => {
+      mkdirSync(screenshotDir, { recursive: true });
+      // Let the switch's 120 ms transition finish and WebKit repaint under Xvfb.
+      await b.pause(400);
+      const file = path.join(screenshotDir, 'smoke.png');
+      await b.saveScreenshot(file);
+      if (statSync(file).size === 0) throw new Error('screenshot file is empty');
+    });
+  } finally {
+    if (browser) {
+      try {
+        await browser.deleteSession();
+        console.log('---- session deleted');
+      } catch (err) {
+        console.log(`---- could not delete session: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  failed += 1;
+  console.log(`FAIL unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

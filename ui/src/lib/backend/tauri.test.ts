@@ -1,0 +1,107 @@
+// Checks the Tauri seam: command names and argument shapes the Rust side must
+// accept, error normalisation, and the three event channels behind onEvent.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Event as BackendEvent } from '../../bindings/Event';
+
+const invoke = vi.fn();
+const listeners = new Map<string, (e: { payload: unknown }) => void>();
+const unlisten = vi.fn();
+const listen = vi.fn(async (name: string, cb: (e: { payload: unknown }) => void) => {
+  listeners.set(name, cb);
+  return () => unlisten(name);
+});
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+vi.mock('@tauri-apps/api/event', () => ({
+  listen: (name: string, cb: (e: { payload: unknown }) => void) => listen(name, cb),
+}));
+
+const { tauriBackend } = await import('./tauri');
+
+beforeEach(() => {
+  invoke.mockReset();
+  invoke.mockResolvedValue(undefined);
+  listen.mockClear();
+  unlisten.mockClear();
+  listeners.clear();
+});
+
+describe('tauriBackend commands', () => {
+  const query = { view: { kind: 'unified' }, before: { date: 5, id: 2 }, limit: 50 } as const;
+
+  it.each([
+    ['listAccounts', () => tauriBackend.listAccounts(), ['list_accounts']],
+    ['listMessages', () => tauriBackend.listMessages(query), ['list_messages', { query }]],
+    ['getMessage', () => tauriBackend.getMessage(7), ['get_message', { id: 7 }]],
+    [
+      'searchMessages',
+      () => tauriBackend.searchMessages({ text: 'lunch', limit: 20 }),
+      ['search_messages', { query: { text: 'lunch', limit: 20 } }],
+    ],
+    [
+      'listWorkItems',
+      () => tauriBackend.listWorkItems({ accountId: null, limit: 10 }),
+      ['list_work_items', { query: { accountId: null, limit: 10 } }],
+    ],
+    ['getStatus', () => tauriBackend.getStatus(), ['get_status']],
+    ['setSyncEnabled', () => tauriBackend.setSyncEnabled(false), ['set_sync_enabled', { enabled: false }]],
+    ['syncNow (all)', () => tauriBackend.syncNow(null), ['sync_now', { accountId: null }]],
+    ['syncNow (one)', () => tauriBackend.syncNow(3), ['sync_now', { accountId: 3 }]],
+  ] as const)('%s invokes %j', async (_name, run, expected) => {
+    await run();
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(invoke.mock.calls[0]).toEqual(expected);
+  });
+
+  it('resolves with what the command returned', async () => {
+    invoke.mockResolvedValueOnce([{ id: 1 }]);
+    await expect(tauriBackend.listAccounts()).resolves.toEqual([{ id: 1 }]);
+  });
+
+  it('passes an ApiError from Rust through unchanged', async () => {
+    invoke.mockRejectedValueOnce({ code: 'notFound', message: 'no such message' });
+    await expect(tauriBackend.getMessage(1)).rejects.toEqual({ code: 'notFound', message: 'no such message' });
+  });
+
+  it.each([
+    ['a string', 'boom', 'boom'],
+    ['an Error', new Error('kaput'), 'kaput'],
+    ['an unknown code', { code: 'weird', message: 'x' }, '{"code":"weird","message":"x"}'],
+  ])('normalises %s into an internal ApiError', async (_what, rejection, message) => {
+    invoke.mockRejectedValueOnce(rejection);
+    await expect(tauriBackend.getStatus()).rejects.toEqual({ code: 'internal', message });
+  });
+});
+
+describe('tauriBackend.onEvent', () => {
+  it('listens on all three channels and forwards payloads', async () => {
+    const seen: BackendEvent[] = [];
+    const stop = await tauriBackend.onEvent((e) => seen.push(e));
+    expect([...listeners.keys()].sort()).toEqual(['mail://changed', 'sync://progress', 'sync://state']);
+
+    const progress: BackendEvent = {
+      type: 'accountSync',
+      data: { accountId: 1, sync: { state: 'syncing', phase: 'headers', done: 1, total: 4 } },
+    };
+    const changed: BackendEvent = { type: 'dataChanged', data: { accountId: null } };
+    listeners.get('sync://progress')?.({ payload: progress });
+    listeners.get('mail://changed')?.({ payload: changed });
+    listeners.get('sync://state')?.({ payload: 'not an event' });
+    expect(seen).toEqual([progress, changed]);
+
+    stop();
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(3);
+  });
+
+  it('cleans up and rejects if one channel cannot be listened to', async () => {
+    listen.mockImplementationOnce(async () => {
+      throw 'event.listen not allowed';
+    });
+    await expect(tauriBackend.onEvent(() => {})).rejects.toEqual({
+      code: 'internal',
+      message: 'event.listen not allowed',
+    });
+    expect(unlisten).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,0 +1,62 @@
+// Backend implementation over Tauri IPC: maps each method to its command name
+// and argument object, and the three event channels to one handler.
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { Event as BackendEvent } from '../../bindings/Event';
+import { EVENT_NAMES, type Backend } from './backend';
+import { toApiError } from './errors';
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return args === undefined ? await invoke<T>(command) : await invoke<T>(command, args);
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+function isBackendEvent(payload: unknown): payload is BackendEvent {
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    typeof (payload as { type?: unknown }).type === 'string' &&
+    'data' in payload
+  );
+}
+
+export const tauriBackend: Backend = {
+  listAccounts: () => call('list_accounts'),
+  listMessages: (query) => call('list_messages', { query }),
+  getMessage: (id) => call('get_message', { id }),
+  searchMessages: (query) => call('search_messages', { query }),
+  listWorkItems: (query) => call('list_work_items', { query }),
+  getStatus: () => call('get_status'),
+  setSyncEnabled: (enabled) => call('set_sync_enabled', { enabled }),
+  syncNow: (accountId) => call<void>('sync_now', { accountId }),
+
+  async onEvent(handler) {
+    const results = await Promise.allSettled(
+      EVENT_NAMES.map((name) =>
+        listen<unknown>(name, (e) => {
+          if (isBackendEvent(e.payload)) handler(e.payload);
+        }),
+      ),
+    );
+    const unlistens: UnlistenFn[] = [];
+    let failure: unknown = null;
+    for (const r of results) {
+      if (r.status === 'fulfilled') unlistens.push(r.value);
+      else failure ??= r.reason;
+    }
+    let active = true;
+    const unlistenAll = () => {
+      if (!active) return;
+      active = false;
+      for (const u of unlistens) u();
+    };
+    if (failure !== null) {
+      unlistenAll();
+      throw toApiError(failure);
+    }
+    return unlistenAll;
+  },
+};

@@ -1,0 +1,17 @@
+// Entry point: picks the Backend once — Tauri IPC inside the app window, demo
+// data in a plain browser — and mounts App with it in Svelte context.
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './app.css';
+import type { Backend } from './lib/backend/backend';
+import { backendContext } from './lib/backend/context';
+
+async function pickBackend(): Promise<Backend> {
+  if ('__TAURI_INTERNALS__' in window) return (await import('./lib/backend/tauri')).tauriBackend;
+  return (await import('./lib/backend/demo')).createDemoBackend();
+}
+
+const target = document.getElementById('app');
+if (!target) throw new Error('index.html is missing #app');
+
+void pickBackend().then((backend) => mount(App, { target, context: backendContext(backend) }));

@@ -1,0 +1,35 @@
+// Small builders for test data so each test states only what it cares about.
+import type { Account } from '../bindings/Account';
+import type { MessageSummary } from '../bindings/MessageSummary';
+
+export function account(id: number, over: Partial<Account> = {}): Account {
+  return {
+    id,
+    provider: 'gmail',
+    address: `user${id}@example.com`,
+    displayName: `Account ${id}`,
+    syncEnabled: true,
+    state: 'active',
+    ...over,
+  };
+}
+
+export const BASE_DATE = Date.UTC(2025, 0, 15, 12, 0, 0);
+
+export function message(id: number, over: Partial<MessageSummary> = {}): MessageSummary {
+  return {
+    id,
+    accountId: 1,
+    threadId: null,
+    subject: `Subject ${id}`,
+    from: { name: `Sender ${id}`, address: `sender${id}@example.com` },
+    date: BASE_DATE + id * 60_000,
+    snippet: `Snippet ${id}`,
+    unread: false,
+    starred: false,
+    hasAttachments: false,
+    category: null,
+    categoryConfidence: null,
+    ...over,
+  };
+}

@@ -1,0 +1,6 @@
+// Svelte compiler options shared by Vite, svelte-check and eslint-plugin-svelte.
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+export default {
+  preprocess: vitePreprocess(),
+};
