@@ -13,6 +13,8 @@
 pub mod bindings;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod events;
 pub mod model;
 pub mod service;
