@@ -10,6 +10,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod bindings;
 pub mod cli;
 pub mod config;

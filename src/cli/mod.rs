@@ -71,6 +71,55 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the emulated Gmail, Microsoft Graph and Azure DevOps on 127.0.0.1.
+    #[cfg(feature = "emulator")]
+    #[command(after_help = crate::emulator::faults::FAULT_SPEC_HELP)]
+    Emulator(EmulatorArgs),
+    /// Measure a code path and print one JSON object.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `ember emulator` options.
+#[cfg(feature = "emulator")]
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Seed of the generated world.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Messages per mailbox (10 to 1,000,000).
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=1_000_000))]
+    pub messages: u64,
+    /// Work items in the Azure DevOps organisation.
+    #[arg(long, default_value_t = 200)]
+    pub work_items: usize,
+    /// Faults to inject (see below).
+    #[arg(long, default_value = "")]
+    pub faults: String,
+    /// Turn the providers' quotas off.
+    #[arg(long)]
+    pub no_quota: bool,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// How fast the emulated Gmail answers messages.list and messages.get.
+    #[cfg(feature = "emulator")]
+    Emulator {
+        /// Messages in the mailbox.
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// Requests timed per figure.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Command {
@@ -80,6 +129,9 @@ impl Command {
             | Self::Messages { json, .. }
             | Self::Search { json, .. }
             | Self::WorkItems { json, .. } => *json,
+            #[cfg(feature = "emulator")]
+            Self::Emulator(_) => false,
+            Self::Bench(_) => true,
         }
     }
 }
@@ -127,12 +179,74 @@ fn init_logging() {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => return serve_emulator(args).await,
+        Command::Bench(bench) => return run_bench(bench).await,
+        _ => {}
+    }
     let data_dir = resolve_data_dir(cli.data_dir.as_deref())
         .context("no data directory: pass --data-dir or set EMBER_DATA_DIR")?;
     let ember = Ember::open(Config::new(data_dir), SyncSources::new()).await?;
     let result = execute(&ember, cli.command).await;
     ember.shutdown(std::time::Duration::from_secs(5)).await;
     result
+}
+
+#[cfg(feature = "emulator")]
+async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    use crate::emulator::{faults::FaultSpec, world::WorldConfig, Emulator, EmulatorConfig};
+    let emulator = Emulator::start(EmulatorConfig {
+        world: WorldConfig {
+            seed: args.seed,
+            messages: usize::try_from(args.messages)?,
+            work_items: args.work_items,
+        },
+        faults: FaultSpec::parse(&args.faults)?,
+        no_quota: args.no_quota,
+        port: args.port,
+    })
+    .await
+    .context("cannot start the emulator")?;
+    output::line(&format!("listening on {}", emulator.base_url()))?;
+    shutdown_signal().await;
+    emulator.stop().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
+    match bench {
+        #[cfg(feature = "emulator")]
+        BenchCommand::Emulator {
+            messages, samples, ..
+        } => {
+            let result = crate::bench::emulator::run(messages, samples.max(1)).await?;
+            output::json_line(&result)
+        }
+    }
 }
 
 async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
@@ -171,5 +285,8 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                 .await?;
             output::work_items(json, &items)
         }
+        #[cfg(feature = "emulator")]
+        Command::Emulator(_) => Ok(()),
+        Command::Bench(_) => Ok(()),
     }
 }

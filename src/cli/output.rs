@@ -16,6 +16,22 @@ fn json_out<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes one line to stdout and flushes it (scripts wait for it).
+pub(super) fn line(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes `value` as one line of JSON.
+pub(super) fn json_line<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// Writes `error` to stderr and returns the failing exit code.
 pub(super) fn fail(json: bool, error: &ApiError) -> ExitCode {
     let mut err = std::io::stderr().lock();

@@ -36,7 +36,7 @@ pub enum FaultKind {
     Reset,
     /// The request is accepted and never answered.
     Hang,
-    /// The body stops short of its declared length.
+    /// The body ends half-way (a cut-off answer that still looks complete).
     Truncate,
     /// 200 with a body that is not JSON.
     BadJson,
@@ -235,7 +235,7 @@ Fault spec: ';'-separated rules TARGET:KIND[@PROBABILITY][,key=value...]
   KIND    latency (ms=, jitter_ms=)   429 (retry_after= seconds, optional)
           403rate (Gmail rateLimitExceeded body)   500   503
           reset (connection dropped mid-body)   hang (never answers)
-          truncate (body shorter than its Content-Length)   badjson
+          truncate (the body ends half-way)   badjson
           badmime (broken MIME in raw / $value)   html203 (sign-in page)
   PROBABILITY  0 to 1, default 1; draws follow the seed
 Example: gmail.messages.get:429@0.1,retry_after=1;*:latency,ms=20,jitter_ms=10";

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::payload::{self, b64url};
 use super::query::{self, parse_search};
-use super::{bad_request, mailbox_of, not_found, raw_and_snippet, short_message};
+use super::{bad_parameter, bad_request, mailbox_of, not_found, raw_and_snippet, short_message};
 use crate::emulator::http::{gmail_error, Caller};
 use crate::emulator::mailbox::{ChangeKind, CursorError, LabelKind, Mailbox, Message, Source};
 use crate::emulator::state::Shared;
@@ -36,7 +36,9 @@ fn page_size(pairs: &[(String, String)]) -> Result<usize, Response> {
         Some(v) => v
             .parse::<usize>()
             .map(|n| n.clamp(1, MAX_PAGE))
-            .map_err(|_| bad_request("Invalid value for maxResults")),
+            .map_err(|_| {
+                bad_parameter("maxResults", &format!("Invalid value for maxResults: {v}"))
+            }),
     }
 }
 
@@ -164,7 +166,7 @@ pub async fn list(
     for id in query::all(&pairs, "labelIds") {
         match mb.label_bit(id) {
             Some(bit) => search.labels |= bit,
-            None => return bad_request(&format!("Invalid label: {id}")),
+            None => return bad_parameter("labelIds", &format!("Invalid label: {id}")),
         }
     }
     let include_spam_trash = query::first(&pairs, "includeSpamTrash") == Some("true");
@@ -179,7 +181,7 @@ pub async fn list(
         None => mb.messages.len(),
         Some(t) => match t.parse::<usize>() {
             Ok(i) if i <= mb.messages.len() => i,
-            _ => return bad_request("Invalid pageToken"),
+            _ => return bad_parameter("pageToken", "Invalid pageToken"),
         },
     };
     let mut page = Vec::with_capacity(size);
@@ -226,7 +228,10 @@ fn format_of(pairs: &[(String, String)]) -> Result<Format, Response> {
         "metadata" => Ok(Format::Metadata),
         "full" => Ok(Format::Full),
         "raw" => Ok(Format::Raw),
-        other => Err(bad_request(&format!("Invalid value for format: {other}"))),
+        other => Err(bad_parameter(
+            "format",
+            &format!("Invalid value for format: {other}"),
+        )),
     }
 }
 
@@ -665,15 +670,18 @@ pub async fn history(
         Err(r) => return r,
     };
     let Some(start) = query::first(&pairs, "startHistoryId") else {
-        return bad_request("Missing required parameter: startHistoryId");
+        return bad_parameter(
+            "startHistoryId",
+            "Missing required parameter: startHistoryId",
+        );
     };
     let Ok(start) = start.parse::<u64>() else {
-        return bad_request("Invalid startHistoryId");
+        return bad_parameter("startHistoryId", "Invalid startHistoryId");
     };
     let since = match query::first(&pairs, "pageToken") {
         Some(t) => match t.parse::<u64>() {
             Ok(s) => s,
-            Err(_) => return bad_request("Invalid pageToken"),
+            Err(_) => return bad_parameter("pageToken", "Invalid pageToken"),
         },
         None => start,
     };

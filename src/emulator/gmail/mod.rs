@@ -13,7 +13,7 @@ mod query;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
@@ -168,6 +168,26 @@ fn not_found() -> Response {
 
 fn bad_request(message: &str) -> Response {
     gmail_error(StatusCode::BAD_REQUEST, message, "invalidArgument")
+}
+
+/// A 400 about one query parameter, naming it as Google does.
+fn bad_parameter(parameter: &str, message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": {
+            "code": 400,
+            "message": message,
+            "errors": [{
+                "message": message,
+                "domain": "global",
+                "reason": "badRequest",
+                "location": parameter,
+                "locationType": "parameter",
+            }],
+            "status": "INVALID_ARGUMENT",
+        }})),
+    )
+        .into_response()
 }
 
 /// A message's raw bytes and snippet.

@@ -1,0 +1,29 @@
+//! Benchmarks run by `ember bench ...`: each measures a real code path
+//! end to end on this machine and prints one JSON object, so figures can be
+//! compared before and after a change rather than asserted in tests.
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+/// The p-th percentile (0-100) of `samples`, in milliseconds.
+pub fn percentile_ms(samples: &mut [std::time::Duration], p: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.sort_unstable();
+    let rank = ((p / 100.0) * (samples.len() - 1) as f64).round() as usize;
+    samples[rank.min(samples.len() - 1)].as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn percentiles_pick_the_ranked_sample() {
+        let mut s: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert!((super::percentile_ms(&mut s, 50.0) - 51.0).abs() < 1.0);
+        assert!((super::percentile_ms(&mut s, 99.0) - 99.0).abs() < 1.0);
+        assert_eq!(super::percentile_ms(&mut [], 50.0), 0.0);
+    }
+}

@@ -1,0 +1,130 @@
+//! Starting emulators and talking to them as a client would.
+
+use std::path::PathBuf;
+
+use ember::emulator::faults::FaultSpec;
+use ember::emulator::world::WorldConfig;
+use ember::emulator::{Emulator, EmulatorConfig};
+use serde_json::Value;
+
+/// An emulator with `messages` per mailbox, quotas on, no faults.
+pub async fn start(messages: usize) -> anyhow::Result<Emulator> {
+    start_with(messages, "", false).await
+}
+
+/// An emulator with the given fault spec and quota setting.
+pub async fn start_with(messages: usize, faults: &str, no_quota: bool) -> anyhow::Result<Emulator> {
+    Ok(Emulator::start(EmulatorConfig {
+        world: WorldConfig {
+            seed: 42,
+            messages,
+            work_items: 60,
+        },
+        faults: FaultSpec::parse(faults)?,
+        no_quota,
+        port: 0,
+    })
+    .await?)
+}
+
+/// A client that gives up after ten seconds.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap_or_default()
+}
+
+/// POSTs JSON to a control endpoint and returns the JSON answer.
+pub async fn control(emu: &Emulator, path: &str, body: Value) -> anyhow::Result<Value> {
+    let r = client()
+        .post(format!("{}/_emulator/{path}", emu.base_url()))
+        .json(&body)
+        .send()
+        .await?;
+    let status = r.status();
+    let v: Value = r.json().await?;
+    anyhow::ensure!(status.is_success(), "control {path} failed: {status} {v}");
+    Ok(v)
+}
+
+/// GETs a control endpoint.
+pub async fn control_get(emu: &Emulator, path: &str) -> anyhow::Result<Value> {
+    Ok(client()
+        .get(format!("{}/_emulator/{path}", emu.base_url()))
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
+/// An access token for `provider` (`gmail` or `graph`), minted by the control API.
+pub async fn token(emu: &Emulator, provider: &str) -> anyhow::Result<String> {
+    let v = control(emu, "token", serde_json::json!({"provider": provider})).await?;
+    Ok(v["access_token"].as_str().unwrap_or_default().to_owned())
+}
+
+/// A GET with a bearer token; returns status and JSON (Null when not JSON).
+pub async fn get_json(url: &str, bearer: &str) -> anyhow::Result<(u16, Value)> {
+    let r = client().get(url).bearer_auth(bearer).send().await?;
+    let status = r.status().as_u16();
+    let text = r.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// The shared data folder beside the clone, when present.
+#[allow(clippy::print_stderr, reason = "tells whoever runs the tests why contract tests were skipped")]
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("../shared/data is absent: contract tests against real payloads are skipped");
+        None
+    }
+}
+
+/// A recorded payload's response body (recorded-nango files wrap it).
+pub fn recorded(path: &std::path::Path) -> anyhow::Result<Value> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    Ok(match v.get("response") {
+        Some(r) if v.get("_origin").is_some() || v.get("endpoint").is_some() => r.clone(),
+        _ => v,
+    })
+}
+
+/// Checks that every field of `real` exists in `ours` with the same JSON
+/// type, recursively (arrays compare their first elements). Returns the
+/// differences as paths.
+pub fn shape_diff(real: &Value, ours: &Value, path: &str, out: &mut Vec<String>) {
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+    match (real, ours) {
+        (Value::Object(r), Value::Object(o)) => {
+            for (k, rv) in r {
+                match o.get(k) {
+                    Some(ov) => shape_diff(rv, ov, &format!("{path}.{k}"), out),
+                    None => out.push(format!("{path}.{k} missing")),
+                }
+            }
+        }
+        (Value::Array(r), Value::Array(o)) => {
+            if let (Some(rv), Some(ov)) = (r.first(), o.first()) {
+                shape_diff(rv, ov, &format!("{path}[0]"), out);
+            }
+        }
+        (Value::Null, _) => {}
+        (r, o) if kind(r) != kind(o) => {
+            out.push(format!("{path}: real {} vs ours {}", kind(r), kind(o)))
+        }
+        _ => {}
+    }
+}
