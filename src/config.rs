@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::auth::Secrets;
 use crate::sync::SyncConfig;
 
 /// The environment variable that overrides the data directory.
@@ -20,6 +21,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Sync timing.
     pub sync: SyncConfig,
+    /// Where credentials go; `None` finds the OS keychain on first use.
+    pub secrets: Option<Secrets>,
 }
 
 impl Config {
@@ -28,6 +31,7 @@ impl Config {
         Self {
             data_dir: data_dir.into(),
             sync: SyncConfig::default(),
+            secrets: None,
         }
     }
 

@@ -10,10 +10,12 @@
 
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod bench;
 pub mod bindings;
 pub mod cli;
 pub mod config;
+pub mod demo;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod events;

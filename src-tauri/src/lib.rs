@@ -84,7 +84,17 @@ fn run_app() -> anyhow::Result<()> {
                 }
             };
             events::spawn_bridge(app.handle().clone(), state.ember.clone(), tray);
-            tauri::async_runtime::block_on(state.ember.start_sync())?;
+            // The window shows at once; demo accounts and sync follow.
+            let ember = state.ember.clone();
+            tauri::async_runtime::spawn(async move {
+                #[cfg(feature = "demo")]
+                if let Err(e) = ember.start_demo().await {
+                    tracing::warn!("demo mode could not start: {e}");
+                }
+                if let Err(e) = ember.start_sync().await {
+                    tracing::warn!("sync could not start: {e}");
+                }
+            });
             Ok(())
         })
         .on_window_event(|window, event| {

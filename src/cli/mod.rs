@@ -78,6 +78,32 @@ pub enum Command {
     /// Measure a code path and print one JSON object.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Demo accounts served by an emulator.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+/// `ember demo ...`.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Add the Gmail, Microsoft 365 and Azure DevOps demo accounts against a
+    /// running emulator (`ember emulator`), signing in through OAuth.
+    Setup {
+        /// The emulator's address (`http://127.0.0.1:PORT`).
+        #[arg(long, value_name = "URL")]
+        emulator: String,
+        /// Initial sync window: a number of days, or `all`.
+        #[arg(long, default_value = "90", value_parser = parse_window)]
+        window: crate::demo::SyncWindow,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_window(text: &str) -> Result<crate::demo::SyncWindow, String> {
+    crate::demo::SyncWindow::parse(text)
+        .ok_or_else(|| format!("expected a number of days or 'all', not {text:?}"))
 }
 
 /// `ember emulator` options.
@@ -132,6 +158,7 @@ impl Command {
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => false,
             Self::Bench(_) => true,
+            Self::Demo(DemoCommand::Setup { json, .. }) => *json,
         }
     }
 }
@@ -154,7 +181,14 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let api = match e.downcast::<ServiceError>() {
                 Ok(service) => ApiError::from(service),
-                Err(other) => internal(format!("{other:#}")),
+                Err(other) => match other.downcast::<crate::demo::DemoError>() {
+                    Ok(crate::demo::DemoError::Service(service)) => ApiError::from(service),
+                    Ok(demo) => ApiError {
+                        code: ErrorCode::Unavailable,
+                        message: demo.to_string(),
+                    },
+                    Err(other) => internal(format!("{other:#}")),
+                },
             };
             output::fail(json, &api)
         }
@@ -284,6 +318,14 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                 })
                 .await?;
             output::work_items(json, &items)
+        }
+        Command::Demo(DemoCommand::Setup {
+            emulator,
+            window,
+            json,
+        }) => {
+            let accounts = crate::demo::setup(ember, &emulator, window).await?;
+            output::accounts(json, &accounts)
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(_) => Ok(()),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::model::{MessageSummary, Status, SyncState, WorkItem};
+use crate::model::{Account, MessageSummary, Status, SyncState, WorkItem};
 use crate::service::ApiError;
 
 fn json_out<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -124,6 +124,24 @@ pub(super) fn work_items(json: bool, items: &[WorkItem]) -> anyhow::Result<()> {
             out,
             "{:>8} {:<10.10} {:<10.10} {}",
             w.item_id, w.item_type, w.state, w.title
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn accounts(json: bool, accounts: &[Account]) -> anyhow::Result<()> {
+    if json {
+        return json_out(accounts);
+    }
+    let mut out = std::io::stdout().lock();
+    for a in accounts {
+        writeln!(
+            out,
+            "{:>4}  {:<6} {:<32} {}",
+            a.id,
+            a.provider.as_str(),
+            a.address,
+            a.display_name
         )?;
     }
     Ok(())

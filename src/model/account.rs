@@ -94,6 +94,8 @@ pub struct Account {
     pub sync_enabled: bool,
     /// Sign-in state.
     pub state: AccountState,
+    /// Served by the built-in emulator (demo mode), not a real service.
+    pub demo: bool,
 }
 
 /// What is needed to add an account.

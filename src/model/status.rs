@@ -90,6 +90,8 @@ pub struct Status {
     pub work_item_count: i64,
     /// Where the database lives.
     pub data_dir: String,
+    /// Demo mode: the accounts are served by the built-in emulator.
+    pub demo: bool,
 }
 
 /// One line summing up sync for the tray tooltip: the most urgent thing first.

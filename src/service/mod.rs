@@ -12,12 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub use error::{ApiError, ErrorCode, ServiceError};
 
+use crate::auth::Secrets;
 use crate::config::Config;
 use crate::events::{Event, EventBus};
 use crate::model::{
@@ -26,6 +28,14 @@ use crate::model::{
 };
 use crate::store::Store;
 use crate::sync::{SyncController, SyncSources};
+
+/// Demo mode's world: seed, messages per mailbox, work items.
+#[cfg(feature = "emulator")]
+const DEMO_SEED: u64 = 1;
+#[cfg(feature = "emulator")]
+const DEMO_MESSAGES: usize = 2_000;
+#[cfg(feature = "emulator")]
+const DEMO_WORK_ITEMS: usize = 200;
 
 /// How shutdown went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +58,11 @@ pub struct Ember {
     /// Whether [`Ember::start_sync`] ran: only then do account changes
     /// start or stop loops.
     sync_started: Arc<AtomicBool>,
+    /// Credential storage, found on first use.
+    secrets: Arc<OnceCell<Secrets>>,
+    /// The in-process emulator demo mode runs, if any.
+    #[cfg(feature = "emulator")]
+    demo: Arc<tokio::sync::Mutex<Option<crate::emulator::Emulator>>>,
 }
 
 impl Ember {
@@ -73,6 +88,10 @@ impl Ember {
         )
         .await?;
         info!(data_dir = %config.data_dir.display(), "Ember opened");
+        let secrets = Arc::new(match &config.secrets {
+            Some(s) => OnceCell::new_with(Some(s.clone())),
+            None => OnceCell::new(),
+        });
         Ok(Self {
             store,
             events,
@@ -81,6 +100,9 @@ impl Ember {
             root,
             config,
             sync_started: Arc::default(),
+            secrets,
+            #[cfg(feature = "emulator")]
+            demo: Arc::default(),
         })
     }
 
@@ -101,6 +123,46 @@ impl Ember {
     /// The event bus: subscribe to hear what changes.
     pub fn events(&self) -> &EventBus {
         &self.events
+    }
+
+    /// Credential storage: the OS keychain, or memory when none is reachable.
+    pub async fn secrets(&self) -> &Secrets {
+        self.secrets.get_or_init(Secrets::detect).await
+    }
+
+    /// Starts demo mode when no real account is configured: an in-process
+    /// emulator and three demo accounts signed in against it. Returns the
+    /// emulator's address, or `None` when real accounts exist.
+    #[cfg(feature = "emulator")]
+    pub async fn start_demo(&self) -> Result<Option<String>, crate::demo::DemoError> {
+        use crate::emulator::{world::WorldConfig, Emulator, EmulatorConfig};
+        self.ensure_running()?;
+        let accounts = self.store.accounts().await.map_err(ServiceError::from)?;
+        if accounts.iter().any(|a| !a.demo) {
+            return Ok(None);
+        }
+        let mut slot = self.demo.lock().await;
+        if let Some(running) = slot.as_ref() {
+            return Ok(Some(running.base_url()));
+        }
+        let emulator = Emulator::start(EmulatorConfig {
+            world: WorldConfig {
+                seed: DEMO_SEED,
+                messages: DEMO_MESSAGES,
+                work_items: DEMO_WORK_ITEMS,
+            },
+            ..EmulatorConfig::default()
+        })
+        .await
+        .map_err(|e| crate::demo::DemoError::Emulator {
+            url: "127.0.0.1".into(),
+            reason: e.to_string(),
+        })?;
+        let url = emulator.base_url();
+        crate::demo::setup(self, &url, crate::demo::SyncWindow::Days(90)).await?;
+        info!(%url, "demo mode: accounts served by the built-in emulator");
+        *slot = Some(emulator);
+        Ok(Some(url))
     }
 
     /// The store, for the sync sources and tools built on the core.
@@ -180,6 +242,7 @@ impl Ember {
             statuses.push(AccountStatus { account, sync });
         }
         Ok(Status {
+            demo: statuses.iter().any(|s| s.account.demo),
             sync_enabled: self.sync.is_enabled(),
             accounts: statuses,
             message_count: self.store.message_count().await?,
@@ -201,6 +264,11 @@ impl Ember {
         let left = deadline.saturating_sub(started.elapsed());
         // Closing waits for borrowed connections: an abandoned task may hold one.
         let closed = tokio::time::timeout(left, self.store.close()).await.is_ok();
+        #[cfg(feature = "emulator")]
+        if let Some(emulator) = self.demo.lock().await.take() {
+            let left = deadline.saturating_sub(started.elapsed());
+            let _ = tokio::time::timeout(left, emulator.stop()).await;
+        }
         let report = ShutdownReport {
             clean: tasks_done && closed,
             elapsed: started.elapsed(),

@@ -6,7 +6,8 @@ use sqlx::Row;
 use super::{now_ms, Store, StoreError};
 use crate::model::{Account, AccountId, AccountState, NewAccount, ProviderKind};
 
-const COLUMNS: &str = "id, provider, address, display_name, sync_enabled, state";
+const COLUMNS: &str = "id, provider, address, display_name, sync_enabled, state, \
+     coalesce(json_extract(settings, '$.demo'), 0) = 1 AS demo";
 
 fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
     let provider: String = row.try_get("provider")?;
@@ -24,6 +25,7 @@ fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
             table: "accounts",
             detail: format!("unknown state {state:?}"),
         })?,
+        demo: row.try_get("demo")?,
     })
 }
 

@@ -365,6 +365,7 @@ mod tests {
             address: "a@example.org".into(),
             display_name: "A".into(),
             sync_enabled,
+            demo: false,
             state,
         }
     }

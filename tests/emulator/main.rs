@@ -5,6 +5,7 @@
 mod ado;
 mod contract;
 mod control;
+mod demo;
 mod gmail;
 mod graph;
 mod oauth;

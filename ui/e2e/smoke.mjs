@@ -156,6 +156,25 @@ async function main() {
       }
     }
 
+    step('demo mode: a fresh data directory shows the three demo accounts');
+    await check('demo banner shown', async () => {
+      await b.$('[data-testid=demo-banner]').waitForExist({ timeout: 30_000 });
+    });
+    await check('Gmail, Microsoft 365 and Azure DevOps demo accounts listed', async () => {
+      await b.waitUntil(
+        async () => {
+          const text = await b.$('[data-testid=account-list]').getText();
+          return ['Gmail (demo)', 'Microsoft 365 (demo)', 'Azure DevOps (demo)'].every((n) => text.includes(n));
+        },
+        { timeout: 30_000, timeoutMsg: 'the demo accounts did not appear' },
+      );
+    });
+    await check('CLI lists the same three demo accounts', async () => {
+      const status = JSON.parse(execSync(statusCmd, { encoding: 'utf8' }));
+      const demo = status.accounts.filter((/** @type {{account: {demo: boolean}}} */ a) => a.account.demo);
+      if (demo.length !== 3 || !status.demo) throw new Error(`expected 3 demo accounts, got ${demo.length}`);
+    });
+
     step('saving screenshot');
     await check(`screenshot saved to ${path.join(screenshotDir, 'smoke.png')}`, async () => {
       mkdirSync(screenshotDir, { recursive: true });

@@ -42,6 +42,17 @@ describe('sidebar', () => {
     expect(work).toHaveTextContent('Sign-in needed');
   });
 
+  it('says plainly when the accounts are demo data, and only then', async () => {
+    setup({ accounts: [account(1, { demo: true })] });
+    expect(await screen.findByTestId('demo-banner')).toHaveTextContent(/Demo data/);
+  });
+
+  it('shows no demo banner for real accounts', async () => {
+    setup({ accounts: [account(1)] });
+    await screen.findByRole('button', { name: /Account 1/ });
+    expect(screen.queryByTestId('demo-banner')).toBeNull();
+  });
+
   it('says so plainly when there are no accounts', async () => {
     setup();
     expect(await screen.findByText(/No accounts yet/)).toBeInTheDocument();

@@ -29,4 +29,8 @@ syncEnabled: boolean,
 /**
  * Sign-in state.
  */
-state: AccountState, };
+state: AccountState, 
+/**
+ * Served by the built-in emulator (demo mode), not a real service.
+ */
+demo: boolean, };

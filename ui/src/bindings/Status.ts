@@ -24,4 +24,8 @@ workItemCount: number,
 /**
  * Where the database lives.
  */
-dataDir: string, };
+dataDir: string, 
+/**
+ * Demo mode: the accounts are served by the built-in emulator.
+ */
+demo: boolean, };

@@ -10,6 +10,7 @@ export function account(id: number, over: Partial<Account> = {}): Account {
     displayName: `Account ${id}`,
     syncEnabled: true,
     state: 'active',
+    demo: false,
     ...over,
   };
 }

@@ -7,9 +7,9 @@ import type { SyncPhase } from '../../bindings/SyncPhase';
 import { MockBackend } from './mock';
 
 const accounts: Account[] = [
-  { id: 1, provider: 'gmail', address: 'ada@example.com', displayName: 'Ada (personal)', syncEnabled: true, state: 'active' },
-  { id: 2, provider: 'graph', address: 'ada@contoso.example', displayName: 'Contoso', syncEnabled: true, state: 'needsReauth' },
-  { id: 3, provider: 'ado', address: 'contoso/ember', displayName: 'Ember board', syncEnabled: true, state: 'active' },
+  { id: 1, provider: 'gmail', address: 'ada@example.com', displayName: 'Ada (personal)', syncEnabled: true, state: 'active', demo: true },
+  { id: 2, provider: 'graph', address: 'ada@contoso.example', displayName: 'Contoso', syncEnabled: true, state: 'needsReauth', demo: true },
+  { id: 3, provider: 'ado', address: 'contoso/ember', displayName: 'Ember board', syncEnabled: true, state: 'active', demo: true },
 ];
 
 const senders = [

@@ -114,6 +114,7 @@ export class MockBackend implements Backend {
       messageCount: this.messages.length,
       workItemCount: this.workItems.length,
       dataDir: this.dataDir,
+      demo: this.accounts.some((a) => a.demo),
     };
   }
 

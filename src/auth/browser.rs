@@ -1,0 +1,86 @@
+//! How the authorization URL reaches a browser.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::AuthError;
+
+/// Opens an authorization URL for the user.
+pub trait Browser: Send + Sync {
+    /// Shows `url` to the user (or a stand-in), returning once it is on its way.
+    fn open<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>>;
+}
+
+/// Prints the URL for a person to open (headless use).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrintBrowser;
+
+impl Browser for PrintBrowser {
+    fn open<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
+        Box::pin(async move {
+            use std::io::Write as _;
+            let mut err = std::io::stderr().lock();
+            writeln!(
+                err,
+                "Open this address in a browser to sign in:\n\n  {url}\n"
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Follows the URL over HTTP the way a browser would after the user clicks
+/// "Allow": for providers that approve without a person (the emulator in
+/// demo mode and tests). The redirect lands on our own loopback listener.
+#[derive(Debug, Clone)]
+pub struct DirectBrowser {
+    client: reqwest::Client,
+}
+
+impl DirectBrowser {
+    /// A browser stand-in with its own HTTP client.
+    pub fn new() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Default for DirectBrowser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser for DirectBrowser {
+    fn open<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| AuthError::Unreachable(e.to_string()))?;
+            if response.status().is_success() {
+                Ok(())
+            } else {
+                Err(AuthError::Denied(format!(
+                    "the consent page answered {}",
+                    response.status()
+                )))
+            }
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The loopback redirect listener: one ephemeral port on 127.0.0.1 that
+//! waits for the browser to come back with `?code=...&state=...`.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::AuthError;
+
+/// The largest request head we read from the browser.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// What the browser brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The authorization code.
+    pub code: String,
+    /// The state we sent.
+    pub state: String,
+}
+
+/// A bound listener and the redirect URI that reaches it.
+pub struct Loopback {
+    listener: TcpListener,
+    /// `http://127.0.0.1:PORT/`.
+    pub redirect_uri: String,
+}
+
+impl Loopback {
+    /// Binds an ephemeral port on 127.0.0.1.
+    pub async fn bind() -> Result<Self, AuthError> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            redirect_uri: format!("http://127.0.0.1:{port}/"),
+        })
+    }
+
+    /// Waits up to `limit` for the redirect, answering the browser with a
+    /// page saying it may close. Requests without a code or error (a
+    /// favicon) are answered and ignored.
+    pub async fn wait(self, limit: Duration) -> Result<Redirect, AuthError> {
+        tokio::time::timeout(limit, self.accept_loop())
+            .await
+            .map_err(|_| AuthError::Timeout)?
+    }
+
+    async fn accept_loop(self) -> Result<Redirect, AuthError> {
+        loop {
+            let (mut stream, _) = self.listener.accept().await?;
+            let mut head = Vec::with_capacity(1024);
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+                let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+                    .await
+                    .map_err(|_| AuthError::Timeout)??;
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            let outcome = parse_request_line(&head);
+            let (status, page) = match &outcome {
+                Some(Ok(_)) => (
+                    "200 OK",
+                    "Signed in to Fireside Ember. You can close this window.",
+                ),
+                Some(Err(_)) => (
+                    "400 Bad Request",
+                    "Sign-in was not completed. You can close this window and try again.",
+                ),
+                None => ("404 Not Found", "Not found."),
+            };
+            let body = format!(
+                "<!doctype html><meta charset=utf-8><title>Fireside Ember</title><p>{page}</p>"
+            );
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            match outcome {
+                Some(result) => return result,
+                None => continue,
+            }
+        }
+    }
+}
+
+/// Reads `GET /?code=..&state=..` (or `?error=..`) from a request head;
+/// `None` when the request carries neither.
+fn parse_request_line(head: &[u8]) -> Option<Result<Redirect, AuthError>> {
+    let text = String::from_utf8_lossy(head);
+    let line = text.lines().next()?;
+    let target = line.split_whitespace().nth(1)?;
+    let query = target.split_once('?')?.1;
+    let mut code = None;
+    let mut state = None;
+    let mut error = None;
+    for (k, v) in url_pairs(query) {
+        match k.as_str() {
+            "code" => code = Some(v),
+            "state" => state = Some(v),
+            "error" => error = Some(v),
+            _ => {}
+        }
+    }
+    if let Some(e) = error {
+        return Some(Err(AuthError::Denied(e)));
+    }
+    Some(Ok(Redirect {
+        code: code?,
+        state: state.unwrap_or_default(),
+    }))
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    reqwest::Url::parse(&format!("http://x/?{query}"))
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_and_state_are_read_from_the_redirect() {
+        let head = b"GET /?code=4%2F0Ab&state=xyz&scope=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        let got = parse_request_line(head).and_then(Result::ok);
+        assert_eq!(
+            got,
+            Some(Redirect {
+                code: "4/0Ab".into(),
+                state: "xyz".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_refusal_and_a_favicon_are_told_apart() {
+        let denied = parse_request_line(b"GET /?error=access_denied&state=s HTTP/1.1\r\n\r\n");
+        assert!(matches!(denied, Some(Err(AuthError::Denied(_)))));
+        assert!(parse_request_line(b"GET /favicon.ico HTTP/1.1\r\n\r\n").is_none());
+    }
+
+    #[tokio::test]
+    async fn the_listener_answers_the_browser_and_returns_the_code() -> anyhow::Result<()> {
+        let lb = Loopback::bind().await?;
+        let uri = lb.redirect_uri.clone();
+        let waiter = tokio::spawn(lb.wait(Duration::from_secs(5)));
+        let client = reqwest::Client::new();
+        let favicon = client.get(format!("{uri}favicon.ico")).send().await?;
+        assert_eq!(favicon.status(), 404);
+        let page = client
+            .get(format!("{uri}?code=abc&state=s1"))
+            .send()
+            .await?;
+        assert_eq!(page.status(), 200);
+        let got = waiter.await??;
+        assert_eq!(got.code, "abc");
+        Ok(())
+    }
+}

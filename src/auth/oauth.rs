@@ -1,0 +1,192 @@
+//! The OAuth 2.0 client, through the `oauth2` crate: authorization code with
+//! PKCE (S256) and a checked state, the code exchange, and refresh.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::loopback::Loopback;
+use super::{AuthError, Browser};
+
+/// How long the user has to finish signing in in the browser.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// Timeout for each request to the token endpoint.
+pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A provider's OAuth endpoints and this app's client registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthConfig {
+    /// The authorization endpoint.
+    pub auth_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret (Google desktop clients have one; it is not
+    /// confidential, but is still kept out of logs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for.
+    pub scopes: Vec<String>,
+}
+
+/// Tokens as stored in the keychain.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    /// The bearer token.
+    pub access_token: String,
+    /// The refresh token, if the provider gave one.
+    pub refresh_token: Option<String>,
+    /// When the access token expires, Unix seconds.
+    pub expires_at: Option<u64>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets, even in debug logs.
+        f.debug_struct("Tokens")
+            .field("expires_at", &self.expires_at)
+            .field("has_refresh_token", &self.refresh_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Tokens {
+    /// Whether the access token expires within `margin`.
+    pub fn expires_within(&self, margin: Duration) -> bool {
+        self.expires_at
+            .is_some_and(|at| at <= now_secs() + margin.as_secs())
+    }
+}
+
+/// An OAuth client for one provider.
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    config: OAuthConfig,
+    http: reqwest::Client,
+}
+
+impl OAuthClient {
+    /// A client for `config`. Redirects are not followed by the token
+    /// requests, as the `oauth2` crate requires.
+    pub fn new(config: OAuthConfig) -> Result<Self, AuthError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TOKEN_REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| AuthError::Config(e.to_string()))?;
+        Ok(Self { config, http })
+    }
+
+    fn token_tokens<T: TokenResponse>(response: &T, old_refresh: Option<&str>) -> Tokens {
+        Tokens {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response
+                .refresh_token()
+                .map(|r| r.secret().clone())
+                .or_else(|| old_refresh.map(str::to_owned)),
+            expires_at: response.expires_in().map(|d| now_secs() + d.as_secs()),
+        }
+    }
+
+    /// Runs the installed-app flow: binds a loopback redirect, shows the
+    /// authorization URL through `browser`, waits for the redirect, checks
+    /// the state and redeems the code with the PKCE verifier.
+    pub async fn authorize(&self, browser: &dyn Browser) -> Result<Tokens, AuthError> {
+        let loopback = Loopback::bind().await?;
+        let redirect = RedirectUrl::new(loopback.redirect_uri.clone())
+            .map_err(|e| AuthError::Config(e.to_string()))?;
+        let client = self.basic_client()?.set_redirect_uri(redirect);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge);
+        for scope in &self.config.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state) = request.url();
+        let waiting = tokio::spawn(loopback.wait(SIGN_IN_TIMEOUT));
+        if let Err(e) = browser.open(url.as_str()).await {
+            waiting.abort();
+            return Err(e);
+        }
+        let redirect = waiting
+            .await
+            .map_err(|e| AuthError::Io(std::io::Error::other(e)))??;
+        if redirect.state != *state.secret() {
+            return Err(AuthError::StateMismatch);
+        }
+        let response = client
+            .exchange_code(AuthorizationCode::new(redirect.code))
+            .set_pkce_verifier(verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(Self::token_tokens(&response, None))
+    }
+
+    /// Exchanges a refresh token for a new access token (and, where the
+    /// provider rotates them, a new refresh token).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
+        let response = self
+            .basic_client()?
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(Self::token_tokens(&response, Some(refresh_token)))
+    }
+
+    fn basic_client(
+        &self,
+    ) -> Result<
+        BasicClient<
+            oauth2::EndpointSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointSet,
+        >,
+        AuthError,
+    > {
+        let config_err = |e: oauth2::url::ParseError| AuthError::Config(e.to_string());
+        let mut client = BasicClient::new(ClientId::new(self.config.client_id.clone()))
+            .set_auth_uri(AuthUrl::new(self.config.auth_url.clone()).map_err(config_err)?)
+            .set_token_uri(TokenUrl::new(self.config.token_url.clone()).map_err(config_err)?)
+            // Installed-app clients send their id (and secret) in the body.
+            .set_auth_type(AuthType::RequestBody);
+        if let Some(secret) = &self.config.client_secret {
+            client = client.set_client_secret(ClientSecret::new(secret.clone()));
+        }
+        Ok(client)
+    }
+}
+
+fn token_error<RE: std::error::Error + 'static>(
+    e: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> AuthError {
+    match e {
+        RequestTokenError::ServerResponse(r) => AuthError::Rejected(format!(
+            "{}{}",
+            r.error(),
+            r.error_description()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        )),
+        RequestTokenError::Request(e) => AuthError::Unreachable(e.to_string()),
+        RequestTokenError::Parse(e, _) => AuthError::Unreachable(format!("unreadable answer: {e}")),
+        RequestTokenError::Other(e) => AuthError::Unreachable(e),
+    }
+}

@@ -1,0 +1,147 @@
+//! Demo mode: the three demo accounts signed in against the emulator through
+//! the real OAuth path, in-process and from the command line.
+
+use std::process::Command;
+
+use ember::auth::{self, Secrets, Tokens};
+use ember::demo::{self, SyncWindow};
+use ember::model::ProviderKind;
+use ember::{Config, Ember};
+
+use crate::support::{get_json, start};
+
+fn memory_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::new(dir);
+    config.secrets = Some(Secrets::memory("tests use no keychain"));
+    config
+}
+
+#[tokio::test]
+async fn setup_signs_in_three_demo_accounts_whose_tokens_work() -> anyhow::Result<()> {
+    let emu = start(50).await?;
+    let dir = tempfile::tempdir()?;
+    let ember = Ember::open(memory_config(dir.path()), Default::default()).await?;
+    let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::Days(30)).await?;
+    let providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
+    assert_eq!(
+        providers,
+        [ProviderKind::Gmail, ProviderKind::Graph, ProviderKind::Ado]
+    );
+    assert!(accounts.iter().all(|a| a.demo));
+
+    let secrets = ember.secrets().await;
+    let stored = secrets
+        .get(&auth::tokens_key(accounts[0].id))
+        .await?
+        .unwrap_or_default();
+    let tokens: Tokens = serde_json::from_str(&stored)?;
+    assert!(tokens.refresh_token.is_some(), "offline access was granted");
+    let (status, profile) = get_json(
+        &format!("{}/gmail/v1/users/me/profile", emu.base_url()),
+        &tokens.access_token,
+    )
+    .await?;
+    assert_eq!(status, 200, "the stored token opens the demo mailbox");
+    assert_eq!(profile["emailAddress"], accounts[0].address.as_str());
+    assert!(secrets.get(&auth::pat_key(accounts[2].id)).await?.is_some());
+
+    let settings = ember.store().account_settings(accounts[0].id).await?;
+    assert_eq!(settings["api_base"], emu.base_url().as_str());
+    assert_eq!(settings["sync_window_days"], 30);
+    assert!(
+        !settings.to_string().contains(&tokens.access_token),
+        "no token in the database"
+    );
+
+    // A second run (a new emulator) re-points the same three accounts.
+    let again = demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    assert_eq!(
+        again.iter().map(|a| a.id).collect::<Vec<_>>(),
+        accounts.iter().map(|a| a.id).collect::<Vec<_>>()
+    );
+    let status = ember.status().await?;
+    assert!(status.demo);
+    assert_eq!(status.accounts.len(), 3);
+    ember.shutdown(std::time::Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_mode_starts_only_when_no_real_account_exists() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ember = Ember::open(memory_config(dir.path()), Default::default()).await?;
+    let url = ember.start_demo().await?;
+    assert!(url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("http://127.0.0.1:")));
+    assert_eq!(ember.accounts().await?.len(), 3);
+    assert_eq!(ember.start_demo().await?, url, "one emulator per run");
+    ember.shutdown(std::time::Duration::from_secs(5)).await;
+
+    let dir = tempfile::tempdir()?;
+    let ember = Ember::open(memory_config(dir.path()), Default::default()).await?;
+    ember
+        .add_account(ember::model::NewAccount {
+            provider: ProviderKind::Gmail,
+            address: "real@example.com".into(),
+            display_name: "Real".into(),
+            settings: serde_json::json!({}),
+        })
+        .await?;
+    assert_eq!(ember.start_demo().await?, None, "real accounts: no demo");
+    assert_eq!(ember.accounts().await?.len(), 1);
+    ember.shutdown(std::time::Duration::from_secs(5)).await;
+    Ok(())
+}
+
+#[tokio::test]
+#[allow(clippy::disallowed_methods, reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile")]
+async fn ember_demo_setup_adds_the_accounts_from_the_command_line() -> anyhow::Result<()> {
+    let emu = start(30).await?;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().unwrap_or_default().to_owned();
+    let url = emu.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_ember"))
+            .args([
+                "--data-dir",
+                &data,
+                "demo",
+                "setup",
+                "--emulator",
+                &url,
+                "--window",
+                "all",
+                "--json",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+            .output()
+    })
+    .await??;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let accounts: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(accounts.len(), 3);
+    assert!(accounts.iter().all(|a| a["demo"] == true));
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap_or_default(),
+            "demo",
+            "setup",
+            "--emulator",
+            "http://127.0.0.1:9",
+            "--json",
+        ])
+        .output()?;
+    assert_eq!(bad.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_slice(&bad.stderr)?;
+    assert_eq!(error["code"], "unavailable");
+    emu.stop().await;
+    Ok(())
+}
