@@ -16,7 +16,7 @@ pub enum SyncError {
     #[error("{0}")]
     NeedsReauth(String),
     /// No sync source is available for this kind of account.
-    #[error("syncing {} accounts is not available in this build", provider_label(*.0))]
+    #[error("Syncing {} accounts is not available in this version yet.", provider_label(*.0))]
     Unsupported(ProviderKind),
     /// The provider failed or answered with something we cannot use.
     #[error("{message}")]
