@@ -231,7 +231,18 @@ async fn mutate(State(shared): State<Arc<Shared>>, body: String) -> Response {
                 Some(item) => {
                     let mut fields = serde_json::Map::new();
                     fields.insert("System.State".into(), json!(change.state));
-                    item.apply(fields, super::work_items::PEOPLE[1], now);
+                    fields.insert(
+                        "Microsoft.VSTS.Common.StateChangeDate".into(),
+                        json!(super::work_items::iso(now)),
+                    );
+                    // A change is never dated before the item's last one.
+                    let last = item
+                        .fields
+                        .get("System.ChangedDate")
+                        .and_then(|v| v.as_str())
+                        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                        .map_or(0, |d| d.timestamp_millis());
+                    item.apply(fields, super::work_items::PEOPLE[1], now.max(last + 1));
                     changed += 1;
                 }
                 None => missing.push(change.id.to_string()),

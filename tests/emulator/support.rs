@@ -73,7 +73,10 @@ pub async fn get_json(url: &str, bearer: &str) -> anyhow::Result<(u16, Value)> {
 }
 
 /// The shared data folder beside the clone, when present.
-#[allow(clippy::print_stderr, reason = "tells whoever runs the tests why contract tests were skipped")]
+#[allow(
+    clippy::print_stderr,
+    reason = "tells whoever runs the tests why contract tests were skipped"
+)]
 pub fn shared_data() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
     if dir.is_dir() {
