@@ -20,6 +20,7 @@ pub mod demo;
 pub mod emulator;
 pub mod events;
 pub mod model;
+pub mod providers;
 pub mod service;
 pub mod store;
 pub mod sync;

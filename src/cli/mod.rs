@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::config::{resolve_data_dir, Config, DATA_DIR_ENV};
-use crate::model::{MailView, MessageQuery, SearchQuery, WorkItemQuery};
+use crate::model::{SearchQuery, WorkItemQuery};
 use crate::service::{ApiError, Ember, ErrorCode, ServiceError};
 use crate::sync::SyncSources;
 
@@ -44,9 +44,21 @@ pub enum Command {
         /// At most this many.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
+        /// Every message, ignoring --limit.
+        #[arg(long)]
+        all: bool,
         /// Only this account's.
         #[arg(long, value_name = "ID")]
         account: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync accounts.
+    Sync {
+        /// Sync every enabled account once and exit (the only mode for now).
+        #[arg(long)]
+        once: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -153,6 +165,7 @@ impl Command {
         match self {
             Self::Status { json }
             | Self::Messages { json, .. }
+            | Self::Sync { json, .. }
             | Self::Search { json, .. }
             | Self::WorkItems { json, .. } => *json,
             #[cfg(feature = "emulator")]
@@ -221,7 +234,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let data_dir = resolve_data_dir(cli.data_dir.as_deref())
         .context("no data directory: pass --data-dir or set EMBER_DATA_DIR")?;
-    let ember = Ember::open(Config::new(data_dir), SyncSources::new()).await?;
+    let ember = Ember::open(Config::new(data_dir), SyncSources::standard()).await?;
     let result = execute(&ember, cli.command).await;
     ember.shutdown(std::time::Duration::from_secs(5)).await;
     result
@@ -291,20 +304,33 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         }
         Command::Messages {
             limit,
+            all,
             account,
             json,
         } => {
-            let view = account.map_or(MailView::Unified, |account_id| MailView::Account {
-                account_id,
-            });
-            let page = ember
-                .messages(&MessageQuery {
-                    view,
-                    before: None,
-                    limit,
-                })
+            let rows = ember
+                .export_messages(account, if all { None } else { Some(limit) })
                 .await?;
-            output::messages(json, &page.messages)
+            output::exported(json, &rows)
+        }
+        Command::Sync { once, json } => {
+            if !once {
+                anyhow::bail!("only `ember sync --once` is available; the app syncs continuously");
+            }
+            let mut results = Vec::new();
+            for account in ember.accounts().await? {
+                if !account.sync_enabled || account.state != crate::model::AccountState::Active {
+                    continue;
+                }
+                let started = std::time::Instant::now();
+                let outcome = ember.sync_once(account.id).await;
+                results.push(output::SyncResult::new(
+                    &account,
+                    outcome,
+                    started.elapsed(),
+                ));
+            }
+            output::sync_results(json, &results)
         }
         Command::Search { query, limit, json } => {
             let found = ember.search(&SearchQuery { text: query, limit }).await?;

@@ -146,3 +146,98 @@ pub(super) fn accounts(json: bool, accounts: &[Account]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub(super) fn exported(json: bool, rows: &[crate::store::ExportedMessage]) -> anyhow::Result<()> {
+    if json {
+        return json_out(rows);
+    }
+    let mut out = std::io::stdout().lock();
+    for m in rows {
+        writeln!(
+            out,
+            "{:>8} {} {:<6} {:<24.24} {}",
+            m.id,
+            if m.unread { '*' } else { ' ' },
+            m.provider,
+            m.provider_id,
+            m.subject
+        )?;
+    }
+    Ok(())
+}
+
+/// One account's `sync --once` outcome.
+#[derive(Debug, Serialize)]
+pub(super) struct SyncResult {
+    account: i64,
+    provider: &'static str,
+    address: String,
+    ok: bool,
+    fetched: u64,
+    stored: u64,
+    updated: u64,
+    deleted: u64,
+    skipped: Vec<String>,
+    retries: u64,
+    errors: Vec<String>,
+    error_code: Option<&'static str>,
+    seconds: f64,
+}
+
+impl SyncResult {
+    pub(super) fn new(
+        account: &Account,
+        outcome: Result<crate::sync::SyncReport, crate::sync::SyncError>,
+        took: std::time::Duration,
+    ) -> Self {
+        let (report, errors, code) = match outcome {
+            Ok(r) => (r, Vec::new(), None),
+            Err(e) => (Default::default(), vec![e.to_string()], Some(e.code())),
+        };
+        Self {
+            account: account.id,
+            provider: account.provider.as_str(),
+            address: account.address.clone(),
+            ok: errors.is_empty(),
+            fetched: report.fetched,
+            stored: report.stored,
+            updated: report.updated,
+            deleted: report.deleted,
+            skipped: report.skipped,
+            retries: report.retries,
+            errors,
+            error_code: code,
+            seconds: took.as_secs_f64(),
+        }
+    }
+}
+
+pub(super) fn sync_results(json: bool, results: &[SyncResult]) -> anyhow::Result<()> {
+    if json {
+        json_out(results)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        for r in results {
+            writeln!(
+                out,
+                "{:>4} {:<6} {:<32} fetched {} stored {} updated {} deleted {} skipped {} retries {} in {:.1}s{}",
+                r.account,
+                r.provider,
+                r.address,
+                r.fetched,
+                r.stored,
+                r.updated,
+                r.deleted,
+                r.skipped.len(),
+                r.retries,
+                r.seconds,
+                r.errors.first().map(|e| format!(": {e}")).unwrap_or_default()
+            )?;
+            for s in &r.skipped {
+                writeln!(out, "       skipped {s}")?;
+            }
+        }
+    }
+    anyhow::ensure!(results.iter().all(|r| r.ok), "some accounts failed to sync");
+    Ok(())
+}

@@ -78,6 +78,10 @@ impl Ember {
         let events = EventBus::new();
         let tracker = TaskTracker::new();
         let root = CancellationToken::new();
+        let secrets = Arc::new(match &config.secrets {
+            Some(s) => OnceCell::new_with(Some(s.clone())),
+            None => OnceCell::new(),
+        });
         let sync = SyncController::new(
             store.clone(),
             events.clone(),
@@ -85,13 +89,10 @@ impl Ember {
             config.sync,
             tracker.clone(),
             root.clone(),
+            secrets.clone(),
         )
         .await?;
         info!(data_dir = %config.data_dir.display(), "Ember opened");
-        let secrets = Arc::new(match &config.secrets {
-            Some(s) => OnceCell::new_with(Some(s.clone())),
-            None => OnceCell::new(),
-        });
         Ok(Self {
             store,
             events,
@@ -204,6 +205,15 @@ impl Ember {
         Ok(self.store.messages(query).await?)
     }
 
+    /// Stored messages with their provider ids, newest first (the CLI export).
+    pub async fn export_messages(
+        &self,
+        account: Option<AccountId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<crate::store::ExportedMessage>, ServiceError> {
+        Ok(self.store.export_messages(account, limit).await?)
+    }
+
     /// One message for the reading pane.
     pub async fn message(&self, id: MessageId) -> Result<MessageDetail, ServiceError> {
         Ok(self.store.message(id).await?)
@@ -230,6 +240,15 @@ impl Ember {
     pub fn sync_now(&self, account: Option<AccountId>) -> Result<usize, ServiceError> {
         self.ensure_running()?;
         Ok(self.sync.sync_now(account))
+    }
+
+    /// Syncs one account now and waits for the result (the CLI's `sync --once`).
+    pub async fn sync_once(
+        &self,
+        account: AccountId,
+    ) -> Result<crate::sync::SyncReport, crate::sync::SyncError> {
+        self.ensure_running()?;
+        self.sync.sync_once(account).await
     }
 
     /// A snapshot of the switch, every account's state and the store's size.

@@ -46,6 +46,32 @@ fn addresses_from_json(text: &str) -> Result<Vec<Address>, StoreError> {
     })
 }
 
+/// A stored message as `ember messages --json` prints it: with the
+/// provider's own ids, so it can be compared with the provider.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedMessage {
+    /// Local row id.
+    pub id: MessageId,
+    /// Local account id.
+    pub account: AccountId,
+    /// `gmail` or `graph`.
+    pub provider: String,
+    /// The account's address.
+    pub address: String,
+    /// The message id exactly as the provider's API gave it.
+    pub provider_id: String,
+    /// The provider's thread or conversation id.
+    pub thread_id: Option<String>,
+    /// Provider ids of its labels or folder, sorted.
+    pub folders: Vec<String>,
+    /// Unread.
+    pub unread: bool,
+    /// Subject.
+    pub subject: String,
+    /// Date, Unix milliseconds.
+    pub date: i64,
+}
+
 /// A message as a provider hands it to the store.
 #[derive(Debug, Clone, Default)]
 pub struct NewMessage {
@@ -99,7 +125,7 @@ pub struct NewMessageBody {
 }
 
 /// An attachment's metadata as a provider hands it over.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewAttachment {
     /// The provider's attachment id, if it has one.
     pub provider_id: Option<String>,
@@ -287,6 +313,70 @@ pub async fn delete_message(
     Ok(done.rows_affected() > 0)
 }
 
+/// Sets a message's category from the provider's own signal (Gmail tabs),
+/// unless the user has corrected it.
+pub async fn set_provider_category(
+    tx: &mut SqliteConnection,
+    message: MessageId,
+    category: Category,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE messages SET category = ?, category_source = 'provider', category_confidence = 1.0
+         WHERE id = ? AND (category_source IS NULL OR category_source = 'provider')",
+    )
+    .bind(category.as_str())
+    .bind(message)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a message's labels (and the unread and starred flags they carry)
+/// as part of `tx`; returns whether the message exists.
+pub async fn set_labels(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    provider_id: &str,
+    labels: &[String],
+    category: Option<Category>,
+) -> Result<bool, StoreError> {
+    let Some(id): Option<MessageId> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE account_id = ? AND provider_id = ?")
+            .bind(account)
+            .bind(provider_id)
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Ok(false);
+    };
+    let has = |l: &str| labels.iter().any(|x| x == l);
+    sqlx::query("UPDATE messages SET unread = ?, starred = ? WHERE id = ?")
+        .bind(has("UNREAD"))
+        .bind(has("STARRED"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM message_folders WHERE message_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for label in labels.iter().filter(|l| *l != "UNREAD") {
+        sqlx::query(
+            "INSERT OR IGNORE INTO message_folders (message_id, folder_id)
+             SELECT ?, id FROM folders WHERE account_id = ? AND provider_id = ?",
+        )
+        .bind(id)
+        .bind(account)
+        .bind(label)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(category) = category {
+        set_provider_category(tx, id, category).await?;
+    }
+    Ok(true)
+}
+
 fn push_view_filter(q: &mut QueryBuilder<'_, Sqlite>, view: &MailView) {
     match view {
         MailView::Unified => {
@@ -383,6 +473,87 @@ impl Store {
             body_text: row.try_get("body_text")?,
             attachments,
         })
+    }
+
+    /// Stored messages as the CLI exports them, newest first; `limit`
+    /// `None` for all.
+    pub async fn export_messages(
+        &self,
+        account: Option<AccountId>,
+        limit: Option<u32>,
+    ) -> Result<Vec<ExportedMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.account_id, a.provider, a.address, m.provider_id,
+                    t.provider_id AS thread, m.unread, m.subject, m.date,
+                    (SELECT json_group_array(f.provider_id) FROM message_folders mf
+                       JOIN folders f ON f.id = mf.folder_id
+                      WHERE mf.message_id = m.id) AS folders
+               FROM messages m
+               JOIN accounts a ON a.id = m.account_id
+               LEFT JOIN threads t ON t.id = m.thread_id
+              WHERE (?1 IS NULL OR m.account_id = ?1)
+              ORDER BY m.date DESC, m.id DESC
+              LIMIT ?2",
+        )
+        .bind(account)
+        .bind(limit.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let folders: String = r.try_get("folders")?;
+                let mut folders: Vec<String> = serde_json::from_str(&folders).unwrap_or_default();
+                folders.sort();
+                Ok(ExportedMessage {
+                    id: r.try_get("id")?,
+                    account: r.try_get("account_id")?,
+                    provider: r.try_get("provider")?,
+                    address: r.try_get("address")?,
+                    provider_id: r.try_get("provider_id")?,
+                    thread_id: r.try_get("thread")?,
+                    folders,
+                    unread: r.try_get("unread")?,
+                    subject: r.try_get("subject")?,
+                    date: r.try_get("date")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every stored message of `account`: provider id and date.
+    pub async fn message_dates(
+        &self,
+        account: AccountId,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT provider_id, date FROM messages WHERE account_id = ?")
+                .bind(account)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Of `ids`, those stored for `account` without a body yet.
+    pub async fn ids_without_body(
+        &self,
+        account: AccountId,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let missing: std::collections::HashSet<String> = sqlx::query_scalar(
+            "SELECT m.provider_id FROM messages m
+             WHERE m.account_id = ?
+               AND NOT EXISTS (SELECT 1 FROM message_bodies b WHERE b.message_id = m.id)",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        Ok(ids
+            .iter()
+            .filter(|id| missing.contains(*id))
+            .cloned()
+            .collect())
     }
 
     /// How many messages are stored.

@@ -25,8 +25,8 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 pub use messages::{
-    delete_message, put_body, upsert_folder, upsert_message, NewAttachment, NewMessage,
-    NewMessageBody,
+    delete_message, put_body, set_labels, set_provider_category, upsert_folder, upsert_message,
+    ExportedMessage, NewAttachment, NewMessage, NewMessageBody,
 };
 pub use search::fts_match_expression;
 pub use work_items::upsert_work_item;
@@ -169,7 +169,7 @@ impl Store {
 }
 
 /// The current time in Unix milliseconds.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

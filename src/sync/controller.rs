@@ -61,6 +61,7 @@ struct LoopHandle {
 
 #[derive(Debug)]
 struct Inner {
+    secrets: Arc<tokio::sync::OnceCell<crate::auth::Secrets>>,
     store: Store,
     events: EventBus,
     sources: SyncSources,
@@ -81,6 +82,7 @@ pub struct SyncController {
 impl SyncController {
     /// A controller with no loops yet; the global switch starts as stored
     /// (on when never set).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn new(
         store: Store,
         events: EventBus,
@@ -88,11 +90,13 @@ impl SyncController {
         config: SyncConfig,
         tracker: TaskTracker,
         root: CancellationToken,
+        secrets: Arc<tokio::sync::OnceCell<crate::auth::Secrets>>,
     ) -> Result<Self, StoreError> {
         let enabled = store.setting::<bool>(SYNC_ENABLED).await?.unwrap_or(true);
         let states = LiveStates::new(events.clone());
         Ok(Self {
             inner: Arc::new(Inner {
+                secrets,
                 store,
                 events,
                 sources,
@@ -138,6 +142,46 @@ impl SyncController {
             }
         }
         asked
+    }
+
+    /// Runs one sync of `account` now, outside its loop (the CLI's
+    /// `sync --once`), with the same timeout, cancellation and outcome
+    /// recording as a loop run.
+    pub async fn sync_once(&self, account: AccountId) -> Result<SyncReport, SyncError> {
+        let inner = &self.inner;
+        let found = inner.store.account(account).await?;
+        let Some(source) = inner.sources.get(found.provider) else {
+            let outcome = Err(SyncError::Unsupported(found.provider));
+            inner.finish(account, &outcome).await;
+            return outcome;
+        };
+        let cancel = inner.root.child_token();
+        let secrets = inner
+            .secrets
+            .get_or_init(crate::auth::Secrets::detect)
+            .await
+            .clone();
+        let ctx = SyncContext {
+            secrets,
+            progress: Progress::new(account, inner.states.clone()),
+            account: found,
+            store: inner.store.clone(),
+            cancel: cancel.clone(),
+        };
+        ctx.progress
+            .report(crate::model::SyncPhase::Connecting, 0, None);
+        let timeout = inner.config.run_timeout;
+        let outcome = tokio::select! {
+            biased;
+            () = inner.root.cancelled() => Err(SyncError::Cancelled),
+            result = tokio::time::timeout(timeout, source.sync(ctx)) => {
+                result.unwrap_or(Err(SyncError::TimedOut(timeout)))
+            }
+        };
+        cancel.cancel();
+        inner.finish(account, &outcome).await;
+        inner.states.remove(account);
+        outcome
     }
 
     /// Makes the running loops match `accounts`: starts a loop for each
@@ -204,6 +248,55 @@ pub(crate) fn resting_state(account: &Account, record: &SyncRecord, enabled: boo
         (_, None) => SyncState::Idle {
             last_synced_at: record.last_synced_at,
         },
+    }
+}
+
+impl Inner {
+    /// Records how a run of `account` ended and publishes its new state.
+    async fn finish(&self, account: AccountId, outcome: &Result<SyncReport, SyncError>) {
+        let store = &self.store;
+        let states = &self.states;
+        match outcome {
+            Ok(report) => {
+                info!(account = account, ?report, "sync run finished");
+                let at = store.record_sync_success(account).await.ok();
+                states.set(account, SyncState::Idle { last_synced_at: at });
+            }
+            Err(SyncError::Cancelled) => {
+                info!(account = account, "sync run cancelled");
+                if let Ok(found) = store.account(account).await {
+                    let record = store.sync_record(found.id).await.unwrap_or_default();
+                    let enabled = *self.enabled.borrow();
+                    states.set(account, resting_state(&found, &record, enabled));
+                }
+            }
+            Err(SyncError::NeedsReauth(message)) => {
+                let message = message.clone();
+                warn!(account = account, %message, "account needs to sign in again");
+                if let Err(e) = store
+                    .set_account_state(account, AccountState::NeedsReauth)
+                    .await
+                {
+                    warn!(account = account, error = %e, "cannot record sign-in state");
+                }
+                states.set(account, SyncState::NeedsReauth { message });
+            }
+            Err(error) => {
+                let code = error.code();
+                let message = error.to_string();
+                warn!(account = account, code, %message, "sync run failed");
+                if let Err(e) = store.record_sync_error(account, code, &message).await {
+                    warn!(account = account, error = %e, "cannot record sync error");
+                }
+                states.set(
+                    account,
+                    SyncState::Error {
+                        code: code.to_owned(),
+                        message,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -285,7 +378,14 @@ impl AccountLoop {
             return;
         };
         let run_cancel = self.cancel.child_token();
+        let secrets = self
+            .inner
+            .secrets
+            .get_or_init(crate::auth::Secrets::detect)
+            .await
+            .clone();
         let ctx = SyncContext {
+            secrets,
             progress: Progress::new(account.id, self.inner.states.clone()),
             account,
             store: store.clone(),
@@ -308,48 +408,7 @@ impl AccountLoop {
     }
 
     async fn finish(&self, outcome: Result<SyncReport, SyncError>) {
-        let store = &self.inner.store;
-        let states = &self.inner.states;
-        match outcome {
-            Ok(report) => {
-                info!(account = self.account, ?report, "sync run finished");
-                let at = store.record_sync_success(self.account).await.ok();
-                states.set(self.account, SyncState::Idle { last_synced_at: at });
-            }
-            Err(SyncError::Cancelled) => {
-                info!(account = self.account, "sync run cancelled");
-                if let Ok(account) = store.account(self.account).await {
-                    let record = store.sync_record(account.id).await.unwrap_or_default();
-                    let enabled = *self.inner.enabled.borrow();
-                    states.set(self.account, resting_state(&account, &record, enabled));
-                }
-            }
-            Err(SyncError::NeedsReauth(message)) => {
-                warn!(account = self.account, %message, "account needs to sign in again");
-                if let Err(e) = store
-                    .set_account_state(self.account, AccountState::NeedsReauth)
-                    .await
-                {
-                    warn!(account = self.account, error = %e, "cannot record sign-in state");
-                }
-                states.set(self.account, SyncState::NeedsReauth { message });
-            }
-            Err(error) => {
-                let code = error.code();
-                let message = error.to_string();
-                warn!(account = self.account, code, %message, "sync run failed");
-                if let Err(e) = store.record_sync_error(self.account, code, &message).await {
-                    warn!(account = self.account, error = %e, "cannot record sync error");
-                }
-                states.set(
-                    self.account,
-                    SyncState::Error {
-                        code: code.to_owned(),
-                        message,
-                    },
-                );
-            }
-        }
+        self.inner.finish(self.account, &outcome).await;
     }
 }
 

@@ -29,6 +29,18 @@ pub enum SyncError {
     /// The local store failed.
     #[error("local storage failed: {0}")]
     Store(#[from] StoreError),
+    /// The service is shutting down.
+    #[error("Ember is shutting down")]
+    ShuttingDown,
+}
+
+impl From<crate::service::ServiceError> for SyncError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        match e {
+            crate::service::ServiceError::Store(s) => Self::Store(s),
+            _ => Self::ShuttingDown,
+        }
+    }
 }
 
 fn provider_label(kind: ProviderKind) -> &'static str {
@@ -49,6 +61,7 @@ impl SyncError {
             Self::Unsupported(_) => "unsupported",
             Self::Provider { code, .. } => code,
             Self::Store(_) => "storage",
+            Self::ShuttingDown => "shutting_down",
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct SyncContext {
     pub progress: Progress,
     /// Cancelled on shutdown, when sync is switched off, or when the account goes.
     pub cancel: CancellationToken,
+    /// Where the account's credentials are.
+    pub secrets: crate::auth::Secrets,
 }
 
 /// What one run did, for `ember sync --once` and the logs.
@@ -71,6 +73,15 @@ impl SyncSources {
     /// No sources: every account reports that its provider is unsupported.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The sources of this build: Gmail (Microsoft 365 and Azure DevOps follow).
+    pub fn standard() -> Self {
+        let http = crate::providers::Http::new();
+        Self::new().with(
+            ProviderKind::Gmail,
+            Arc::new(crate::providers::gmail::GmailSource::new(http)),
+        )
     }
 
     /// Registers `source` for `provider`, replacing any other.

@@ -2,7 +2,8 @@
 
 use std::process::{Command, Output};
 
-use ember::model::{MessageSummary, ProviderKind, Status};
+use ember::model::{ProviderKind, Status};
+use ember::store::ExportedMessage;
 
 use crate::support::{add_account, insert_messages, message, temp_store};
 
@@ -61,9 +62,17 @@ async fn messages_json_lists_the_newest_first_up_to_the_limit() -> anyhow::Resul
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let listed: Vec<MessageSummary> = serde_json::from_slice(&out.stdout)?;
+    let listed: Vec<ExportedMessage> = serde_json::from_slice(&out.stdout)?;
     let subjects: Vec<_> = listed.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(subjects, ["newest", "middle"]);
+    assert_eq!(listed[0].provider, "gmail");
+    assert_eq!(listed[0].provider_id, "b", "ids exactly as the provider gave them");
+    assert_eq!(listed[0].thread_id.as_deref(), Some("t-b"));
+    assert_eq!(listed[0].address, "me@example.org");
+
+    let out = ember(&["--data-dir", data, "messages", "--all", "--json"])?;
+    let all: Vec<ExportedMessage> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(all.len(), 3, "--all ignores the limit");
     Ok(())
 }
 

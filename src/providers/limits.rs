@@ -1,0 +1,90 @@
+//! Per-account request limits: a concurrency cap and a rate limiter sized
+//! from what each provider documents, so a sync stays inside its quota
+//! instead of discovering it through 429s.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Gmail: 15,000 quota units a minute per user, 250 a second. Ember spends
+/// at most 90 % of that, so its bucket and Gmail's can never disagree into a
+/// 429 however their refills line up.
+pub const GMAIL_UNITS_PER_SECOND: u32 = 225;
+/// Gmail: requests in flight per account.
+pub const GMAIL_CONCURRENCY: usize = 8;
+/// Graph: four concurrent requests per mailbox.
+pub const GRAPH_CONCURRENCY: usize = 4;
+/// Graph: 10,000 requests per ten minutes per mailbox, about 16 a second.
+pub const GRAPH_REQUESTS_PER_SECOND: u32 = 16;
+/// Azure DevOps: requests in flight per organisation.
+pub const ADO_CONCURRENCY: usize = 4;
+/// Azure DevOps: a steady rate well inside its sliding-window budget.
+pub const ADO_REQUESTS_PER_SECOND: u32 = 20;
+
+/// One account's limits. Cheap to clone; clones share them.
+#[derive(Debug, Clone)]
+pub struct AccountLimits {
+    concurrency: Arc<Semaphore>,
+    rate: Option<Arc<DefaultDirectRateLimiter>>,
+    burst: u32,
+}
+
+impl AccountLimits {
+    /// `concurrency` requests in flight, `per_second` cost units a second
+    /// (with a second's worth of burst); `None` for no rate limit.
+    pub fn new(concurrency: usize, per_second: Option<u32>) -> Self {
+        let rate = per_second
+            .and_then(NonZeroU32::new)
+            .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n).allow_burst(n))));
+        Self {
+            concurrency: Arc::new(Semaphore::new(concurrency.max(1))),
+            rate,
+            burst: per_second.unwrap_or(u32::MAX).max(1),
+        }
+    }
+
+    /// Gmail's documented limits.
+    pub fn gmail() -> Self {
+        Self::new(GMAIL_CONCURRENCY, Some(GMAIL_UNITS_PER_SECOND))
+    }
+
+    /// Microsoft Graph's documented limits.
+    pub fn graph() -> Self {
+        Self::new(GRAPH_CONCURRENCY, Some(GRAPH_REQUESTS_PER_SECOND))
+    }
+
+    /// Azure DevOps' limits.
+    pub fn ado() -> Self {
+        Self::new(ADO_CONCURRENCY, Some(ADO_REQUESTS_PER_SECOND))
+    }
+
+    /// Waits until `cost` units may be spent and a request slot is free.
+    pub async fn acquire(&self, cost: u32) -> Option<OwnedSemaphorePermit> {
+        if let Some(rate) = &self.rate {
+            let n = NonZeroU32::new(cost.clamp(1, self.burst)).unwrap_or(NonZeroU32::MIN);
+            // Cannot fail: the cost is clamped to the burst size.
+            let _ = rate.until_n_ready(n).await;
+        }
+        self.concurrency.clone().acquire_owned().await.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrency_is_capped() {
+        let limits = AccountLimits::new(2, None);
+        let a = limits.acquire(1).await;
+        let b = limits.acquire(1).await;
+        assert!(a.is_some() && b.is_some());
+        let third =
+            tokio::time::timeout(std::time::Duration::from_millis(50), limits.acquire(1)).await;
+        assert!(third.is_err(), "a third request waits for a slot");
+        drop(a);
+        assert!(limits.acquire(1).await.is_some());
+    }
+}
