@@ -96,7 +96,10 @@ async fn demo_mode_starts_only_when_no_real_account_exists() -> anyhow::Result<(
 }
 
 #[tokio::test]
-#[allow(clippy::disallowed_methods, reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile"
+)]
 async fn ember_demo_setup_adds_the_accounts_from_the_command_line() -> anyhow::Result<()> {
     let emu = start(30).await?;
     let dir = tempfile::tempdir()?;
