@@ -119,6 +119,17 @@ pub fn emulated(
 
 async fn emulate(State(tag): State<Tagged>, mut request: Request, next: Next) -> Response {
     let Tagged { shared, endpoint } = tag;
+    let started_ms = shared.elapsed_ms();
+    let finish =
+        |shared: &Shared, endpoint: Endpoint, account: Option<&str>, response: Response| {
+            shared.close_request(
+                endpoint.name,
+                account,
+                response.status().as_u16(),
+                started_ms,
+            );
+            response
+        };
     let auth = match endpoint.service {
         Service::Gmail | Service::Graph => shared.credentials().check_bearer(request.headers()),
         Service::Ado => shared.credentials().check_pat(request.headers()),
@@ -195,16 +206,6 @@ async fn emulate(State(tag): State<Tagged>, mut request: Request, next: Next) ->
         h.insert("X-RateLimit-Remaining", HeaderValue::from(remaining));
     }
     finish(&shared, endpoint, account.as_deref(), response)
-}
-
-fn finish(
-    shared: &Shared,
-    endpoint: Endpoint,
-    account: Option<&str>,
-    response: Response,
-) -> Response {
-    shared.close_request(endpoint.name, account, response.status().as_u16());
-    response
 }
 
 /// Applies the service's quota to one request; `Ok(Some(n))` carries the

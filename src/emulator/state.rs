@@ -47,7 +47,9 @@ pub struct ServerConfig {
 /// One logged request.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoggedRequest {
-    /// Milliseconds since the emulator started.
+    /// When the request arrived, milliseconds since the emulator started.
+    pub started_ms: u64,
+    /// When it was answered, milliseconds since the emulator started.
     pub t_ms: u64,
     /// Endpoint name.
     pub endpoint: &'static str,
@@ -240,8 +242,19 @@ impl Shared {
         open
     }
 
-    /// Marks a request closed and logs its status.
-    pub fn close_request(&self, endpoint: &'static str, account: Option<&str>, status: u16) {
+    /// Milliseconds since the emulator started.
+    pub fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Marks a request that arrived at `started_ms` closed and logs its status.
+    pub fn close_request(
+        &self,
+        endpoint: &'static str,
+        account: Option<&str>,
+        status: u16,
+        started_ms: u64,
+    ) {
         {
             let mut stats = lock(&self.stats);
             *stats
@@ -259,6 +272,7 @@ impl Shared {
             log.pop_front();
         }
         log.push_back(LoggedRequest {
+            started_ms,
             t_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             endpoint,
             account: account.map(str::to_owned),

@@ -229,9 +229,14 @@ impl Http {
 
     /// A client with a custom retry policy (tests shorten it).
     pub fn with_policy(policy: RetryPolicy) -> Self {
+        Self::with_timeout(policy, REQUEST_TIMEOUT)
+    }
+
+    /// A client with a custom retry policy and per-request timeout.
+    pub fn with_timeout(policy: RetryPolicy, request_timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("FiresideEmber/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -279,8 +284,14 @@ impl Http {
         retry::retry(
             self.policy,
             || async {
-                let bytes = self.attempt_with_refresh(call, credential, limits).await?;
-                read(&bytes)
+                let result = self.attempt_with_refresh(call, credential, limits).await;
+                if let Err(e) = &result {
+                    // The provider's wait applies to the whole account.
+                    if let Some(wait) = e.retry_after() {
+                        limits.pause_for(wait);
+                    }
+                }
+                read(&result?)
             },
             |e, wait| {
                 stats

@@ -29,6 +29,8 @@ pub struct AccountLimits {
     concurrency: Arc<Semaphore>,
     rate: Option<Arc<DefaultDirectRateLimiter>>,
     burst: u32,
+    /// No request starts before this (the provider asked us to wait).
+    paused_until: Arc<std::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 impl AccountLimits {
@@ -42,6 +44,7 @@ impl AccountLimits {
             concurrency: Arc::new(Semaphore::new(concurrency.max(1))),
             rate,
             burst: per_second.unwrap_or(u32::MAX).max(1),
+            paused_until: Arc::default(),
         }
     }
 
@@ -60,8 +63,31 @@ impl AccountLimits {
         Self::new(ADO_CONCURRENCY, Some(ADO_REQUESTS_PER_SECOND))
     }
 
-    /// Waits until `cost` units may be spent and a request slot is free.
+    /// Holds every new request of this account for `wait` (a Retry-After).
+    pub fn pause_for(&self, wait: std::time::Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if paused.is_none_or(|p| p < until) {
+            *paused = Some(until);
+        }
+    }
+
+    fn pause(&self) -> Option<tokio::time::Instant> {
+        *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits out any pause, until `cost` units may be spent, and for a
+    /// free request slot.
     pub async fn acquire(&self, cost: u32) -> Option<OwnedSemaphorePermit> {
+        while let Some(until) = self.pause().filter(|u| *u > tokio::time::Instant::now()) {
+            tokio::time::sleep_until(until).await;
+        }
         if let Some(rate) = &self.rate {
             let n = NonZeroU32::new(cost.clamp(1, self.burst)).unwrap_or(NonZeroU32::MIN);
             // Cannot fail: the cost is clamped to the burst size.
@@ -86,5 +112,14 @@ mod tests {
         assert!(third.is_err(), "a third request waits for a slot");
         drop(a);
         assert!(limits.acquire(1).await.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_new_request() {
+        let limits = AccountLimits::new(4, None);
+        limits.pause_for(std::time::Duration::from_secs(3));
+        let started = tokio::time::Instant::now();
+        let _permit = limits.acquire(1).await;
+        assert!(started.elapsed() >= std::time::Duration::from_secs(3));
     }
 }

@@ -21,18 +21,27 @@ pub async fn gmail_ember(
     emu: &Emulator,
     window: SyncWindow,
 ) -> anyhow::Result<(TempDir, Ember, i64)> {
+    gmail_ember_using(emu, window, SyncSources::standard()).await
+}
+
+/// The same, syncing through `sources`.
+pub async fn gmail_ember_using(
+    emu: &Emulator,
+    window: SyncWindow,
+    sources: SyncSources,
+) -> anyhow::Result<(TempDir, Ember, i64)> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::new(dir.path());
     config.secrets = Some(Secrets::memory("tests use no keychain"));
     config.sync.run_timeout = Duration::from_secs(60);
-    let ember = Ember::open(config, SyncSources::standard()).await?;
+    let ember = Ember::open(config, sources).await?;
     let accounts = demo::setup(&ember, &emu.base_url(), window).await?;
     Ok((dir, ember, accounts[0].id))
 }
 
-type Row = (String, BTreeSet<String>, bool);
+pub type Row = (String, BTreeSet<String>, bool);
 
-async fn local(ember: &Ember, account: i64) -> anyhow::Result<BTreeSet<Row>> {
+pub async fn local(ember: &Ember, account: i64) -> anyhow::Result<BTreeSet<Row>> {
     Ok(ember
         .export_messages(Some(account), None)
         .await?
@@ -41,7 +50,7 @@ async fn local(ember: &Ember, account: i64) -> anyhow::Result<BTreeSet<Row>> {
         .collect())
 }
 
-async fn truth(emu: &Emulator) -> anyhow::Result<BTreeSet<Row>> {
+pub async fn truth(emu: &Emulator) -> anyhow::Result<BTreeSet<Row>> {
     let t = control_get(emu, "truth").await?;
     Ok(t["accounts"][0]["messages"]
         .as_array()
@@ -64,7 +73,7 @@ async fn truth(emu: &Emulator) -> anyhow::Result<BTreeSet<Row>> {
         .collect())
 }
 
-async fn assert_converged(ember: &Ember, account: i64, emu: &Emulator) -> anyhow::Result<()> {
+pub async fn assert_converged(ember: &Ember, account: i64, emu: &Emulator) -> anyhow::Result<()> {
     let (ours, theirs) = (local(ember, account).await?, truth(emu).await?);
     let missing: Vec<_> = theirs.difference(&ours).take(5).collect();
     let extra: Vec<_> = ours.difference(&theirs).take(5).collect();

@@ -7,6 +7,7 @@ mod contract;
 mod control;
 mod demo;
 mod gmail;
+mod gmail_faults;
 mod gmail_sync;
 mod graph;
 mod oauth;

@@ -82,17 +82,31 @@ struct AccountClient {
 
 /// Gmail as a sync source. Keeps one client (token source, limits) per
 /// account across runs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GmailSource {
     http: Http,
+    limits: fn() -> AccountLimits,
     accounts: Mutex<HashMap<i64, AccountClient>>,
 }
 
+impl Default for GmailSource {
+    fn default() -> Self {
+        Self::new(Http::new())
+    }
+}
+
 impl GmailSource {
-    /// A source sending through `http`.
+    /// A source sending through `http`, within Gmail's documented limits.
     pub fn new(http: Http) -> Self {
+        Self::with_limits(http, AccountLimits::gmail)
+    }
+
+    /// A source whose accounts get `limits()` (benchmarks and tests against
+    /// an emulator with its quota off).
+    pub fn with_limits(http: Http, limits: fn() -> AccountLimits) -> Self {
         Self {
             http,
+            limits,
             accounts: Mutex::default(),
         }
     }
@@ -143,7 +157,7 @@ impl GmailSource {
             self.http.clone(),
             &api,
             tokens.clone(),
-            AccountLimits::gmail(),
+            (self.limits)(),
             stats.clone(),
         );
         self.lock().insert(
@@ -157,9 +171,7 @@ impl GmailSource {
         Ok(client)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<i64, AccountClient>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, AccountClient>> {
         self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

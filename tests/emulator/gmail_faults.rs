@@ -1,0 +1,227 @@
+//! Gmail sync when Gmail misbehaves: throttling storms, hangs, resets,
+//! expired and revoked credentials, and cancellation. Nothing may be lost,
+//! nothing may be sent beyond the quota, and the provider's waits are kept.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ember::demo::SyncWindow;
+use ember::events::Event;
+use ember::model::{AccountState, ProviderKind, SyncPhase, SyncState};
+use ember::providers::gmail::GmailSource;
+use ember::providers::{AccountLimits, Http};
+use ember::sync::retry::RetryPolicy;
+use ember::sync::{SyncError, SyncSources};
+use serde_json::{json, Value};
+
+use crate::gmail_sync::{assert_converged, gmail_ember_using};
+use crate::support::{control, control_get, start, start_with};
+
+/// Short waits so that storms resolve in seconds.
+fn quick_http(timeout: Duration) -> Http {
+    Http::with_timeout(
+        RetryPolicy {
+            initial: Duration::from_millis(20),
+            max_interval: Duration::from_millis(500),
+            max_elapsed: Duration::from_secs(60),
+        },
+        timeout,
+    )
+}
+
+fn unthrottled() -> AccountLimits {
+    AccountLimits::new(8, None)
+}
+
+fn source(http: Http, limits: fn() -> AccountLimits) -> (Arc<GmailSource>, SyncSources) {
+    let gmail = Arc::new(GmailSource::with_limits(http, limits));
+    (
+        gmail.clone(),
+        SyncSources::new().with(ProviderKind::Gmail, gmail),
+    )
+}
+
+fn log_of(log: &Value) -> Vec<Value> {
+    log["requests"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn throttling_storms_converge_with_nothing_lost_and_retry_after_kept() -> anyhow::Result<()> {
+    let emu = start_with(
+        120,
+        "gmail.messages.get:429@0.05,retry_after=1;gmail.messages.get:403rate@0.05;\
+         gmail.messages.list:503@0.3;gmail.profile:500@0.5;gmail.labels.list:503@0.3",
+        true,
+    )
+    .await?;
+    let (_, sources) = source(quick_http(Duration::from_secs(5)), unthrottled);
+    let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
+    let report = ember.sync_once(gmail).await?;
+    assert!(report.retries > 10, "{report:?}");
+    assert!(report.skipped.is_empty(), "{report:?}");
+    assert_converged(&ember, gmail, &emu).await?;
+
+    // After every 429 that asked for a second, no new request of that
+    // account started within the second (requests already in flight may
+    // still finish).
+    let log = log_of(&control_get(&emu, "log").await?);
+    let throttled: Vec<u64> = log
+        .iter()
+        .filter(|r| r["status"] == 429 && r["endpoint"] == "gmail.messages.get")
+        .filter_map(|r| r["t_ms"].as_u64())
+        .collect();
+    assert!(!throttled.is_empty());
+    for t in &throttled {
+        let early: Vec<&Value> = log
+            .iter()
+            .filter(|r| r["account"].is_string())
+            .filter(|r| {
+                r["started_ms"]
+                    .as_u64()
+                    .is_some_and(|s| s > *t + 20 && s < *t + 980)
+            })
+            .collect();
+        assert!(
+            early.is_empty(),
+            "requests started within Retry-After of a 429 at {t} ms: {early:?}"
+        );
+    }
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_gmails_quota_enforced_a_sync_never_exceeds_it() -> anyhow::Result<()> {
+    let emu = start(120).await?;
+    let (_, sources) = source(quick_http(Duration::from_secs(10)), AccountLimits::gmail);
+    let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
+    let report = ember.sync_once(gmail).await?;
+    assert_converged(&ember, gmail, &emu).await?;
+    let stats = control_get(&emu, "stats").await?;
+    let refused: u64 = stats["statuses"]
+        .as_object()
+        .map(|m| m.values().filter_map(|s| s["429"].as_u64()).sum())
+        .unwrap_or(0);
+    assert_eq!(refused, 0, "no request beyond the quota: {stats}");
+    assert_eq!(report.retries, 0);
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn hung_and_reset_requests_time_out_or_fail_and_are_retried() -> anyhow::Result<()> {
+    let emu = start_with(
+        60,
+        "gmail.messages.get:hang@0.05;gmail.messages.get:reset@0.1",
+        true,
+    )
+    .await?;
+    let (_, sources) = source(quick_http(Duration::from_millis(800)), unthrottled);
+    let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
+    let report = ember.sync_once(gmail).await?;
+    assert!(report.retries > 0, "{report:?}");
+    assert_converged(&ember, gmail, &emu).await?;
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_exactly_once_for_concurrent_requests(
+) -> anyhow::Result<()> {
+    let emu = start_with(60, "", true).await?;
+    let (gmail_source, sources) = source(quick_http(Duration::from_secs(10)), unthrottled);
+    let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
+    let before = control_get(&emu, "stats").await?["statuses"]["oauth.token"]["200"]
+        .as_u64()
+        .unwrap_or(0);
+    control(&emu, "expire_tokens", json!({"provider": "gmail"})).await?;
+    ember.sync_once(gmail).await?;
+    assert_eq!(gmail_source.refreshes(gmail), 1, "one refresh");
+    let stats = control_get(&emu, "stats").await?;
+    assert_eq!(
+        stats["statuses"]["oauth.token"]["200"]
+            .as_u64()
+            .unwrap_or(0)
+            - before,
+        1,
+        "{stats}"
+    );
+    assert!(
+        stats["statuses"]["gmail.messages.get"]["401"].is_null()
+            || stats["max_concurrency"].as_object().is_some()
+    );
+    assert_converged(&ember, gmail, &emu).await?;
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_revoked_sign_in_asks_the_user_to_sign_in_again() -> anyhow::Result<()> {
+    let emu = start_with(30, "", true).await?;
+    let (_, sources) = source(quick_http(Duration::from_secs(10)), unthrottled);
+    let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
+    control(&emu, "revoke", json!({"provider": "gmail"})).await?;
+    let outcome = ember.sync_once(gmail).await;
+    assert!(
+        matches!(outcome, Err(SyncError::NeedsReauth(_))),
+        "{outcome:?}"
+    );
+    let status = ember.status().await?;
+    let account = status
+        .accounts
+        .iter()
+        .find(|a| a.account.id == gmail)
+        .map(|a| (&a.account.state, &a.sync));
+    assert!(
+        matches!(
+            account,
+            Some((AccountState::NeedsReauth, SyncState::NeedsReauth { .. }))
+        ),
+        "{account:?}"
+    );
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn switching_sync_off_mid_run_stops_within_a_second_with_no_partial_batch(
+) -> anyhow::Result<()> {
+    let emu = start_with(1200, "gmail.messages.get:latency,ms=15", true).await?;
+    let (_, sources) = source(quick_http(Duration::from_secs(10)), unthrottled);
+    let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
+    let mut events = ember.events().collector();
+    ember.start_sync().await?;
+    // Wait for the first committed batch of headers.
+    let first = events
+        .wait_for(Duration::from_secs(30), |e| {
+            matches!(e, Event::AccountSync { account_id, sync: SyncState::Syncing { phase: SyncPhase::Headers, done, .. } } if *account_id == gmail && *done > 0)
+        })
+        .await;
+    assert!(first.is_some(), "the sync got going");
+    let asked = Instant::now();
+    ember.set_sync_enabled(false).await?;
+    let paused = events
+        .wait_for(Duration::from_secs(5), |e| matches!(e, Event::AccountSync { account_id, sync: SyncState::Paused } if *account_id == gmail))
+        .await;
+    assert!(paused.is_some());
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "stopped in {:?}",
+        asked.elapsed()
+    );
+    let stored = ember.export_messages(Some(gmail), None).await?.len();
+    assert_eq!(
+        stored % 500,
+        0,
+        "only whole batches were committed: {stored}"
+    );
+    assert!(stored < 1200);
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
