@@ -353,7 +353,17 @@ impl World {
                 let unread_bit = mb.label_bit("UNREAD").unwrap_or(0);
                 let hidden = unread_bit
                     | mb.label_bit("FLAGGED").unwrap_or(0)
-                    | mb.label_bit("FOCUSED").unwrap_or(0);
+                    | mb.label_bit("FOCUSED").unwrap_or(0)
+                    // Graph keeps categories and flags as labels too; only folders are folders.
+                    | match provider {
+                        MailProvider::Graph => mb
+                            .labels
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, l)| l.kind != LabelKind::Folder)
+                            .fold(0, |mask, (i, _)| mask | 1 << i),
+                        MailProvider::Gmail => 0,
+                    };
                 let messages = mb
                     .messages
                     .iter()

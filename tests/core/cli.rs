@@ -66,7 +66,10 @@ async fn messages_json_lists_the_newest_first_up_to_the_limit() -> anyhow::Resul
     let subjects: Vec<_> = listed.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(subjects, ["newest", "middle"]);
     assert_eq!(listed[0].provider, "gmail");
-    assert_eq!(listed[0].provider_id, "b", "ids exactly as the provider gave them");
+    assert_eq!(
+        listed[0].provider_id, "b",
+        "ids exactly as the provider gave them"
+    );
     assert_eq!(listed[0].thread_id.as_deref(), Some("t-b"));
     assert_eq!(listed[0].address, "me@example.org");
 

@@ -38,6 +38,8 @@ pub const DEFAULT_WINDOW_DAYS: u32 = 90;
 pub const DEFAULT_MAX_MESSAGES: usize = 10_000;
 /// Ids per messages.list page.
 const LIST_PAGE: u32 = 500;
+/// New messages whose headers are fetched first, so the list fills at once.
+const FIRST_SCREEN: usize = 200;
 
 /// How much to sync at first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +197,7 @@ impl SyncSource for GmailSource {
                 client,
                 window: Window::from_settings(&settings),
                 report: SyncReport::default(),
-                counting: true,
+                counted: HashSet::new(),
             };
             let mut report = run.sync().await.map_err(into_sync_error)?;
             report.retries = stats.retries.load(Ordering::Relaxed);
@@ -266,9 +268,9 @@ struct Run<'a> {
     client: GmailClient,
     window: Window,
     report: SyncReport,
-    /// Whether written messages count as stored or updated (the bodies
-    /// pass rewrites rows the metadata pass already counted).
-    counting: bool,
+    /// Ids already counted as stored or updated in this run (a message may
+    /// be written twice: headers, then whole).
+    counted: HashSet<String>,
 }
 
 /// A fetched message turned into rows, or why it was skipped.
@@ -373,58 +375,76 @@ impl Run<'_> {
             })
             .collect();
 
-        // Metadata: the list fills quickly.
-        let total = remote.len() as u64;
-        let mut done = 0u64;
+        // Headers first for the newest messages so the list fills at once,
+        // and for mail already stored (a resync) whose labels may have
+        // changed; then each new message whole, in `raw` format, which
+        // carries its labels too: about one request a message.
         let known: HashSet<String> = local.keys().cloned().collect();
-        let mut fetches = stream::iter(remote.iter().cloned())
-            .map({
-                let client = self.client.clone();
-                move |id| {
-                    let client = client.clone();
-                    async move {
-                        let r = client.message(&id, Format::Metadata).await;
-                        (id, r)
-                    }
-                }
-            })
-            .buffer_unordered(GMAIL_CONCURRENCY);
-        let mut batch = Vec::with_capacity(WRITE_BATCH);
-        while let Some((id, result)) = fetches.next().await {
-            batch.push(self.convert(&id, result, Format::Metadata)?);
-            if batch.len() == WRITE_BATCH {
-                self.check_cancel()?;
-                done += batch.len() as u64;
-                self.write(std::mem::take(&mut batch), &known, &[], None)
-                    .await?;
-                self.ctx
-                    .progress
-                    .report(SyncPhase::Headers, done, Some(total));
-            }
-        }
-        drop(fetches);
-        self.check_cancel()?;
-        done += batch.len() as u64;
-        self.write(std::mem::take(&mut batch), &known, &deletes, None)
-            .await?;
-        self.ctx
-            .progress
-            .report(SyncPhase::Headers, done, Some(total));
+        let fresh: Vec<String> = remote
+            .iter()
+            .filter(|id| !known.contains(*id))
+            .cloned()
+            .collect();
+        let mut headers_first: Vec<String> = fresh.iter().take(FIRST_SCREEN).cloned().collect();
+        headers_first.extend(remote.iter().filter(|id| known.contains(*id)).cloned());
+        self.fetch_phase(
+            headers_first,
+            Format::Metadata,
+            SyncPhase::Headers,
+            &known,
+            &deletes,
+            None,
+        )
+        .await?;
         self.ctx.progress.data_changed();
 
         // Bodies, for every listed message that has none yet; the history id
         // is saved with the last batch.
-        self.counting = false;
         let needing: Vec<String> = self.ctx.store.ids_without_body(account, &remote).await?;
-        let total = needing.len() as u64;
+        let needing: Vec<String> = {
+            let stored: HashSet<&String> = needing.iter().collect();
+            // New messages not yet written at all come after those that
+            // already show in the list.
+            let mut all = needing.clone();
+            all.extend(fresh.iter().filter(|id| !stored.contains(id)).cloned());
+            let mut seen = HashSet::new();
+            all.retain(|id| seen.insert(id.clone()));
+            all
+        };
+        self.fetch_phase(
+            needing,
+            Format::Raw,
+            SyncPhase::Bodies,
+            &known,
+            &[],
+            Some(&profile.history_id),
+        )
+        .await?;
+        self.ctx.progress.data_changed();
+        Ok(())
+    }
+
+    /// Fetches `ids` in `format` with bounded concurrency and writes them in
+    /// batches; the last batch carries `deletes` and `cursor`.
+    async fn fetch_phase(
+        &mut self,
+        ids: Vec<String>,
+        format: Format,
+        phase: SyncPhase,
+        known: &HashSet<String>,
+        deletes: &[String],
+        cursor: Option<&str>,
+    ) -> Result<(), RunError> {
+        let total = ids.len() as u64;
         let mut done = 0u64;
-        let mut fetches = stream::iter(needing)
+        self.ctx.progress.report(phase, 0, Some(total));
+        let mut fetches = stream::iter(ids)
             .map({
                 let client = self.client.clone();
                 move |id| {
                     let client = client.clone();
                     async move {
-                        let r = client.message(&id, Format::Raw).await;
+                        let r = client.message(&id, format).await;
                         (id, r)
                     }
                 }
@@ -432,28 +452,20 @@ impl Run<'_> {
             .buffer_unordered(GMAIL_CONCURRENCY);
         let mut batch = Vec::with_capacity(WRITE_BATCH);
         while let Some((id, result)) = fetches.next().await {
-            batch.push(self.convert(&id, result, Format::Raw)?);
+            batch.push(self.convert(&id, result, format)?);
             if batch.len() == WRITE_BATCH {
                 self.check_cancel()?;
                 done += batch.len() as u64;
-                let all_known = HashSet::new();
-                self.write(std::mem::take(&mut batch), &all_known, &[], None)
+                self.write(std::mem::take(&mut batch), known, &[], None)
                     .await?;
-                self.ctx
-                    .progress
-                    .report(SyncPhase::Bodies, done, Some(total));
+                self.ctx.progress.report(phase, done, Some(total));
             }
         }
         drop(fetches);
         self.check_cancel()?;
         done += batch.len() as u64;
-        let all_known = HashSet::new();
-        self.write(batch, &all_known, &[], Some(&profile.history_id))
-            .await?;
-        self.ctx
-            .progress
-            .report(SyncPhase::Bodies, done, Some(total));
-        self.ctx.progress.data_changed();
+        self.write(batch, known, deletes, cursor).await?;
+        self.ctx.progress.report(phase, done, Some(total));
         Ok(())
     }
 
@@ -685,7 +697,7 @@ impl Run<'_> {
                     if let Some(body) = body {
                         store::put_body(&mut tx, id, &body).await?;
                     }
-                    if !self.counting {
+                    if !self.counted.insert(row.provider_id.clone()) {
                     } else if known.contains(&row.provider_id) {
                         self.report.updated += 1;
                     } else {
