@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::auth::{self, AuthError, DirectBrowser, OAuthClient, OAuthConfig};
 use crate::model::{Account, NewAccount, ProviderKind};
+use crate::providers::gmail::account as gmail_account;
 use crate::service::{Ember, ServiceError};
 
 /// How much history demo accounts sync at first.
@@ -32,7 +33,8 @@ impl SyncWindow {
         }
     }
 
-    fn to_json(self) -> serde_json::Value {
+    /// As stored in account settings: a number of days or `"all"`.
+    pub fn to_json(self) -> serde_json::Value {
         match self {
             Self::Days(d) => json!(d),
             Self::All => json!("all"),
@@ -108,25 +110,35 @@ pub async fn setup(
         .await
         .map_err(|e| emulator_err(e.to_string()))?;
     let secrets = ember.secrets().await;
-    let mut accounts = Vec::new();
+    // Gmail through the same sign-in as `ember account add gmail`.
+    let gmail = gmail_account::sign_in(
+        ember,
+        gmail_account::GmailSignIn {
+            client_id: info.gmail.client_id.clone(),
+            client_secret: info.gmail.client_secret.clone(),
+            base_url: Some(info.gmail.api_base.clone()),
+            window,
+            demo: true,
+        },
+        &DirectBrowser::new(),
+    )
+    .await
+    .map_err(|e| match e {
+        gmail_account::SignInError::Auth(a) => DemoError::Auth(a),
+        gmail_account::SignInError::Service(s) => DemoError::Service(s),
+        other => emulator_err(other.to_string()),
+    })?;
+    let mut accounts = vec![gmail];
 
-    for (provider, side, name, scopes) in [
-        (
-            ProviderKind::Gmail,
-            &info.gmail,
-            "Gmail (demo)",
-            vec!["https://mail.google.com/".to_owned()],
-        ),
-        (
-            ProviderKind::Graph,
-            &info.graph,
-            "Microsoft 365 (demo)",
-            vec![
-                "https://graph.microsoft.com/Mail.ReadWrite".to_owned(),
-                "offline_access".to_owned(),
-            ],
-        ),
-    ] {
+    for (provider, side, name, scopes) in [(
+        ProviderKind::Graph,
+        &info.graph,
+        "Microsoft 365 (demo)",
+        vec![
+            "https://graph.microsoft.com/Mail.ReadWrite".to_owned(),
+            "offline_access".to_owned(),
+        ],
+    )] {
         let address = side
             .accounts
             .first()

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
+#[cfg(feature = "emulator")]
+pub mod sync;
 
 /// The p-th percentile (0-100) of `samples`, in milliseconds.
 pub fn percentile_ms(samples: &mut [std::time::Duration], p: f64) -> f64 {

@@ -93,6 +93,54 @@ pub enum Command {
     /// Demo accounts served by an emulator.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Add, list or remove accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+/// `ember account ...`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Sign in to an account. Opens nothing by itself: it prints the address
+    /// to open in a browser and waits for the sign-in to come back.
+    Add {
+        /// Which service.
+        #[arg(value_enum)]
+        provider: AddProvider,
+        /// Your OAuth client id (Google Cloud: a "Desktop app" client).
+        #[arg(long)]
+        client_id: String,
+        /// Its client secret.
+        #[arg(long)]
+        client_secret: Option<String>,
+        /// Talk to this address instead of Google (an emulator).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Initial sync window: a number of days, or `all`.
+        #[arg(long, default_value = "90", value_parser = parse_window)]
+        window: crate::demo::SyncWindow,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an account and everything synced for it.
+    Remove {
+        /// The account's id.
+        id: i64,
+    },
+}
+
+/// Services `account add` can sign in to.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AddProvider {
+    /// Gmail.
+    Gmail,
 }
 
 /// `ember demo ...`.
@@ -107,6 +155,14 @@ pub enum DemoCommand {
         /// Initial sync window: a number of days, or `all`.
         #[arg(long, default_value = "90", value_parser = parse_window)]
         window: crate::demo::SyncWindow,
+        /// Then sync the Gmail demo account once (credentials may not
+        /// outlive this process when no keychain is reachable).
+        #[arg(long)]
+        sync: bool,
+        /// With --sync: ignore Gmail's quota (for an emulator run with
+        /// --no-quota, and benchmarks).
+        #[arg(long, requires = "sync")]
+        no_quota: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -145,6 +201,20 @@ pub struct EmulatorArgs {
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// A first Gmail sync against an in-process emulator, next to the
+    /// machine's write ceiling (and Gmail's quota ceiling with --quota).
+    #[cfg(feature = "emulator")]
+    Sync {
+        /// Messages in the mailbox.
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// Enforce Gmail's per-user quota in the emulator.
+        #[arg(long)]
+        quota: bool,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
     /// How fast the emulated Gmail answers messages.list and messages.get.
     #[cfg(feature = "emulator")]
     Emulator {
@@ -172,6 +242,10 @@ impl Command {
             Self::Emulator(_) => false,
             Self::Bench(_) => true,
             Self::Demo(DemoCommand::Setup { json, .. }) => *json,
+            Self::Account(AccountCommand::Add { json, .. } | AccountCommand::List { json }) => {
+                *json
+            }
+            Self::Account(AccountCommand::Remove { .. }) => false,
         }
     }
 }
@@ -192,19 +266,37 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let api = match e.downcast::<ServiceError>() {
-                Ok(service) => ApiError::from(service),
-                Err(other) => match other.downcast::<crate::demo::DemoError>() {
-                    Ok(crate::demo::DemoError::Service(service)) => ApiError::from(service),
-                    Ok(demo) => ApiError {
-                        code: ErrorCode::Unavailable,
-                        message: demo.to_string(),
-                    },
-                    Err(other) => internal(format!("{other:#}")),
-                },
-            };
+            let api = api_error(e);
             output::fail(json, &api)
         }
+    }
+}
+
+/// The `{code, message}` an error is reported as.
+fn api_error(e: anyhow::Error) -> ApiError {
+    use crate::demo::DemoError;
+    use crate::providers::gmail::account::SignInError;
+    let unavailable = |message: String| ApiError {
+        code: ErrorCode::Unavailable,
+        message,
+    };
+    let e = match e.downcast::<ServiceError>() {
+        Ok(service) => return ApiError::from(service),
+        Err(e) => e,
+    };
+    let e = match e.downcast::<DemoError>() {
+        Ok(DemoError::Service(service)) => return ApiError::from(service),
+        Ok(other) => return unavailable(other.to_string()),
+        Err(e) => e,
+    };
+    let e = match e.downcast::<SignInError>() {
+        Ok(SignInError::Service(service)) => return ApiError::from(service),
+        Ok(other) => return unavailable(other.to_string()),
+        Err(e) => e,
+    };
+    match e.downcast::<crate::auth::AuthError>() {
+        Ok(auth) => unavailable(auth.to_string()),
+        Err(other) => internal(format!("{other:#}")),
     }
 }
 
@@ -218,9 +310,11 @@ fn internal(message: String) -> ApiError {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    use std::io::IsTerminal as _;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
@@ -234,7 +328,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let data_dir = resolve_data_dir(cli.data_dir.as_deref())
         .context("no data directory: pass --data-dir or set EMBER_DATA_DIR")?;
-    let ember = Ember::open(Config::new(data_dir), SyncSources::standard()).await?;
+    let sources = match &cli.command {
+        Command::Demo(DemoCommand::Setup { no_quota: true, .. }) => SyncSources::new().with(
+            crate::model::ProviderKind::Gmail,
+            std::sync::Arc::new(crate::providers::gmail::GmailSource::with_limits(
+                crate::providers::Http::new(),
+                || {
+                    crate::providers::AccountLimits::new(
+                        crate::providers::limits::GMAIL_CONCURRENCY,
+                        None,
+                    )
+                },
+            )),
+        ),
+        _ => SyncSources::standard(),
+    };
+    let ember = Ember::open(Config::new(data_dir), sources).await?;
     let result = execute(&ember, cli.command).await;
     ember.shutdown(std::time::Duration::from_secs(5)).await;
     result
@@ -286,6 +395,13 @@ async fn shutdown_signal() {
 
 async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
     match bench {
+        #[cfg(feature = "emulator")]
+        BenchCommand::Sync {
+            messages, quota, ..
+        } => {
+            let result = crate::bench::sync::run(messages.max(10), quota).await?;
+            output::json_line(&result)
+        }
         #[cfg(feature = "emulator")]
         BenchCommand::Emulator {
             messages, samples, ..
@@ -348,10 +464,67 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         Command::Demo(DemoCommand::Setup {
             emulator,
             window,
+            sync,
             json,
+            ..
         }) => {
             let accounts = crate::demo::setup(ember, &emulator, window).await?;
-            output::accounts(json, &accounts)
+            if !sync {
+                return output::accounts(json, &accounts);
+            }
+            let mut results = Vec::new();
+            for account in accounts
+                .iter()
+                .filter(|a| a.provider == crate::model::ProviderKind::Gmail)
+            {
+                let started = std::time::Instant::now();
+                let outcome = ember.sync_once(account.id).await;
+                results.push(output::SyncResult::new(account, outcome, started.elapsed()));
+            }
+            output::sync_results(json, &results)
+        }
+        Command::Account(AccountCommand::Add {
+            provider: AddProvider::Gmail,
+            client_id,
+            client_secret,
+            base_url,
+            window,
+            json,
+        }) => {
+            let options = crate::providers::gmail::account::GmailSignIn {
+                client_id,
+                client_secret,
+                base_url,
+                window,
+                demo: false,
+            };
+            let account = crate::providers::gmail::account::sign_in(
+                ember,
+                options,
+                &crate::auth::PrintBrowser,
+            )
+            .await?;
+            if let crate::auth::SecretStorage::Memory(reason) = ember.secrets().await.storage() {
+                tracing::warn!(
+                    "no secure storage ({reason}): the sign-in lasts until this command exits"
+                );
+            }
+            output::accounts(json, std::slice::from_ref(&account))
+        }
+        Command::Account(AccountCommand::List { json }) => {
+            output::accounts(json, &ember.accounts().await?)
+        }
+        Command::Account(AccountCommand::Remove { id }) => {
+            ember.remove_account(id).await?;
+            let secrets = ember.secrets().await;
+            for key in [
+                crate::auth::tokens_key(id),
+                crate::auth::client_secret_key(id),
+                crate::auth::pat_key(id),
+            ] {
+                secrets.delete(&key).await?;
+            }
+            Ok(())
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(_) => Ok(()),

@@ -1,10 +1,13 @@
-//! Integration tests of the emulator over loopback HTTP, with a plain HTTP
-//! client: contract tests against the real payloads in ../shared/data,
-//! determinism, faults and quotas. Modules follow `src/emulator/`.
+//! Integration tests over loopback HTTP against the emulator: the emulator
+//! itself with a plain HTTP client (contract tests against the real payloads
+//! in ../shared/data, determinism, faults, quotas), and Ember's providers,
+//! sync engine and command line driving it as they would the real services.
 
 mod ado;
+mod cli_accounts;
 mod contract;
 mod control;
+mod crash;
 mod demo;
 mod gmail;
 mod gmail_faults;

@@ -1,5 +1,6 @@
 //! Gmail: the API client, the planning of changes, and the sync source.
 
+pub mod account;
 pub mod client;
 pub mod plan;
 pub mod sync;

@@ -686,6 +686,11 @@ impl Run<'_> {
             return Ok(());
         }
         let account = self.ctx.account.id;
+        let rows = batch.len();
+        let last = batch.iter().rev().find_map(|f| match f {
+            Fetched::Message(row, ..) => Some(row.provider_id.clone()),
+            _ => None,
+        });
         let mut tx = self.ctx.store.begin_write().await?;
         for item in batch {
             match item {
@@ -727,6 +732,14 @@ impl Run<'_> {
             cursors::save(&mut tx, account, HISTORY_CURSOR, cursor).await?;
         }
         tx.commit().await?;
+        // Crash tests read this line: what it names is durable.
+        tracing::info!(
+            account,
+            rows,
+            last = last.as_deref().unwrap_or("-"),
+            cursor = cursor.unwrap_or("-"),
+            "batch committed"
+        );
         Ok(())
     }
 }

@@ -1,0 +1,95 @@
+//! `ember account add gmail`: the installed-app flow from a terminal. The
+//! command prints the address to open; the test opens it as a browser would
+//! (the emulator approves at once) and the command finishes with the account.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::support::{control_get, start};
+
+#[tokio::test(flavor = "multi_thread")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a child process and its pipes are blocking I/O"
+)]
+async fn account_add_gmail_prints_the_sign_in_address_and_files_the_account() -> anyhow::Result<()>
+{
+    let emu = start(20).await?;
+    let accounts = control_get(&emu, "accounts").await?;
+    let client_id = accounts["gmail"]["client_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let secret = accounts["gmail"]["client_secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().unwrap_or_default().to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args([
+            "--data-dir",
+            &data,
+            "account",
+            "add",
+            "gmail",
+            "--client-id",
+            &client_id,
+            "--client-secret",
+            &secret,
+            "--base-url",
+            &emu.base_url(),
+            "--json",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    // Keep reading stderr to the end (a closed pipe would fail the child's
+    // later writes), handing over the address as soon as it appears.
+    let (found, url_rx) = std::sync::mpsc::channel();
+    let log = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.trim().starts_with("http") {
+                let _ = found.send(line.trim().to_owned());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let url = tokio::task::spawn_blocking(move || {
+        url_rx.recv_timeout(std::time::Duration::from_secs(30))
+    })
+    .await?
+    .map_err(|_| anyhow::anyhow!("no sign-in address printed"))?;
+    assert!(
+        url.contains("code_challenge_method=S256"),
+        "PKCE is used: {url}"
+    );
+    assert!(
+        url.contains("redirect_uri=http%3A%2F%2F127.0.0.1"),
+        "a loopback redirect: {url}"
+    );
+    // The "browser": follows the consent page's redirect to the loopback listener.
+    let page = reqwest::get(&url).await?;
+    assert!(page.status().is_success());
+    assert!(page.text().await?.contains("close this window"));
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+    let log = log.join().unwrap_or_default();
+    assert!(out.status.success(), "{log}");
+    let added: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(added[0]["provider"], "gmail");
+    assert_eq!(
+        added[0]["address"], "alex.rivera@gmail.example",
+        "the address comes from Gmail's profile"
+    );
+    assert_eq!(added[0]["demo"], false);
+    emu.stop().await;
+    Ok(())
+}
