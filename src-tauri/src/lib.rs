@@ -64,8 +64,10 @@ pub fn run() -> ExitCode {
 fn run_app() -> anyhow::Result<()> {
     let data_dir = ember::config::resolve_data_dir(None)
         .ok_or_else(|| anyhow::anyhow!("no data directory: set EMBER_DATA_DIR or a home folder"))?;
-    let ember =
-        tauri::async_runtime::block_on(Ember::open(Config::new(data_dir), SyncSources::new()))?;
+    let ember = tauri::async_runtime::block_on(Ember::open(
+        Config::new(data_dir),
+        SyncSources::standard(),
+    ))?;
 
     let builder = tauri::Builder::default()
         // First, so a second launch focuses this one before anything else starts.

@@ -60,7 +60,10 @@ fn sync_command(data: &str, url: &str) -> Command {
 
 /// Runs a sync child and kills it after `after`; returns the ids its
 /// committed batches named last. Runs on a blocking thread.
-#[allow(clippy::disallowed_methods, reason = "polls a child process from a blocking thread, not a Tokio worker")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "polls a child process from a blocking thread, not a Tokio worker"
+)]
 fn run_and_kill(data: &str, url: &str, after: Duration) -> anyhow::Result<Vec<String>> {
     let mut child = sync_command(data, url).spawn()?;
     let stderr = child

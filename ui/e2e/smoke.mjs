@@ -175,6 +175,18 @@ async function main() {
       if (demo.length !== 3 || !status.demo) throw new Error(`expected 3 demo accounts, got ${demo.length}`);
     });
 
+    step('demo mode: the Gmail demo account syncs into the list');
+    await check('messages from the Gmail demo account appear', async () => {
+      await b.waitUntil(
+        async () => (await b.$$('[data-testid=message-list] > li')).length > 0,
+        { timeout: 90_000, interval: 500, timeoutMsg: 'no message appeared within 90 s' },
+      );
+    });
+    await check('CLI counts the synced messages', async () => {
+      const status = JSON.parse(execSync(statusCmd, { encoding: 'utf8' }));
+      if (!(status.messageCount > 0)) throw new Error(`messageCount is ${status.messageCount}`);
+    });
+
     step('saving screenshot');
     await check(`screenshot saved to ${path.join(screenshotDir, 'smoke.png')}`, async () => {
       mkdirSync(screenshotDir, { recursive: true });
