@@ -178,7 +178,7 @@ async function main() {
     step('demo mode: the Gmail demo account syncs into the list');
     await check('messages from the Gmail demo account appear', async () => {
       await b.waitUntil(
-        async () => (await b.$$('[data-testid=message-list] > li')).length > 0,
+        async () => b.$('[data-testid=message-list] > li').isExisting(),
         { timeout: 90_000, interval: 500, timeoutMsg: 'no message appeared within 90 s' },
       );
     });
