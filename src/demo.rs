@@ -169,6 +169,7 @@ pub async fn setup(
                     },
                     "sync_window_days": window.to_json(),
                 }),
+                sync_enabled: false,
             })
             .await?;
         let serialized =
@@ -181,7 +182,7 @@ pub async fn setup(
                 .set(&auth::client_secret_key(account.id), secret)
                 .await?;
         }
-        accounts.push(account);
+        accounts.push(ember.account_signed_in(account.id).await?);
     }
 
     let ado = ember
@@ -197,9 +198,11 @@ pub async fn setup(
                 "organization": info.ado.organization,
                 "projects": info.ado.projects,
             }),
+            sync_enabled: false,
         })
         .await?;
     secrets.set(&auth::pat_key(ado.id), &info.ado.pat).await?;
+    let ado = ember.account_signed_in(ado.id).await?;
     accounts.push(ado);
     Ok(accounts)
 }

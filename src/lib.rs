@@ -13,8 +13,10 @@
 pub mod auth;
 pub mod bench;
 pub mod bindings;
+pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod demo;
 #[cfg(feature = "emulator")]
 pub mod emulator;

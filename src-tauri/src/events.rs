@@ -14,7 +14,8 @@ use crate::tray::Tray;
 /// Spawns the bridge; it ends when the service shuts down.
 pub fn spawn_bridge<R: Runtime>(app: AppHandle<R>, ember: Ember, tray: Option<Tray<R>>) {
     let mut events = ember.events().subscribe();
-    tauri::async_runtime::spawn(async move {
+    let tracked = ember.clone();
+    tauri::async_runtime::spawn(tracked.track(async move {
         let mut view = TrayView::default();
         if let Ok(status) = ember.status().await {
             view.enabled = status.sync_enabled;
@@ -45,7 +46,7 @@ pub fn spawn_bridge<R: Runtime>(app: AppHandle<R>, ember: Ember, tray: Option<Tr
                 view.show(tray.as_ref());
             }
         }
-    });
+    }));
 }
 
 /// What the tray shows, derived from events.

@@ -88,7 +88,7 @@ fn run_app() -> anyhow::Result<()> {
             events::spawn_bridge(app.handle().clone(), state.ember.clone(), tray);
             // The window shows at once; demo accounts and sync follow.
             let ember = state.ember.clone();
-            tauri::async_runtime::spawn(async move {
+            tauri::async_runtime::spawn(state.ember.track(async move {
                 #[cfg(feature = "demo")]
                 if let Err(e) = ember.start_demo().await {
                     tracing::warn!("demo mode could not start: {e}");
@@ -96,7 +96,7 @@ fn run_app() -> anyhow::Result<()> {
                 if let Err(e) = ember.start_sync().await {
                     tracing::warn!("sync could not start: {e}");
                 }
-            });
+            }));
             Ok(())
         })
         .on_window_event(|window, event| {

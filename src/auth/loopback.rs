@@ -10,6 +10,8 @@ use super::AuthError;
 
 /// The largest request head we read from the browser.
 const MAX_HEAD: usize = 16 * 1024;
+/// How long one connection may take to send its request.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the browser brought back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,45 +51,53 @@ impl Loopback {
 
     async fn accept_loop(self) -> Result<Redirect, AuthError> {
         loop {
-            let (mut stream, _) = self.listener.accept().await?;
-            let mut head = Vec::with_capacity(1024);
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
-                let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
-                    .await
-                    .map_err(|_| AuthError::Timeout)??;
-                if n == 0 {
-                    break;
-                }
-                head.extend_from_slice(&buf[..n]);
-            }
-            let outcome = parse_request_line(&head);
-            let (status, page) = match &outcome {
-                Some(Ok(_)) => (
-                    "200 OK",
-                    "Signed in to Fireside Ember. You can close this window.",
-                ),
-                Some(Err(_)) => (
-                    "400 Bad Request",
-                    "Sign-in was not completed. You can close this window and try again.",
-                ),
-                None => ("404 Not Found", "Not found."),
-            };
-            let body = format!(
-                "<!doctype html><meta charset=utf-8><title>Fireside Ember</title><p>{page}</p>"
-            );
-            let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
-            let _ = stream.shutdown().await;
-            match outcome {
-                Some(result) => return result,
-                None => continue,
+            let (stream, _) = self.listener.accept().await?;
+            // A browser opens spare connections and may leave them idle, or
+            // drop them: a bad connection never ends the sign-in.
+            match serve(stream).await {
+                Ok(Some(result)) => return result,
+                Ok(None) | Err(_) => continue,
             }
         }
     }
+}
+
+/// Answers one connection; `Some` when it carried the redirect.
+async fn serve(
+    mut stream: tokio::net::TcpStream,
+) -> std::io::Result<Option<Result<Redirect, AuthError>>> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+        let n = tokio::time::timeout(CONNECTION_TIMEOUT, stream.read(&mut buf))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let outcome = parse_request_line(&head);
+    let (status, page) = match &outcome {
+        Some(Ok(_)) => (
+            "200 OK",
+            "Signed in to Fireside Ember. You can close this window.",
+        ),
+        Some(Err(_)) => (
+            "400 Bad Request",
+            "Sign-in was not completed. You can close this window and try again.",
+        ),
+        None => ("404 Not Found", "Not found."),
+    };
+    let body =
+        format!("<!doctype html><meta charset=utf-8><title>Fireside Ember</title><p>{page}</p>");
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    let _ = stream.shutdown().await;
+    Ok(outcome)
 }
 
 /// Reads `GET /?code=..&state=..` (or `?error=..`) from a request head;

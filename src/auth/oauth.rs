@@ -19,8 +19,9 @@ pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Timeout for each request to the token endpoint.
 pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A provider's OAuth endpoints and this app's client registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A provider's OAuth endpoints and this app's client registration. Its
+/// `Debug` leaves the client secret out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthConfig {
     /// The authorization endpoint.
     pub auth_url: String,
@@ -34,6 +35,18 @@ pub struct OAuthConfig {
     pub client_secret: Option<String>,
     /// Scopes to ask for.
     pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("auth_url", &self.auth_url)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("has_client_secret", &self.client_secret.is_some())
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// Tokens as stored in the keychain.

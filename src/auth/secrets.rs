@@ -19,8 +19,9 @@ pub enum SecretStorage {
     Memory(String),
 }
 
-/// Credential storage. Cheap to clone.
-#[derive(Debug, Clone)]
+/// Credential storage. Cheap to clone. Its `Debug` shows where secrets
+/// are kept, never the secrets.
+#[derive(Clone)]
 pub struct Secrets {
     storage: SecretStorage,
     memory: Arc<Mutex<HashMap<String, String>>>,
@@ -36,6 +37,14 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| AuthError::Storage(e.to_string()))?
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("storage", &self.storage)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Secrets {

@@ -516,14 +516,6 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         }
         Command::Account(AccountCommand::Remove { id }) => {
             ember.remove_account(id).await?;
-            let secrets = ember.secrets().await;
-            for key in [
-                crate::auth::tokens_key(id),
-                crate::auth::client_secret_key(id),
-                crate::auth::pat_key(id),
-            ] {
-                secrets.delete(&key).await?;
-            }
             Ok(())
         }
         #[cfg(feature = "emulator")]

@@ -53,7 +53,9 @@ fn describe(state: &SyncState) -> String {
         SyncState::Idle {
             last_synced_at: None,
         } => "idle (never synced)".into(),
-        SyncState::Syncing { phase, done, total } => match total {
+        SyncState::Syncing {
+            phase, done, total, ..
+        } => match total {
             Some(t) => format!("syncing {phase:?}: {done}/{t}"),
             None => format!("syncing {phase:?}: {done}"),
         },

@@ -39,15 +39,16 @@ pub fn raw(message: &Message, ctx: ComposeContext<'_>) -> Vec<u8> {
     }
 }
 
-/// Makes `raw` unparseable as MIME in the way broken mailers do: a declared
-/// multipart whose boundary never appears, and bytes that are not UTF-8.
+/// Makes a message unreadable the way broken mailers do: a declared
+/// multipart whose boundary never appears, an encoding that does not match,
+/// bytes that are not text, and no sender, subject, date or message id. The
+/// original's length is kept so sizes still look plausible.
 pub fn corrupt(raw: &[u8]) -> Vec<u8> {
     let mut out = b"Content-Type: multipart/mixed; boundary=\"never-used\"\r\n\
-Content-Transfer-Encoding: base64\r\n"
+Content-Transfer-Encoding: base64\r\n\r\n"
         .to_vec();
-    let cut = raw.len().min(64);
-    out.extend_from_slice(&raw[..cut]);
-    out.extend_from_slice(b"\r\n\xff\xfe\x00 =?broken?Q?=ZZ?= !!!\r\n");
+    out.extend_from_slice(b"\xff\xfe\x00 =?broken?Q?=ZZ?= !!!\r\n");
+    out.resize(raw.len().max(out.len()), b'\xfe');
     out
 }
 

@@ -155,7 +155,10 @@ impl EventBus {
             .marks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let SyncState::Syncing { phase, done, total } = sync else {
+        let SyncState::Syncing {
+            phase, done, total, ..
+        } = sync
+        else {
             // Any other state ends the run: the next progress starts afresh.
             marks.remove(&account);
             return true;
@@ -186,6 +189,7 @@ mod tests {
                 phase: SyncPhase::Headers,
                 done,
                 total: Some(1000),
+                rate: None,
             },
         }
     }
@@ -217,7 +221,8 @@ mod tests {
             sync: SyncState::Syncing {
                 phase: SyncPhase::Bodies,
                 done: 0,
-                total: None
+                total: None,
+                rate: None,
             },
         }));
         assert!(
@@ -244,6 +249,7 @@ mod tests {
                     phase: SyncPhase::Headers,
                     done: 1,
                     total: None,
+                    rate: None,
                 },
             });
         }

@@ -109,4 +109,7 @@ pub struct NewAccount {
     pub display_name: String,
     /// Provider settings (base URL, client id, sync window ...); never secrets.
     pub settings: serde_json::Value,
+    /// Whether it may sync at once. Sign-in adds accounts switched off until
+    /// their credentials are filed, then calls `Ember::account_signed_in`.
+    pub sync_enabled: bool,
 }

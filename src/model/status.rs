@@ -47,6 +47,8 @@ pub enum SyncState {
         /// Items in this phase, when known.
         #[ts(type = "number | null")]
         total: Option<u64>,
+        /// Items a second in this phase so far, once measurable.
+        rate: Option<f64>,
     },
     /// The last run failed; the loop will try again.
     Error {
@@ -92,6 +94,9 @@ pub struct Status {
     pub data_dir: String,
     /// Demo mode: the accounts are served by the built-in emulator.
     pub demo: bool,
+    /// Set when no keychain could be reached: why, and so sign-ins last only
+    /// until Ember quits.
+    pub insecure_storage: Option<String>,
 }
 
 /// One line summing up sync for the tray tooltip: the most urgent thing first.
@@ -136,6 +141,7 @@ mod tests {
             phase: SyncPhase::Headers,
             done: 1,
             total: None,
+            rate: None,
         };
         let reauth = SyncState::NeedsReauth {
             message: String::new(),

@@ -73,6 +73,17 @@ pub enum ProviderError {
     /// The credentials were refused, even after a refresh.
     #[error("{0}")]
     Auth(String),
+    /// The stored credentials could not be read (a locked keychain).
+    #[error("cannot read the stored sign-in: {0}")]
+    Credentials(String),
+    /// The answer is larger than Ember accepts.
+    #[error("{service} sent an answer larger than {limit_mib} MiB")]
+    TooLarge {
+        /// Which provider.
+        service: &'static str,
+        /// The limit.
+        limit_mib: usize,
+    },
 }
 
 impl ProviderError {
@@ -102,7 +113,8 @@ impl ProviderError {
             Self::Status { .. } => "bad_request",
             Self::Timeout(_) => "timed_out",
             Self::Connection { .. } => "unreachable",
-            Self::Decode { .. } | Self::Malformed { .. } => "bad_response",
+            Self::Decode { .. } | Self::Malformed { .. } | Self::TooLarge { .. } => "bad_response",
+            Self::Credentials(_) => "keychain",
         }
     }
 }
@@ -122,7 +134,9 @@ impl Retryable for ProviderError {
                     || (*status == 403 && reason.as_deref().is_some_and(is_rate_reason))
             }
             Self::Timeout(_) | Self::Connection { .. } | Self::Decode { .. } => true,
-            Self::Auth(_) | Self::Malformed { .. } => false,
+            Self::Auth(_) | Self::Malformed { .. } | Self::TooLarge { .. } => false,
+            // A locked keychain may open again; retrying soon is cheap.
+            Self::Credentials(_) => true,
         }
     }
 
@@ -136,7 +150,22 @@ impl Retryable for ProviderError {
 
 impl From<AuthError> for ProviderError {
     fn from(e: AuthError) -> Self {
-        Self::Auth(e.to_string())
+        // Only a refused credential means "sign in again"; an unreachable
+        // token endpoint or a locked keychain is a passing fault.
+        if e.needs_reauth() {
+            return Self::Auth(e.to_string());
+        }
+        match e {
+            AuthError::Unreachable(message) => Self::Connection {
+                service: "the sign-in service",
+                message,
+            },
+            AuthError::Io(io) => Self::Connection {
+                service: "the sign-in service",
+                message: io.to_string(),
+            },
+            other => Self::Credentials(other.to_string()),
+        }
     }
 }
 
@@ -359,9 +388,9 @@ async fn read_body(call: &Call, mut response: reqwest::Response) -> Result<Vec<u
     let mut out = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| transport(call, &e))? {
         if out.len() + chunk.len() > MAX_BODY {
-            return Err(ProviderError::Decode {
+            return Err(ProviderError::TooLarge {
                 service: call.service,
-                message: format!("answer larger than {} MiB", MAX_BODY / 1024 / 1024),
+                limit_mib: MAX_BODY / 1024 / 1024,
             });
         }
         out.extend_from_slice(&chunk);

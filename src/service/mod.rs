@@ -82,6 +82,15 @@ impl Ember {
             Some(s) => OnceCell::new_with(Some(s.clone())),
             None => OnceCell::new(),
         });
+        let (categorise, queued) =
+            crate::classify::CategoriseQueue::new(crate::classify::QUEUE_CAPACITY);
+        // Until categorisation lands, the consumer only drains the queue, so
+        // sync never waits on it.
+        tracker.spawn(crate::classify::CategoriseQueue::consume(
+            queued,
+            root.child_token(),
+            |ids| tracing::debug!(count = ids.len(), "messages queued for categorisation"),
+        ));
         let sync = SyncController::new(
             store.clone(),
             events.clone(),
@@ -90,6 +99,7 @@ impl Ember {
             tracker.clone(),
             root.clone(),
             secrets.clone(),
+            categorise,
         )
         .await?;
         info!(data_dir = %config.data_dir.display(), "Ember opened");
@@ -160,7 +170,13 @@ impl Ember {
             reason: e.to_string(),
         })?;
         let url = emulator.base_url();
-        crate::demo::setup(self, &url, crate::demo::SyncWindow::Days(90)).await?;
+        tokio::select! {
+            () = self.root.cancelled() => {
+                emulator.stop().await;
+                return Err(ServiceError::ShuttingDown.into());
+            }
+            done = crate::demo::setup(self, &url, crate::demo::SyncWindow::Days(90)) => { done?; }
+        }
         info!(%url, "demo mode: accounts served by the built-in emulator");
         *slot = Some(emulator);
         Ok(Some(url))
@@ -191,10 +207,36 @@ impl Ember {
         Ok(account)
     }
 
-    /// Removes an account, stopping its loop and deleting its local data.
+    /// Marks a freshly signed-in account ready: active, syncing, and asked
+    /// to sync now. Called once its credentials are filed, so its first run
+    /// finds them (and a re-sign-in clears "needs sign-in").
+    pub async fn account_signed_in(&self, id: AccountId) -> Result<Account, ServiceError> {
+        self.ensure_running()?;
+        self.store
+            .set_account_state(id, crate::model::AccountState::Active)
+            .await?;
+        self.store.set_account_sync_enabled(id, true).await?;
+        self.reconcile_loops().await?;
+        self.sync.sync_now(Some(id));
+        self.events.publish(Event::DataChanged { account_id: None });
+        Ok(self.store.account(id).await?)
+    }
+
+    /// Removes an account, stopping its loop, deleting its local data and
+    /// its credentials from the keychain.
     pub async fn remove_account(&self, id: AccountId) -> Result<(), ServiceError> {
         self.ensure_running()?;
         self.store.remove_account(id).await?;
+        let secrets = self.secrets().await;
+        for key in [
+            crate::auth::tokens_key(id),
+            crate::auth::client_secret_key(id),
+            crate::auth::pat_key(id),
+        ] {
+            if let Err(e) = secrets.delete(&key).await {
+                warn!(account = id, "cannot delete a keychain entry: {e}");
+            }
+        }
         self.reconcile_loops().await?;
         self.events.publish(Event::DataChanged { account_id: None });
         Ok(())
@@ -260,7 +302,13 @@ impl Ember {
             let sync = self.sync.state_of(&account, &record);
             statuses.push(AccountStatus { account, sync });
         }
+        // Only what is already known: a status read never probes the keychain.
+        let insecure_storage = match self.secrets.get().map(Secrets::storage) {
+            Some(crate::auth::SecretStorage::Memory(reason)) => Some(reason.clone()),
+            _ => None,
+        };
         Ok(Status {
+            insecure_storage,
             demo: statuses.iter().any(|s| s.account.demo),
             sync_enabled: self.sync.is_enabled(),
             accounts: statuses,
@@ -284,9 +332,16 @@ impl Ember {
         // Closing waits for borrowed connections: an abandoned task may hold one.
         let closed = tokio::time::timeout(left, self.store.close()).await.is_ok();
         #[cfg(feature = "emulator")]
-        if let Some(emulator) = self.demo.lock().await.take() {
+        {
+            // Demo set-up may hold the slot while it signs in: wait only
+            // within the deadline.
             let left = deadline.saturating_sub(started.elapsed());
-            let _ = tokio::time::timeout(left, emulator.stop()).await;
+            if let Ok(mut slot) = tokio::time::timeout(left, self.demo.lock()).await {
+                if let Some(emulator) = slot.take() {
+                    let left = deadline.saturating_sub(started.elapsed());
+                    let _ = tokio::time::timeout(left, emulator.stop()).await;
+                }
+            }
         }
         let report = ShutdownReport {
             clean: tasks_done && closed,
@@ -298,6 +353,15 @@ impl Ember {
             warn!(elapsed = ?report.elapsed, tasks_done, closed, "shutdown hit its deadline");
         }
         report
+    }
+
+    /// Tracks `task` so that shutdown waits for it (within its deadline):
+    /// the shell spawns its background tasks through this.
+    pub fn track<F: std::future::Future>(
+        &self,
+        task: F,
+    ) -> tokio_util::task::task_tracker::TrackedFuture<F> {
+        self.tracker.track_future(task)
     }
 
     /// Resolves when shutdown begins; tasks outside the core (the shell's

@@ -66,10 +66,11 @@ impl Store {
     pub async fn upsert_account(&self, new: &NewAccount) -> Result<Account, StoreError> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "INSERT INTO accounts (provider, address, display_name, settings, created_at)
-             VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO accounts (provider, address, display_name, settings, created_at, sync_enabled)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (provider, address) DO UPDATE
-             SET display_name = excluded.display_name, settings = excluded.settings
+             SET display_name = excluded.display_name, settings = excluded.settings,
+                 sync_enabled = excluded.sync_enabled
              RETURNING {COLUMNS}"
         ))
         .bind(new.provider.as_str())
@@ -77,6 +78,7 @@ impl Store {
         .bind(&new.display_name)
         .bind(new.settings.to_string())
         .bind(now_ms())
+        .bind(new.sync_enabled)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -214,7 +214,9 @@ pub async fn upsert_message(
              snippet = excluded.snippet,
              unread = excluded.unread,
              starred = excluded.starred,
-             has_attachments = excluded.has_attachments,
+             -- Mail content never changes: a headers-only update must not
+             -- forget attachments found in the body.
+             has_attachments = max(has_attachments, excluded.has_attachments),
              size = excluded.size
          RETURNING id",
     )
@@ -332,14 +334,14 @@ pub async fn set_provider_category(
 }
 
 /// Replaces a message's labels (and the unread and starred flags they carry)
-/// as part of `tx`; returns whether the message exists.
+/// as part of `tx`; returns its row id, or `None` when it is not stored.
 pub async fn set_labels(
     tx: &mut SqliteConnection,
     account: AccountId,
     provider_id: &str,
     labels: &[String],
     category: Option<Category>,
-) -> Result<bool, StoreError> {
+) -> Result<Option<MessageId>, StoreError> {
     let Some(id): Option<MessageId> =
         sqlx::query_scalar("SELECT id FROM messages WHERE account_id = ? AND provider_id = ?")
             .bind(account)
@@ -347,7 +349,7 @@ pub async fn set_labels(
             .fetch_optional(&mut *tx)
             .await?
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let has = |l: &str| labels.iter().any(|x| x == l);
     sqlx::query("UPDATE messages SET unread = ?, starred = ? WHERE id = ?")
@@ -374,7 +376,7 @@ pub async fn set_labels(
     if let Some(category) = category {
         set_provider_category(tx, id, category).await?;
     }
-    Ok(true)
+    Ok(Some(id))
 }
 
 fn push_view_filter(q: &mut QueryBuilder<'_, Sqlite>, view: &MailView) {

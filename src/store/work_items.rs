@@ -27,13 +27,13 @@ fn work_item_from_row(row: &SqliteRow) -> Result<WorkItem, StoreError> {
 }
 
 /// Adds or updates a work item (keyed on account and item id) as part of
-/// `tx`, keeping the newer revision; returns its row id. The `id` of `item`
-/// is ignored.
+/// `tx`, keeping the newer revision; returns its row id, or `None` when the
+/// stored revision is newer and nothing changed. The `id` of `item` is ignored.
 pub async fn upsert_work_item(
     tx: &mut SqliteConnection,
     item: &WorkItem,
     fields: &serde_json::Value,
-) -> Result<i64, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO work_items (account_id, organization, project, item_id, rev, item_type,
              title, state, assigned_to, changed_date, url, fields)
@@ -59,8 +59,7 @@ pub async fn upsert_work_item(
     .bind(&item.url)
     .bind(fields.to_string())
     .fetch_optional(&mut *tx)
-    .await?
-    .unwrap_or_default())
+    .await?)
 }
 
 impl Store {

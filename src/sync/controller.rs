@@ -62,6 +62,7 @@ struct LoopHandle {
 #[derive(Debug)]
 struct Inner {
     secrets: Arc<tokio::sync::OnceCell<crate::auth::Secrets>>,
+    categorise: crate::classify::CategoriseQueue,
     store: Store,
     events: EventBus,
     sources: SyncSources,
@@ -91,12 +92,14 @@ impl SyncController {
         tracker: TaskTracker,
         root: CancellationToken,
         secrets: Arc<tokio::sync::OnceCell<crate::auth::Secrets>>,
+        categorise: crate::classify::CategoriseQueue,
     ) -> Result<Self, StoreError> {
         let enabled = store.setting::<bool>(SYNC_ENABLED).await?.unwrap_or(true);
         let states = LiveStates::new(events.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 secrets,
+                categorise,
                 store,
                 events,
                 sources,
@@ -163,6 +166,7 @@ impl SyncController {
             .clone();
         let ctx = SyncContext {
             secrets,
+            categorise: inner.categorise.clone(),
             progress: Progress::new(account, inner.states.clone()),
             account: found,
             store: inner.store.clone(),
@@ -386,6 +390,7 @@ impl AccountLoop {
             .clone();
         let ctx = SyncContext {
             secrets,
+            categorise: self.inner.categorise.clone(),
             progress: Progress::new(account.id, self.inner.states.clone()),
             account,
             store: store.clone(),

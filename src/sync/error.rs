@@ -36,9 +36,16 @@ pub enum SyncError {
 
 impl From<crate::service::ServiceError> for SyncError {
     fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError;
         match e {
-            crate::service::ServiceError::Store(s) => Self::Store(s),
-            _ => Self::ShuttingDown,
+            ServiceError::Store(s) => Self::Store(s),
+            ServiceError::ShuttingDown => Self::ShuttingDown,
+            other @ (ServiceError::InvalidInput(_) | ServiceError::DataDir { .. }) => {
+                Self::Provider {
+                    code: "invalid",
+                    message: other.to_string(),
+                }
+            }
         }
     }
 }

@@ -53,17 +53,49 @@ impl LiveStates {
 pub struct Progress {
     account: AccountId,
     states: LiveStates,
+    /// The current phase and when it began, for the rate.
+    phase: Arc<Mutex<Option<(SyncPhase, std::time::Instant)>>>,
 }
+
+/// A rate is shown once a phase has run this long.
+const RATE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Progress {
     pub(crate) fn new(account: AccountId, states: LiveStates) -> Self {
-        Self { account, states }
+        Self {
+            account,
+            states,
+            phase: Arc::default(),
+        }
     }
 
     /// The run is in `phase`, with `done` of `total` items handled.
     pub fn report(&self, phase: SyncPhase, done: u64, total: Option<u64>) {
-        self.states
-            .set(self.account, SyncState::Syncing { phase, done, total });
+        let rate = {
+            let mut current = self
+                .phase
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let started = match *current {
+                Some((p, at)) if p == phase => at,
+                _ => {
+                    let now = std::time::Instant::now();
+                    *current = Some((phase, now));
+                    now
+                }
+            };
+            let elapsed = started.elapsed();
+            (elapsed >= RATE_AFTER && done > 0).then(|| done as f64 / elapsed.as_secs_f64())
+        };
+        self.states.set(
+            self.account,
+            SyncState::Syncing {
+                phase,
+                done,
+                total,
+                rate,
+            },
+        );
     }
 
     /// Stored data changed: lists should refetch.

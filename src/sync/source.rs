@@ -27,6 +27,8 @@ pub struct SyncContext {
     pub cancel: CancellationToken,
     /// Where the account's credentials are.
     pub secrets: crate::auth::Secrets,
+    /// Where newly stored messages go to be categorised.
+    pub categorise: crate::classify::CategoriseQueue,
 }
 
 /// What one run did, for `ember sync --once` and the logs.

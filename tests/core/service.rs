@@ -29,6 +29,7 @@ async fn add(ember: &Ember, provider: ProviderKind, address: &str) -> anyhow::Re
             address: address.into(),
             display_name: address.into(),
             settings: serde_json::json!({}),
+            sync_enabled: true,
         })
         .await?
         .id)

@@ -23,6 +23,7 @@ pub async fn add_account(
             address: address.into(),
             display_name: address.into(),
             settings: serde_json::json!({}),
+            sync_enabled: true,
         })
         .await?)
 }

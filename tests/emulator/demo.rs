@@ -87,6 +87,7 @@ async fn demo_mode_starts_only_when_no_real_account_exists() -> anyhow::Result<(
             address: "real@example.com".into(),
             display_name: "Real".into(),
             settings: serde_json::json!({}),
+            sync_enabled: true,
         })
         .await?;
     assert_eq!(ember.start_demo().await?, None, "real accounts: no demo");

@@ -183,6 +183,17 @@ async fn a_revoked_sign_in_asks_the_user_to_sign_in_again() -> anyhow::Result<()
         ),
         "{account:?}"
     );
+
+    // Signing in again makes the account whole.
+    ember::demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    let status = ember.status().await?;
+    let again = status
+        .accounts
+        .iter()
+        .find(|a| a.account.id == gmail)
+        .map(|a| a.account.state);
+    assert_eq!(again, Some(AccountState::Active));
+    ember.sync_once(gmail).await?;
     ember.shutdown(Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())

@@ -229,11 +229,49 @@ async fn malformed_answers_are_skipped_with_a_reason_and_cut_off_ones_retried() 
             "{id} vanished"
         );
     }
-    // Once the service behaves, the next full pass fills the gaps.
+    // Once the service behaves, the next ordinary (incremental) run fetches
+    // what was skipped: nothing waits for a full resync.
     control(&emu, "faults", json!({"spec": ""})).await?;
-    control(&emu, "expire", json!({"provider": "gmail"})).await?;
-    ember.sync_once(gmail).await?;
+    let next = ember.sync_once(gmail).await?;
+    assert!(next.skipped.is_empty(), "{next:?}");
     assert_converged(&ember, gmail, &emu).await?;
+    let stats = control_get(&emu, "stats").await?;
+    assert_eq!(
+        stats["statuses"]["gmail.history.list"]["200"], 1,
+        "an incremental run, not a resync"
+    );
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unreadable_mime_is_reported_and_the_message_keeps_its_place() -> anyhow::Result<()> {
+    let emu = start_with(60, "gmail.messages.get:badmime@0.2", true).await?;
+    let (_dir, ember, gmail) = gmail_ember(&emu, SyncWindow::All).await?;
+    let report = ember.sync_once(gmail).await?;
+    assert!(
+        report.skipped.iter().any(|s| s.contains("unreadable")),
+        "{report:?}"
+    );
+    // Every message is stored with its labels, readable or not.
+    assert_converged(&ember, gmail, &emu).await?;
+    // A placeholder subject only ever stands for a message the report
+    // names (its headers never arrived readable either).
+    let rows = ember.export_messages(Some(gmail), None).await?;
+    for row in rows
+        .iter()
+        .filter(|r| r.subject == "(This message could not be read)")
+    {
+        assert!(
+            report
+                .skipped
+                .iter()
+                .any(|s| s.starts_with(&row.provider_id)),
+            "{} shows a placeholder without being reported",
+            row.provider_id
+        );
+    }
     ember.shutdown(Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())

@@ -47,6 +47,11 @@ describe('sidebar', () => {
     expect(await screen.findByTestId('demo-banner')).toHaveTextContent(/Demo data/);
   });
 
+  it('warns, and keeps warning, when sign-ins cannot be stored securely', async () => {
+    setup({ accounts: [account(1)], insecureStorage: 'no Secret Service on this desktop' });
+    expect(await screen.findByTestId('storage-warning')).toHaveTextContent(/last only until you quit/);
+  });
+
   it('shows no demo banner for real accounts', async () => {
     setup({ accounts: [account(1)] });
     await screen.findByRole('button', { name: /Account 1/ });
@@ -183,13 +188,14 @@ describe('notifications', () => {
     expect(area).toHaveAttribute('aria-live', 'polite');
     await screen.findByRole('button', { name: /Personal/ });
 
-    backend.emit(sync(1, { state: 'syncing', phase: 'headers', done: 3, total: 10 }));
+    backend.emit(sync(1, { state: 'syncing', phase: 'headers', done: 3, total: 10, rate: 12.4 }));
     const bar = await within(area).findByRole('progressbar', { name: 'Personal: Fetching headers' });
     expect(bar).toHaveAttribute('value', '3');
     expect(bar).toHaveAttribute('max', '10');
     expect(area).toHaveTextContent('3/10');
+    expect(area).toHaveTextContent('12/s');
 
-    backend.emit(sync(1, { state: 'syncing', phase: 'bodies', done: 2, total: null }));
+    backend.emit(sync(1, { state: 'syncing', phase: 'bodies', done: 2, total: null, rate: null }));
     const indeterminate = await within(area).findByRole('progressbar', { name: 'Personal: Downloading messages' });
     expect(indeterminate).not.toHaveAttribute('value');
 
@@ -232,7 +238,7 @@ describe('notifications', () => {
     await sleep(80);
     expect(area).toHaveTextContent('Two: sign in again');
 
-    backend.emit(sync(2, { state: 'syncing', phase: 'connecting', done: 0, total: null }));
+    backend.emit(sync(2, { state: 'syncing', phase: 'connecting', done: 0, total: null, rate: null }));
     await waitFor(() => expect(area).not.toHaveTextContent('Token expired'));
   });
 

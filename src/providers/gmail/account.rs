@@ -96,7 +96,11 @@ pub async fn sign_in(
                     "scopes": config.scopes,
                 },
                 "sync_window_days": options.window.to_json(),
+                // A new sign-in changes the settings, so the sync source
+                // drops any token source still holding the old tokens.
+                "signed_in_at": crate::store::now_ms(),
             }),
+            sync_enabled: false,
         })
         .await?;
     let secrets = ember.secrets().await;
@@ -113,7 +117,8 @@ pub async fn sign_in(
         }
         None => secrets.delete(&auth::client_secret_key(account.id)).await?,
     }
-    Ok(account)
+    // Only now may it sync: its credentials are where the first run looks.
+    Ok(ember.account_signed_in(account.id).await?)
 }
 
 async fn mailbox_address(api_base: &str, tokens: &Tokens) -> Result<String, SignInError> {

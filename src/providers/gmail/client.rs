@@ -215,9 +215,12 @@ impl GmailClient {
         }
     }
 
-    /// Counts this client's requests into `stats`.
-    pub fn set_stats(&mut self, stats: Arc<CallStats>) {
-        self.stats = stats;
+    /// The same client, counting its requests into `stats`.
+    pub fn with_stats(&self, stats: Arc<CallStats>) -> Self {
+        Self {
+            stats,
+            ..self.clone()
+        }
     }
 
     async fn get<T: serde::de::DeserializeOwned>(

@@ -2,12 +2,15 @@
 
 pub mod account;
 pub mod client;
+pub mod convert;
 pub mod plan;
-pub mod sync;
+mod run;
+mod source;
 
 use base64::Engine as _;
 
-pub use sync::GmailSource;
+pub use run::{HISTORY_CURSOR, RETRY_CURSOR};
+pub use source::GmailSource;
 
 /// Decodes Gmail's base64url (padded or not).
 pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {

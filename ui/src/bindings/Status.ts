@@ -28,4 +28,9 @@ dataDir: string,
 /**
  * Demo mode: the accounts are served by the built-in emulator.
  */
-demo: boolean, };
+demo: boolean, 
+/**
+ * Set when no keychain could be reached: why, and so sign-ins last only
+ * until Ember quits.
+ */
+insecureStorage: string | null, };

@@ -20,7 +20,11 @@ done: number,
 /**
  * Items in this phase, when known.
  */
-total: number | null, } | { "state": "error", 
+total: number | null, 
+/**
+ * Items a second in this phase so far, once measurable.
+ */
+rate: number | null, } | { "state": "error", 
 /**
  * A stable machine-readable code.
  */

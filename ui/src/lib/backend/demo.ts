@@ -54,7 +54,7 @@ export function createDemoBackend(): MockBackend {
   backend.syncNow = async (accountId) => {
     backend.calls.push({ method: 'syncNow', args: [accountId] });
     const steps = PHASES.flatMap((phase) =>
-      [0, 1, 2, 3, 4].map((done) => ({ phase, done, total: phase === 'connecting' ? null : 4 })),
+      [0, 1, 2, 3, 4].map((done) => ({ phase, done, total: phase === 'connecting' ? null : 4, rate: null })),
     );
     steps.forEach((s, i) =>
       setTimeout(

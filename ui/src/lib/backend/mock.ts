@@ -33,6 +33,7 @@ export interface MockSeed {
   syncEnabled?: boolean;
   syncStates?: Record<number, SyncState>;
   dataDir?: string;
+  insecureStorage?: string | null;
 }
 
 /** Copies like the IPC boundary does (JSON), so callers never share objects with the mock. */
@@ -47,6 +48,7 @@ export class MockBackend implements Backend {
   syncEnabled: boolean;
   syncStates: Map<number, SyncState>;
   dataDir: string;
+  insecureStorage: string | null;
 
   /** Every call, in order (onEvent excluded). */
   readonly calls: MockCall[] = [];
@@ -66,6 +68,7 @@ export class MockBackend implements Backend {
       Object.entries(seed.syncStates ?? {}).map(([id, s]) => [Number(id), clone(s)]),
     );
     this.dataDir = seed.dataDir ?? '/tmp/ember-mock';
+    this.insecureStorage = seed.insecureStorage ?? null;
   }
 
   /** Delivers an event to every current onEvent subscriber, like Rust's emit. */
@@ -115,6 +118,7 @@ export class MockBackend implements Backend {
       workItemCount: this.workItems.length,
       dataDir: this.dataDir,
       demo: this.accounts.some((a) => a.demo),
+      insecureStorage: this.insecureStorage,
     };
   }
 

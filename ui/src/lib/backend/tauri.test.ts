@@ -81,7 +81,7 @@ describe('tauriBackend.onEvent', () => {
 
     const progress: BackendEvent = {
       type: 'accountSync',
-      data: { accountId: 1, sync: { state: 'syncing', phase: 'headers', done: 1, total: 4 } },
+      data: { accountId: 1, sync: { state: 'syncing', phase: 'headers', done: 1, total: 4, rate: null } },
     };
     const changed: BackendEvent = { type: 'dataChanged', data: { accountId: null } };
     listeners.get('sync://progress')?.({ payload: progress });
