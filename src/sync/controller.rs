@@ -159,21 +159,7 @@ impl SyncController {
             return outcome;
         };
         let cancel = inner.root.child_token();
-        let secrets = inner
-            .secrets
-            .get_or_init(crate::auth::Secrets::detect)
-            .await
-            .clone();
-        let ctx = SyncContext {
-            secrets,
-            categorise: inner.categorise.clone(),
-            progress: Progress::new(account, inner.states.clone()),
-            account: found,
-            store: inner.store.clone(),
-            cancel: cancel.clone(),
-        };
-        ctx.progress
-            .report(crate::model::SyncPhase::Connecting, 0, None);
+        let ctx = inner.context(found, cancel.clone()).await;
         let timeout = inner.config.run_timeout;
         let outcome = tokio::select! {
             biased;
@@ -256,6 +242,27 @@ pub(crate) fn resting_state(account: &Account, record: &SyncRecord, enabled: boo
 }
 
 impl Inner {
+    /// What one run of `account` gets, with its progress already at
+    /// "connecting".
+    async fn context(&self, account: Account, cancel: CancellationToken) -> SyncContext {
+        let secrets = self
+            .secrets
+            .get_or_init(crate::auth::Secrets::detect)
+            .await
+            .clone();
+        let ctx = SyncContext {
+            secrets,
+            categorise: self.categorise.clone(),
+            progress: Progress::new(account.id, self.states.clone()),
+            account,
+            store: self.store.clone(),
+            cancel,
+        };
+        ctx.progress
+            .report(crate::model::SyncPhase::Connecting, 0, None);
+        ctx
+    }
+
     /// Records how a run of `account` ended and publishes its new state.
     async fn finish(&self, account: AccountId, outcome: &Result<SyncReport, SyncError>) {
         let store = &self.store;
@@ -382,22 +389,7 @@ impl AccountLoop {
             return;
         };
         let run_cancel = self.cancel.child_token();
-        let secrets = self
-            .inner
-            .secrets
-            .get_or_init(crate::auth::Secrets::detect)
-            .await
-            .clone();
-        let ctx = SyncContext {
-            secrets,
-            categorise: self.inner.categorise.clone(),
-            progress: Progress::new(account.id, self.inner.states.clone()),
-            account,
-            store: store.clone(),
-            cancel: run_cancel.clone(),
-        };
-        ctx.progress
-            .report(crate::model::SyncPhase::Connecting, 0, None);
+        let ctx = self.inner.context(account, run_cancel.clone()).await;
         let timeout = self.inner.config.run_timeout;
         let outcome = tokio::select! {
             biased;
