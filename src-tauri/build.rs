@@ -12,6 +12,16 @@ fn main() {
         "get_status",
         "set_sync_enabled",
         "sync_now",
+        "add_account",
+        "reauthenticate",
+        "remove_account",
+        "set_account_sync",
+        "get_settings",
+        "update_settings",
+        "set_unread",
+        "set_starred",
+        "archive_messages",
+        "trash_messages",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -11,8 +11,8 @@ use ts_rs::TS;
 use crate::events::Event;
 use crate::model::{
     Account, AccountState, AccountStatus, Address, Attachment, Category, MailView, MessageDetail,
-    MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind, SearchQuery, Status,
-    SyncPhase, SyncState, WorkItem, WorkItemQuery,
+    MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind, SearchQuery, Settings,
+    Status, SyncPhase, SyncState, WorkItem, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -42,6 +42,7 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<PageCursor>()?,
         one::<ProviderKind>()?,
         one::<SearchQuery>()?,
+        one::<Settings>()?,
         one::<Status>()?,
         one::<SyncPhase>()?,
         one::<SyncState>()?,

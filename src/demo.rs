@@ -9,10 +9,10 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{self, AuthError, DirectBrowser, OAuthClient, OAuthConfig};
-use crate::model::{Account, NewAccount, ProviderKind};
+use crate::auth::{AuthError, DirectBrowser, OAuthConfig};
+use crate::model::Account;
 use crate::providers::gmail::account as gmail_account;
-use crate::service::{Ember, ServiceError};
+use crate::service::{ado_sign_in, graph_sign_in, Ember, ServiceError, GRAPH_SCOPES};
 
 /// How much history demo accounts sync at first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,6 @@ struct OAuthSide {
     auth_url: String,
     token_url: String,
     api_base: String,
-    accounts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +82,6 @@ struct AdoSide {
     organization: String,
     pat: String,
     api_base: String,
-    projects: Vec<String>,
 }
 
 /// Adds (or re-points) the three demo accounts at the emulator at
@@ -109,7 +107,6 @@ pub async fn setup(
         .json()
         .await
         .map_err(|e| emulator_err(e.to_string()))?;
-    let secrets = ember.secrets().await;
     // Gmail through the same sign-in as `ember account add gmail`.
     let gmail = gmail_account::sign_in(
         ember,
@@ -130,80 +127,26 @@ pub async fn setup(
     })?;
     let mut accounts = vec![gmail];
 
-    for (provider, side, name, scopes) in [(
-        ProviderKind::Graph,
-        &info.graph,
-        "Microsoft 365 (demo)",
-        vec![
-            "https://graph.microsoft.com/Mail.ReadWrite".to_owned(),
-            "offline_access".to_owned(),
-        ],
-    )] {
-        let address = side
-            .accounts
-            .first()
-            .ok_or_else(|| emulator_err(format!("no {} account", provider.as_str())))?;
-        let config = OAuthConfig {
-            auth_url: side.auth_url.clone(),
-            token_url: side.token_url.clone(),
-            client_id: side.client_id.clone(),
-            client_secret: side.client_secret.clone(),
-            scopes,
-        };
-        let tokens = OAuthClient::new(config.clone())?
-            .authorize(&DirectBrowser::new())
-            .await?;
-        let account = ember
-            .add_account(NewAccount {
-                provider,
-                address: address.clone(),
-                display_name: name.into(),
-                settings: json!({
-                    "demo": true,
-                    "api_base": side.api_base,
-                    "oauth": {
-                        "auth_url": config.auth_url,
-                        "token_url": config.token_url,
-                        "client_id": config.client_id,
-                        "scopes": config.scopes,
-                    },
-                    "sync_window_days": window.to_json(),
-                }),
-                sync_enabled: false,
-            })
-            .await?;
-        let serialized =
-            serde_json::to_string(&tokens).map_err(|e| AuthError::Storage(e.to_string()))?;
-        secrets
-            .set(&auth::tokens_key(account.id), &serialized)
-            .await?;
-        if let Some(secret) = &side.client_secret {
-            secrets
-                .set(&auth::client_secret_key(account.id), secret)
-                .await?;
-        }
-        accounts.push(ember.account_signed_in(account.id).await?);
-    }
-
-    let ado = ember
-        .add_account(NewAccount {
-            provider: ProviderKind::Ado,
-            // The organisation, not the emulator's address: that changes
-            // every run, and the account must stay the same one.
-            address: info.ado.organization.clone(),
-            display_name: "Azure DevOps (demo)".into(),
-            settings: json!({
-                "demo": true,
-                "api_base": info.ado.api_base,
-                "organization": info.ado.organization,
-                "projects": info.ado.projects,
-            }),
-            sync_enabled: false,
-        })
-        .await?;
-    secrets.set(&auth::pat_key(ado.id), &info.ado.pat).await?;
-    let ado = ember.account_signed_in(ado.id).await?;
-    accounts.push(ado);
+    let graph = &info.graph;
+    let config = OAuthConfig {
+        auth_url: graph.auth_url.clone(),
+        token_url: graph.token_url.clone(),
+        client_id: graph.client_id.clone(),
+        client_secret: graph.client_secret.clone(),
+        scopes: GRAPH_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    accounts
+        .push(graph_sign_in(ember, config, &graph.api_base, true, &DirectBrowser::new()).await?);
+    accounts.push(
+        ado_sign_in(
+            ember,
+            &info.ado.api_base,
+            &info.ado.organization,
+            &info.ado.pat,
+            true,
+        )
+        .await?,
+    );
     Ok(accounts)
 }
 

@@ -6,6 +6,7 @@
 //! Quit. It holds no business logic: every decision is a call into
 //! [`ember::Ember`].
 
+mod browser;
 mod commands;
 mod error;
 mod events;
@@ -42,6 +43,16 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
             commands::sync::get_status,
             commands::sync::set_sync_enabled,
             commands::sync::sync_now,
+            commands::accounts::add_account,
+            commands::accounts::reauthenticate,
+            commands::accounts::remove_account,
+            commands::accounts::set_account_sync,
+            commands::settings::get_settings,
+            commands::settings::update_settings,
+            commands::actions::set_unread,
+            commands::actions::set_starred,
+            commands::actions::archive_messages,
+            commands::actions::trash_messages,
         ])
 }
 
@@ -73,7 +84,9 @@ fn run_app() -> anyhow::Result<()> {
         // First, so a second launch focuses this one before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main_window(app);
-        }));
+        }))
+        // Sign-in pages open in the system browser.
+        .plugin(tauri_plugin_opener::init());
     let app = app_builder(builder, ember.clone())
         .setup(|app| {
             let state = app.state::<AppState>().inner().clone();

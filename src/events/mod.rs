@@ -24,7 +24,7 @@ use ts_rs::TS;
 
 pub use collector::EventCollector;
 
-use crate::model::{AccountId, SyncPhase, SyncState};
+use crate::model::{AccountId, MessageSummary, SyncPhase, SyncState};
 
 /// Events a slow subscriber may fall behind by before it loses the oldest.
 pub const CAPACITY: usize = 1024;
@@ -59,6 +59,18 @@ pub enum Event {
         /// The account whose data changed, or `None` for several.
         #[ts(type = "number | null")]
         account_id: Option<AccountId>,
+    },
+    /// A sync run (not an account's first) stored new mail.
+    NewMail {
+        /// The account.
+        #[ts(type = "number")]
+        account_id: AccountId,
+        /// How many new messages.
+        #[ts(type = "number")]
+        count: u64,
+        /// The newest unread ones that belong in Primary (at most a few),
+        /// for an OS notification.
+        primary: Vec<MessageSummary>,
     },
 }
 
@@ -96,7 +108,7 @@ impl Event {
                 ..
             } => EventChannel::SyncProgress,
             Self::AccountSync { .. } | Self::SyncEnabledChanged { .. } => EventChannel::SyncState,
-            Self::DataChanged { .. } => EventChannel::MailChanged,
+            Self::DataChanged { .. } | Self::NewMail { .. } => EventChannel::MailChanged,
         }
     }
 }

@@ -113,3 +113,22 @@ pub struct NewAccount {
     /// their credentials are filed, then calls `Ember::account_signed_in`.
     pub sync_enabled: bool,
 }
+
+/// What the "add account" form sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AddAccount {
+    /// Which service.
+    pub provider: ProviderKind,
+    /// The OAuth client id (Gmail, Microsoft 365).
+    pub client_id: Option<String>,
+    /// The OAuth client secret, when the client has one.
+    pub client_secret: Option<String>,
+    /// The Azure DevOps organisation.
+    pub organization: Option<String>,
+    /// The Azure DevOps personal access token.
+    pub pat: Option<String>,
+    /// A stand-in for the provider's hosts (the emulator); `None` for the
+    /// real service.
+    pub base_url: Option<String>,
+}

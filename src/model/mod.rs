@@ -5,13 +5,15 @@
 
 mod account;
 mod message;
+mod settings;
 mod status;
 mod work_item;
 
-pub use account::{Account, AccountId, AccountState, NewAccount, ProviderKind};
+pub use account::{Account, AccountId, AccountState, AddAccount, NewAccount, ProviderKind};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,
     MessageSummary, PageCursor, SearchQuery,
 };
+pub use settings::Settings;
 pub use status::{sync_headline, AccountStatus, Status, SyncPhase, SyncState};
 pub use work_item::{WorkItem, WorkItemQuery};

@@ -76,6 +76,9 @@ pub enum ProviderError {
     /// The stored credentials could not be read (a locked keychain).
     #[error("cannot read the stored sign-in: {0}")]
     Credentials(String),
+    /// The provider (or Ember's support for it) cannot do this.
+    #[error("{0}")]
+    Unsupported(String),
     /// The answer is larger than Ember accepts.
     #[error("{service} sent an answer larger than {limit_mib} MiB")]
     TooLarge {
@@ -115,6 +118,7 @@ impl ProviderError {
             Self::Connection { .. } => "unreachable",
             Self::Decode { .. } | Self::Malformed { .. } | Self::TooLarge { .. } => "bad_response",
             Self::Credentials(_) => "keychain",
+            Self::Unsupported(_) => "unsupported",
         }
     }
 }
@@ -134,7 +138,10 @@ impl Retryable for ProviderError {
                     || (*status == 403 && reason.as_deref().is_some_and(is_rate_reason))
             }
             Self::Timeout(_) | Self::Connection { .. } | Self::Decode { .. } => true,
-            Self::Auth(_) | Self::Malformed { .. } | Self::TooLarge { .. } => false,
+            Self::Auth(_)
+            | Self::Malformed { .. }
+            | Self::TooLarge { .. }
+            | Self::Unsupported(_) => false,
             // A locked keychain may open again; retrying soon is cheap.
             Self::Credentials(_) => true,
         }

@@ -15,6 +15,12 @@ pub enum ServiceError {
     /// The caller asked for something malformed.
     #[error("{0}")]
     InvalidInput(String),
+    /// Signing in failed; the sentence says why.
+    #[error("Sign-in failed: {0}")]
+    SignIn(String),
+    /// A setting is out of range or malformed; the sentence says which.
+    #[error("{0}")]
+    InvalidSetting(String),
     /// The data directory cannot be used.
     #[error("cannot use the data directory {path}: {source}")]
     DataDir {
@@ -36,6 +42,8 @@ impl ServiceError {
             Self::Store(e) if e.is_retryable() => ErrorCode::Unavailable,
             Self::Store(_) | Self::DataDir { .. } => ErrorCode::Storage,
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::InvalidSetting(_) => ErrorCode::InvalidSetting,
+            Self::SignIn(_) => ErrorCode::SignInFailed,
             Self::ShuttingDown => ErrorCode::ShuttingDown,
         }
     }
@@ -49,6 +57,10 @@ pub enum ErrorCode {
     NotFound,
     /// The request was malformed.
     InvalidInput,
+    /// Signing in to a provider failed.
+    SignInFailed,
+    /// A setting was refused; nothing was changed.
+    InvalidSetting,
     /// Local storage failed.
     Storage,
     /// Busy for now; trying again may work.

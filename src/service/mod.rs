@@ -6,7 +6,10 @@
 //! [`CancellationToken`] they all descend from. Every user action is a method
 //! here, so the window, the tray and `ember` share one path.
 
+mod accounts;
+mod actions;
 mod error;
+mod settings;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,6 +20,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
+pub(crate) use accounts::{ado_sign_in, graph_sign_in};
+pub use accounts::{
+    ADO_API_BASE, GRAPH_API_BASE, GRAPH_SCOPES, MICROSOFT_AUTH_URL, MICROSOFT_TOKEN_URL,
+};
 pub use error::{ApiError, ErrorCode, ServiceError};
 
 use crate::auth::Secrets;

@@ -123,6 +123,25 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces an account's provider settings (never secrets).
+    pub async fn set_account_settings(
+        &self,
+        id: AccountId,
+        settings: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE accounts SET settings = ? WHERE id = ?")
+            .bind(settings.to_string())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Removes an account and everything synced for it.
     pub async fn remove_account(&self, id: AccountId) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;

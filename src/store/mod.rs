@@ -11,6 +11,8 @@
 mod accounts;
 pub mod cursors;
 mod messages;
+mod new_mail;
+pub mod outbox;
 mod search;
 pub mod settings;
 mod work_items;

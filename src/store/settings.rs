@@ -7,10 +7,22 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{now_ms, Store, StoreError};
-use crate::model::AccountId;
+use crate::model::{AccountId, Settings};
 
 /// The global sync switch (tray and in-app toggle).
 pub const SYNC_ENABLED: &str = "sync.enabled";
+/// Minutes between sync runs.
+pub const SYNC_INTERVAL_MINUTES: &str = "sync_interval_minutes";
+/// Days of mail a first sync fetches.
+pub const INITIAL_SYNC_DAYS: &str = "initial_sync_days";
+/// The most messages a first sync fetches.
+pub const INITIAL_SYNC_MAX_MESSAGES: &str = "initial_sync_max_messages";
+/// Whether mail is categorised.
+pub const CATEGORIES_ENABLED: &str = "categories_enabled";
+/// Whether new Primary mail raises an OS notification.
+pub const NOTIFICATIONS_ENABLED: &str = "notifications_enabled";
+/// Senders whose mail may load remote content (JSON list of addresses).
+pub const REMOTE_CONTENT_SENDERS: &str = "remote_content_senders";
 
 /// The persisted outcome of an account's last sync run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,10 +45,7 @@ impl Store {
 
     /// Stores `value` under `key`.
     pub async fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let text = serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
-            table: "settings",
-            detail: e.to_string(),
-        })?;
+        let text = json(value)?;
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES (?, ?)
@@ -46,6 +55,75 @@ impl Store {
         .bind(text)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user's preferences: each stored one, the default for the rest
+    /// (and for any stored value that no longer reads).
+    pub async fn settings(&self) -> Result<Settings, StoreError> {
+        let d = Settings::default();
+        Ok(Settings {
+            sync_interval_minutes: self
+                .setting(SYNC_INTERVAL_MINUTES)
+                .await?
+                .unwrap_or(d.sync_interval_minutes),
+            initial_sync_days: self
+                .setting(INITIAL_SYNC_DAYS)
+                .await?
+                .unwrap_or(d.initial_sync_days),
+            initial_sync_max_messages: self
+                .setting(INITIAL_SYNC_MAX_MESSAGES)
+                .await?
+                .unwrap_or(d.initial_sync_max_messages),
+            categories_enabled: self
+                .setting(CATEGORIES_ENABLED)
+                .await?
+                .unwrap_or(d.categories_enabled),
+            notifications_enabled: self
+                .setting(NOTIFICATIONS_ENABLED)
+                .await?
+                .unwrap_or(d.notifications_enabled),
+            remote_content_senders: self
+                .setting(REMOTE_CONTENT_SENDERS)
+                .await?
+                .unwrap_or(d.remote_content_senders),
+        })
+    }
+
+    /// Stores every preference in one transaction.
+    pub async fn save_settings(&self, settings: &Settings) -> Result<(), StoreError> {
+        let values = [
+            (
+                SYNC_INTERVAL_MINUTES,
+                json(&settings.sync_interval_minutes)?,
+            ),
+            (INITIAL_SYNC_DAYS, json(&settings.initial_sync_days)?),
+            (
+                INITIAL_SYNC_MAX_MESSAGES,
+                json(&settings.initial_sync_max_messages)?,
+            ),
+            (CATEGORIES_ENABLED, json(&settings.categories_enabled)?),
+            (
+                NOTIFICATIONS_ENABLED,
+                json(&settings.notifications_enabled)?,
+            ),
+            (
+                REMOTE_CONTENT_SENDERS,
+                json(&settings.remote_content_senders)?,
+            ),
+        ];
+        let mut tx = self.begin_write().await?;
+        for (key, value) in values {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES (?, ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -100,4 +178,11 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        table: "settings",
+        detail: e.to_string(),
+    })
 }

@@ -20,7 +20,7 @@ use tracing::{info, warn};
 use super::{LiveStates, Progress, SyncContext, SyncError, SyncReport, SyncSources};
 use crate::events::{Event, EventBus};
 use crate::model::{Account, AccountId, AccountState, SyncState};
-use crate::store::settings::{SyncRecord, SYNC_ENABLED};
+use crate::store::settings::{SyncRecord, SYNC_ENABLED, SYNC_INTERVAL_MINUTES};
 use crate::store::{Store, StoreError};
 
 /// How often and how long accounts sync.
@@ -41,16 +41,17 @@ impl Default for SyncConfig {
     }
 }
 
-impl SyncConfig {
-    /// The interval for `account`, spread by up to a tenth so that accounts
-    /// added together do not all wake the radio at the same moment.
-    fn interval_for(&self, account: AccountId) -> Duration {
-        // A fixed spread per account (Knuth's multiplicative hash) keeps runs
-        // reproducible in tests while still de-synchronising accounts.
-        let spread = (account.unsigned_abs().wrapping_mul(2_654_435_761) % 1000) as u32;
-        self.interval + self.interval / 10 * spread / 1000
-    }
+/// `interval` for `account`, spread by up to a tenth so that accounts added
+/// together do not all wake the radio at the same moment.
+fn spread_interval(interval: Duration, account: AccountId) -> Duration {
+    // A fixed spread per account (Knuth's multiplicative hash) keeps runs
+    // reproducible in tests while still de-synchronising accounts.
+    let spread = (account.unsigned_abs().wrapping_mul(2_654_435_761) % 1000) as u32;
+    interval + interval / 10 * spread / 1000
 }
+
+/// New Primary messages a new-mail event names at most.
+const NEW_MAIL_SHOWN: u32 = 5;
 
 /// What the controller knows about a running loop.
 #[derive(Debug)]
@@ -68,6 +69,8 @@ struct Inner {
     sources: SyncSources,
     config: SyncConfig,
     enabled: watch::Sender<bool>,
+    /// The time between runs: the user's setting, changeable while loops run.
+    interval: watch::Sender<Duration>,
     loops: Mutex<HashMap<AccountId, LoopHandle>>,
     states: LiveStates,
     tracker: TaskTracker,
@@ -95,6 +98,11 @@ impl SyncController {
         categorise: crate::classify::CategoriseQueue,
     ) -> Result<Self, StoreError> {
         let enabled = store.setting::<bool>(SYNC_ENABLED).await?.unwrap_or(true);
+        // A stored user setting wins over the built-in default.
+        let interval = store
+            .setting::<u32>(SYNC_INTERVAL_MINUTES)
+            .await?
+            .map_or(config.interval, |m| Duration::from_secs(u64::from(m) * 60));
         let states = LiveStates::new(events.clone());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -105,6 +113,7 @@ impl SyncController {
                 sources,
                 config,
                 enabled: watch::Sender::new(enabled),
+                interval: watch::Sender::new(interval),
                 loops: Mutex::default(),
                 states,
                 tracker,
@@ -130,6 +139,19 @@ impl SyncController {
                 .publish(Event::SyncEnabledChanged { enabled: on });
         }
         self.inner.store.set_setting(SYNC_ENABLED, &on).await
+    }
+
+    /// The time between the end of one run and the start of the next.
+    pub fn interval(&self) -> Duration {
+        *self.inner.interval.borrow()
+    }
+
+    /// Changes the time between runs. Running loops reschedule their next
+    /// run from the end of their last one; none runs early because of it.
+    pub fn set_interval(&self, interval: Duration) {
+        if self.inner.interval.send_replace(interval) != interval {
+            info!(seconds = interval.as_secs(), "sync interval changed");
+        }
     }
 
     /// Asks `account`'s loop (or every loop) to run now. A request made while
@@ -164,7 +186,7 @@ impl SyncController {
         let outcome = tokio::select! {
             biased;
             () = inner.root.cancelled() => Err(SyncError::Cancelled),
-            result = tokio::time::timeout(timeout, source.sync(ctx)) => {
+            result = tokio::time::timeout(timeout, super::outbox::run(source, ctx)) => {
                 result.unwrap_or(Err(SyncError::TimedOut(timeout)))
             }
         };
@@ -201,6 +223,21 @@ impl SyncController {
             };
             self.inner.tracker.spawn(task.run());
             loops.insert(account.id, handle);
+        }
+    }
+
+    /// Publishes `account`'s resting state now (after its switch changed),
+    /// unless a run is under way and will publish its own.
+    pub fn publish_state(&self, account: &Account, record: &SyncRecord) {
+        let running = matches!(
+            self.inner.states.get(account.id),
+            Some(SyncState::Syncing { .. })
+        );
+        if !running {
+            self.inner.states.set(
+                account.id,
+                resting_state(account, record, self.is_enabled()),
+            );
         }
     }
 
@@ -270,7 +307,24 @@ impl Inner {
         match outcome {
             Ok(report) => {
                 info!(account = account, ?report, "sync run finished");
+                let first_run = store
+                    .sync_record(account)
+                    .await
+                    .map_or(true, |r| r.last_synced_at.is_none());
                 let at = store.record_sync_success(account).await.ok();
+                // An account's first run brings its whole window: that is
+                // not news.
+                if report.stored > 0 && !first_run {
+                    let primary = store
+                        .new_primary_mail(&report.new_messages, NEW_MAIL_SHOWN)
+                        .await
+                        .unwrap_or_default();
+                    self.events.publish(Event::NewMail {
+                        account_id: account,
+                        count: report.stored,
+                        primary,
+                    });
+                }
                 states.set(account, SyncState::Idle { last_synced_at: at });
             }
             Err(SyncError::Cancelled) => {
@@ -322,9 +376,9 @@ struct AccountLoop {
 impl AccountLoop {
     async fn run(self) {
         let mut enabled = self.inner.enabled.subscribe();
-        let mut ticker = tokio::time::interval(self.inner.config.interval_for(self.account));
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        ticker.tick().await; // The first tick is immediate; the first run is below.
+        let mut interval = self.inner.interval.subscribe();
+        let every = *interval.borrow_and_update();
+        let mut ticker = self.ticker(every).await;
         let mut run_now = true;
         loop {
             if self.cancel.is_cancelled() {
@@ -350,6 +404,12 @@ impl AccountLoop {
                         if changed.is_err() { break; }
                         continue;
                     }
+                    changed = interval.changed() => {
+                        if changed.is_err() { break; }
+                        let every = *interval.borrow_and_update();
+                        ticker = self.ticker(every).await;
+                        continue;
+                    }
                     _ = ticker.tick() => {}
                     () = self.trigger.notified() => {}
                 }
@@ -360,6 +420,15 @@ impl AccountLoop {
             ticker.reset();
         }
         self.inner.states.remove(self.account);
+    }
+
+    /// A ticker whose next tick is one (spread) `every` from now; missed
+    /// ticks are delayed, never bursted.
+    async fn ticker(&self, every: Duration) -> tokio::time::Interval {
+        let mut ticker = tokio::time::interval(spread_interval(every, self.account));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticker.tick().await; // The first tick is immediate.
+        ticker
     }
 
     async fn run_once(&self, enabled: &mut watch::Receiver<bool>) {
@@ -395,7 +464,7 @@ impl AccountLoop {
             biased;
             () = self.cancel.cancelled() => Err(SyncError::Cancelled),
             _ = enabled.wait_for(|on| !on) => Err(SyncError::Cancelled),
-            result = tokio::time::timeout(timeout, source.sync(ctx)) => {
+            result = tokio::time::timeout(timeout, super::outbox::run(source, ctx)) => {
                 result.unwrap_or(Err(SyncError::TimedOut(timeout)))
             }
         };
@@ -473,11 +542,11 @@ mod tests {
 
     #[test]
     fn intervals_are_spread_by_at_most_a_tenth() {
-        let config = SyncConfig::default();
+        let every = SyncConfig::default().interval;
         let mut seen = std::collections::HashSet::new();
         for id in 1..50 {
-            let i = config.interval_for(id);
-            assert!(i >= config.interval && i <= config.interval + config.interval / 10);
+            let i = spread_interval(every, id);
+            assert!(i >= every && i <= every + every / 10);
             seen.insert(i);
         }
         assert!(seen.len() > 40, "accounts should not share one interval");

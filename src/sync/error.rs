@@ -40,12 +40,13 @@ impl From<crate::service::ServiceError> for SyncError {
         match e {
             ServiceError::Store(s) => Self::Store(s),
             ServiceError::ShuttingDown => Self::ShuttingDown,
-            other @ (ServiceError::InvalidInput(_) | ServiceError::DataDir { .. }) => {
-                Self::Provider {
-                    code: "invalid",
-                    message: other.to_string(),
-                }
-            }
+            other @ (ServiceError::InvalidInput(_)
+            | ServiceError::InvalidSetting(_)
+            | ServiceError::SignIn(_)
+            | ServiceError::DataDir { .. }) => Self::Provider {
+                code: "invalid",
+                message: other.to_string(),
+            },
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod controller;
 mod error;
+mod outbox;
 mod progress;
 pub mod retry;
 mod source;

@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Progress, SyncError};
 use crate::model::{Account, ProviderKind};
+use crate::providers::ProviderError;
+use crate::store::outbox::OutboxEntry;
 use crate::store::Store;
 
 /// Everything a run gets: the account, the store, a progress handle and the
@@ -46,6 +48,24 @@ pub struct SyncReport {
     pub skipped: Vec<String>,
     /// Requests retried.
     pub retries: u64,
+    /// Queued user actions the provider accepted this run.
+    pub actions_sent: u64,
+    /// Local ids of the newest messages stored this run (at most
+    /// [`NEW_MAIL_KEPT`]), for new-mail notifications.
+    #[serde(skip)]
+    pub new_messages: Vec<crate::model::MessageId>,
+}
+
+/// New message ids a report keeps.
+pub const NEW_MAIL_KEPT: usize = 200;
+
+impl SyncReport {
+    /// Notes newly stored messages, keeping the last [`NEW_MAIL_KEPT`].
+    pub fn note_new(&mut self, ids: &[crate::model::MessageId]) {
+        self.new_messages.extend_from_slice(ids);
+        let excess = self.new_messages.len().saturating_sub(NEW_MAIL_KEPT);
+        self.new_messages.drain(..excess);
+    }
 }
 
 /// A boxed future, so sources can live behind `dyn`.
@@ -55,6 +75,22 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait SyncSource: Send + Sync + 'static {
     /// Brings the account's local copy up to date with the provider.
     fn sync(&self, ctx: SyncContext) -> BoxFuture<'_, Result<SyncReport, SyncError>>;
+
+    /// Tells the provider about one action the user already applied locally
+    /// (see [`crate::store::outbox`]). Sources that cannot act refuse.
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a SyncContext,
+        entry: &'a OutboxEntry,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        let _ = ctx;
+        Box::pin(async move {
+            Err(ProviderError::Unsupported(format!(
+                "{} cannot be sent to this provider yet",
+                entry.action.name()
+            )))
+        })
+    }
 }
 
 /// Which source syncs which kind of account.

@@ -285,3 +285,39 @@ async fn removing_an_account_stops_its_loop() -> anyhow::Result<()> {
     ember.shutdown(WAIT).await;
     Ok(())
 }
+
+#[tokio::test]
+async fn settings_are_validated_stored_and_survive_a_restart() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ember = Ember::open(Config::new(dir.path()), SyncSources::new()).await?;
+    let defaults = ember.settings().await?;
+    assert_eq!(defaults, ember::model::Settings::default());
+
+    let bad = ember::model::Settings {
+        sync_interval_minutes: 0,
+        ..defaults.clone()
+    };
+    let refused = ember.update_settings(bad).await;
+    let Err(e) = refused else {
+        anyhow::bail!("an interval of 0 minutes must be refused");
+    };
+    assert_eq!(e.code(), ember::ErrorCode::InvalidSetting);
+    assert!(e.to_string().contains("sync interval"), "{e}");
+    assert_eq!(ember.settings().await?, defaults, "nothing stored");
+
+    let wanted = ember::model::Settings {
+        sync_interval_minutes: 15,
+        initial_sync_days: 30,
+        notifications_enabled: false,
+        remote_content_senders: vec!["News@Example.com".into()],
+        ..defaults
+    };
+    let saved = ember.update_settings(wanted).await?;
+    assert_eq!(saved.remote_content_senders, vec!["news@example.com"]);
+    ember.shutdown(Duration::from_secs(5)).await;
+
+    let reopened = Ember::open(Config::new(dir.path()), SyncSources::new()).await?;
+    assert_eq!(reopened.settings().await?, saved);
+    reopened.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}

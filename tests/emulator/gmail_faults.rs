@@ -237,3 +237,80 @@ async fn switching_sync_off_mid_run_stops_within_a_second_with_no_partial_batch(
     emu.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_account_whose_provider_hangs_never_holds_up_another() -> anyhow::Result<()> {
+    // Account A's Gmail never answers a listing; account B's is healthy.
+    let hung = start_with(60, "gmail.messages.list:hang", true).await?;
+    let healthy = start_with(80, "", true).await?;
+    let (_, sources) = source(quick_http(Duration::from_millis(700)), unthrottled);
+    let (_dir, ember, a) = gmail_ember_using(&hung, SyncWindow::All, sources).await?;
+
+    let base = healthy.base_url();
+    let b = ember
+        .add_account(ember::model::NewAccount {
+            provider: ProviderKind::Gmail,
+            address: "second@gmail.example".into(),
+            display_name: "Second".into(),
+            settings: json!({
+                "api_base": base,
+                "oauth": {"auth_url": format!("{base}/o/oauth2/v2/auth"),
+                          "token_url": format!("{base}/token"), "client_id": "x"},
+                "sync_window_days": "all",
+            }),
+            sync_enabled: false,
+        })
+        .await?;
+    let tokens = ember::auth::Tokens {
+        access_token: crate::support::token(&healthy, "gmail").await?,
+        refresh_token: None,
+        expires_at: None,
+    };
+    ember
+        .secrets()
+        .await
+        .set(
+            &ember::auth::tokens_key(b.id),
+            &serde_json::to_string(&tokens)?,
+        )
+        .await?;
+    ember.account_signed_in(b.id).await?;
+
+    let started = Instant::now();
+    ember.start_sync().await?;
+    let truth_b = crate::gmail_sync::truth(&healthy).await?.len();
+    loop {
+        let stored_b = ember.export_messages(Some(b.id), None).await?.len();
+        if stored_b == truth_b {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "account B stalled at {stored_b} of {truth_b} messages"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Meanwhile A is still stuck in its hung listing, with nothing stored.
+    assert!(ember.export_messages(Some(a), None).await?.is_empty());
+    let status = ember.status().await?;
+    let state_a = status
+        .accounts
+        .iter()
+        .find(|s| s.account.id == a)
+        .map(|s| s.sync.clone());
+    assert!(
+        matches!(
+            state_a,
+            Some(SyncState::Syncing { .. } | SyncState::Error { .. })
+        ),
+        "{state_a:?}"
+    );
+    let report = ember.shutdown(Duration::from_secs(5)).await;
+    assert!(
+        report.clean,
+        "the hung run is cancelled at shutdown: {report:?}"
+    );
+    hung.stop().await;
+    healthy.stop().await;
+    Ok(())
+}

@@ -10,6 +10,7 @@ mod control;
 mod crash;
 mod demo;
 mod gmail;
+mod gmail_actions;
 mod gmail_faults;
 mod gmail_sync;
 mod graph;

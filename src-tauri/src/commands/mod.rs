@@ -3,6 +3,8 @@
 //! core: no SQL and no decisions here.
 
 pub mod accounts;
+pub mod actions;
 pub mod mail;
+pub mod settings;
 pub mod sync;
 pub mod work_items;

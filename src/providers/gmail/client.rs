@@ -17,8 +17,10 @@ pub mod cost {
     pub const SMALL: u32 = 1;
     /// history.list.
     pub const HISTORY: u32 = 2;
-    /// messages.list, messages.get.
+    /// messages.list, messages.get, messages.trash.
     pub const MESSAGE: u32 = 5;
+    /// messages.batchModify.
+    pub const BATCH_MODIFY: u32 = 50;
 }
 
 /// `users.getProfile`.
@@ -232,6 +234,49 @@ impl GmailClient {
         self.http
             .send_json(&call, self.credential.as_ref(), &self.limits, &self.stats)
             .await
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        cost: u32,
+    ) -> Result<(), ProviderError> {
+        let call = Call {
+            method: reqwest::Method::POST,
+            json: Some(body),
+            ..Call::get("Gmail", format!("{}/{path}", self.api), cost)
+        };
+        self.http
+            .send(&call, self.credential.as_ref(), &self.limits, &self.stats)
+            .await
+            .map(drop)
+    }
+
+    /// Adds and removes labels on up to 1,000 messages at once.
+    pub async fn batch_modify(
+        &self,
+        ids: &[String],
+        add: &[&str],
+        remove: &[&str],
+    ) -> Result<(), ProviderError> {
+        let body = serde_json::json!({
+            "ids": ids,
+            "addLabelIds": add,
+            "removeLabelIds": remove,
+        });
+        self.post("messages/batchModify", body, cost::BATCH_MODIFY)
+            .await
+    }
+
+    /// Moves one message to the trash.
+    pub async fn trash(&self, id: &str) -> Result<(), ProviderError> {
+        self.post(
+            &format!("messages/{}/trash", enc(id)),
+            serde_json::json!({}),
+            cost::MESSAGE,
+        )
+        .await
     }
 
     /// The mailbox's address and current history id.

@@ -9,11 +9,6 @@ use crate::providers::mime::{self, ParsedMessage};
 use crate::providers::ProviderError;
 use crate::store::{NewMessage, NewMessageBody};
 
-/// Default initial window, in days.
-pub const DEFAULT_WINDOW_DAYS: u32 = 90;
-/// Default cap on messages in the initial window.
-pub const DEFAULT_MAX_MESSAGES: usize = 10_000;
-
 /// How much to sync at first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -24,24 +19,26 @@ pub struct Window {
 }
 
 impl Window {
-    /// Reads `sync_window_days` (a number or `"all"`) and `max_messages`.
-    pub fn from_settings(settings: &Value) -> Self {
-        let days = match &settings["sync_window_days"] {
+    /// The account's own `sync_window_days` (a number or `"all"`) and
+    /// `max_messages` where set, else the user's global settings.
+    pub fn from_settings(account: &Value, global: &crate::model::Settings) -> Self {
+        let days = match &account["sync_window_days"] {
             Value::String(s) if s.eq_ignore_ascii_case("all") => None,
             Value::Number(n) => n
                 .as_u64()
                 .and_then(|d| u32::try_from(d).ok())
                 .filter(|d| *d > 0),
-            _ => Some(DEFAULT_WINDOW_DAYS),
+            _ => Some(global.initial_sync_days),
         };
-        let max_messages = settings["max_messages"]
+        let global_max = usize::try_from(global.initial_sync_max_messages).unwrap_or(usize::MAX);
+        let max_messages = account["max_messages"]
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
             .filter(|n| *n > 0)
             .unwrap_or(if days.is_none() {
                 usize::MAX
             } else {
-                DEFAULT_MAX_MESSAGES
+                global_max
             });
         Self { days, max_messages }
     }
@@ -263,25 +260,32 @@ pub fn unescape_snippet(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Settings;
 
     #[test]
     fn windows_read_from_settings() {
         assert_eq!(
-            Window::from_settings(&serde_json::json!({})),
+            Window::from_settings(&serde_json::json!({}), &Settings::default()),
             Window {
                 days: Some(90),
                 max_messages: 10_000
             }
         );
         assert_eq!(
-            Window::from_settings(&serde_json::json!({"sync_window_days": "all"})),
+            Window::from_settings(
+                &serde_json::json!({"sync_window_days": "all"}),
+                &Settings::default()
+            ),
             Window {
                 days: None,
                 max_messages: usize::MAX
             }
         );
         assert_eq!(
-            Window::from_settings(&serde_json::json!({"sync_window_days": 7, "max_messages": 50})),
+            Window::from_settings(
+                &serde_json::json!({"sync_window_days": 7, "max_messages": 50}),
+                &Settings::default()
+            ),
             Window {
                 days: Some(7),
                 max_messages: 50

@@ -462,6 +462,7 @@ impl<'a> Run<'a> {
             }
         }
         tx.commit().await?;
+        self.report.note_new(&new_ids);
         // Outside the transaction: waiting here must never hold the lock.
         self.ctx.categorise.push(&new_ids).await;
         // Crash tests read this line: what it names is durable.

@@ -13,6 +13,7 @@ use super::run::{Run, RunError};
 use crate::auth::{self, OAuthClient, OAuthConfig, TokenSource};
 use crate::providers::http::{CallStats, Http};
 use crate::providers::{AccountLimits, ProviderError};
+use crate::store::outbox::{MailAction, OutboxEntry};
 use crate::sync::{BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
 /// One account's client, and what it was built from.
@@ -128,13 +129,50 @@ impl GmailSource {
 }
 
 impl SyncSource for GmailSource {
+    fn apply<'a>(
+        &'a self,
+        ctx: &'a SyncContext,
+        entry: &'a OutboxEntry,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let stats = Arc::new(CallStats::default());
+            let client = self.client_for(ctx, &stats).await.map_err(|e| match e {
+                SyncError::NeedsReauth(m) => ProviderError::Auth(m),
+                other => ProviderError::Credentials(other.to_string()),
+            })?;
+            let ids = &entry.provider_ids;
+            match entry.action {
+                MailAction::SetUnread { unread } => {
+                    let (add, remove) = toggle("UNREAD", unread);
+                    client.batch_modify(ids, add, remove).await
+                }
+                MailAction::SetStarred { starred } => {
+                    let (add, remove) = toggle("STARRED", starred);
+                    client.batch_modify(ids, add, remove).await
+                }
+                MailAction::Archive => client.batch_modify(ids, &[], &["INBOX"]).await,
+                MailAction::Trash => {
+                    for id in ids {
+                        match client.trash(id).await {
+                            // Already gone: nothing left to trash.
+                            Err(e) if e.status() == Some(404) => {}
+                            other => other?,
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        })
+    }
+
     fn sync(&self, ctx: SyncContext) -> BoxFuture<'_, Result<SyncReport, SyncError>> {
         Box::pin(async move {
             let started = Instant::now();
             let stats = Arc::new(CallStats::default());
             let client = self.client_for(&ctx, &stats).await?;
             let settings = ctx.store.account_settings(ctx.account.id).await?;
-            let run = Run::new(&ctx, client, Window::from_settings(&settings));
+            let global = ctx.store.settings().await?;
+            let run = Run::new(&ctx, client, Window::from_settings(&settings, &global));
             let mut report = run.sync().await.map_err(into_sync_error)?;
             report.retries = stats.retries.load(Ordering::Relaxed);
             tracing::info!(
@@ -168,5 +206,15 @@ fn into_sync_error(e: RunError) -> SyncError {
             provider_error(ProviderError::Auth(e.to_string()))
         }
         RunError::Provider(e) => provider_error(e),
+    }
+}
+
+/// Label ids to add and remove to set `label` on or off.
+fn toggle(label: &'static str, on: bool) -> (&'static [&'static str], &'static [&'static str]) {
+    match (label, on) {
+        ("UNREAD", true) => (&["UNREAD"], &[]),
+        ("UNREAD", false) => (&[], &["UNREAD"]),
+        ("STARRED", true) => (&["STARRED"], &[]),
+        _ => (&[], &["STARRED"]),
     }
 }

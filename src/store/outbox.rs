@@ -1,0 +1,278 @@
+//! The outbox: what the user did to mail locally that the provider has not
+//! been told yet.
+//!
+//! A user action changes the local rows and queues its provider-side twin in
+//! one transaction, so the window shows the change at once and a crash
+//! between the two can never lose it. The next sync run of the account
+//! sends what is due before it reads anything, so the provider's answer
+//! already reflects the user's change. Failed sends wait with exponential
+//! delays; ones the provider refuses for good are dropped with a warning.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::{now_ms, Store, StoreError};
+use crate::model::{AccountId, MessageId};
+
+/// Ids of messages one outbox entry covers at most (Gmail's batchModify
+/// takes 1,000).
+pub const MAX_IDS_PER_ENTRY: usize = 500;
+
+/// Sends of one entry before it is given up.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// What the user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "action",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum MailAction {
+    /// Marked read or unread.
+    SetUnread {
+        /// The new state.
+        unread: bool,
+    },
+    /// Starred or unstarred.
+    SetStarred {
+        /// The new state.
+        starred: bool,
+    },
+    /// Taken out of the inbox.
+    Archive,
+    /// Moved to the trash.
+    Trash,
+}
+
+impl MailAction {
+    /// The name stored in the outbox.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SetUnread { .. } => "setUnread",
+            Self::SetStarred { .. } => "setStarred",
+            Self::Archive => "archive",
+            Self::Trash => "trash",
+        }
+    }
+}
+
+/// One queued action of one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Row id.
+    pub id: i64,
+    /// The account.
+    pub account: AccountId,
+    /// What to do.
+    pub action: MailAction,
+    /// The messages, by the provider's ids.
+    pub provider_ids: Vec<String>,
+    /// Sends tried so far.
+    pub attempts: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    #[serde(flatten)]
+    action: MailAction,
+    ids: Vec<String>,
+}
+
+/// Applies `action` to the local rows of `ids` and queues it for each
+/// account the messages belong to, as part of `tx`. Returns the accounts
+/// touched. Unknown ids are ignored (the message may have just been deleted).
+pub async fn apply_locally(
+    tx: &mut SqliteConnection,
+    ids: &[MessageId],
+    action: MailAction,
+) -> Result<Vec<AccountId>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT id, account_id, provider_id FROM messages WHERE id IN (",
+    );
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(") ORDER BY account_id, id");
+    let rows = q.build().fetch_all(&mut *tx).await?;
+    let mut by_account: Vec<(AccountId, Vec<String>)> = Vec::new();
+    for row in &rows {
+        let id: MessageId = row.try_get("id")?;
+        let account: AccountId = row.try_get("account_id")?;
+        let provider_id: String = row.try_get("provider_id")?;
+        change_row(tx, id, account, action).await?;
+        match by_account.last_mut() {
+            Some((a, list)) if *a == account => list.push(provider_id),
+            _ => by_account.push((account, vec![provider_id])),
+        }
+    }
+    let now = now_ms();
+    for (account, provider_ids) in &by_account {
+        for chunk in provider_ids.chunks(MAX_IDS_PER_ENTRY) {
+            let payload = serde_json::to_string(&Payload {
+                action,
+                ids: chunk.to_vec(),
+            })
+            .map_err(|e| StoreError::Corrupt {
+                table: "outbox",
+                detail: e.to_string(),
+            })?;
+            sqlx::query(
+                "INSERT INTO outbox (account_id, action, payload, created_at, next_attempt_at)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(account)
+            .bind(action.name())
+            .bind(payload)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(by_account.into_iter().map(|(a, _)| a).collect())
+}
+
+/// The local half of an action on one message.
+async fn change_row(
+    tx: &mut SqliteConnection,
+    id: MessageId,
+    account: AccountId,
+    action: MailAction,
+) -> Result<(), StoreError> {
+    match action {
+        MailAction::SetUnread { unread } => {
+            sqlx::query("UPDATE messages SET unread = ? WHERE id = ?")
+                .bind(unread)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        MailAction::SetStarred { starred } => {
+            sqlx::query("UPDATE messages SET starred = ? WHERE id = ?")
+                .bind(starred)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            set_role_membership(tx, id, account, "starred", starred).await?;
+        }
+        MailAction::Archive => {
+            set_role_membership(tx, id, account, "inbox", false).await?;
+        }
+        MailAction::Trash => {
+            sqlx::query("DELETE FROM message_folders WHERE message_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            set_role_membership(tx, id, account, "trash", true).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts message `id` into (or takes it out of) the account's folder with
+/// `role`, when the account has one.
+async fn set_role_membership(
+    tx: &mut SqliteConnection,
+    id: MessageId,
+    account: AccountId,
+    role: &str,
+    member: bool,
+) -> Result<(), StoreError> {
+    let sql = if member {
+        "INSERT OR IGNORE INTO message_folders (message_id, folder_id)
+         SELECT ?, id FROM folders WHERE account_id = ? AND role = ?"
+    } else {
+        "DELETE FROM message_folders WHERE message_id = ? AND folder_id IN
+         (SELECT id FROM folders WHERE account_id = ? AND role = ?)"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(account)
+        .bind(role)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The account's entries due now, oldest first, at most `limit`.
+    /// Entries whose payload no longer reads are dropped with a warning.
+    pub async fn due_outbox(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, payload, attempts FROM outbox
+             WHERE account_id = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        )
+        .bind(account)
+        .bind(now_ms())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let payload: String = row.try_get("payload")?;
+            match serde_json::from_str::<Payload>(&payload) {
+                Ok(p) => entries.push(OutboxEntry {
+                    id,
+                    account,
+                    action: p.action,
+                    provider_ids: p.ids,
+                    attempts: row.try_get("attempts")?,
+                }),
+                Err(e) => {
+                    tracing::warn!(id, error = %e, "dropping an unreadable outbox entry");
+                    self.outbox_done(id).await?;
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Removes a sent (or abandoned) entry.
+    pub async fn outbox_done(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM outbox WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed send: the entry waits `2^attempts` seconds (at most
+    /// an hour) before the next try.
+    pub async fn outbox_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+                 next_attempt_at = ? + 1000 * min(3600, 1 << min(attempts + 1, 12))
+             WHERE id = ?",
+        )
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many entries of `account` wait to be sent.
+    pub async fn outbox_len(&self, account: AccountId) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE account_id = ?")
+                .bind(account)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
