@@ -10,9 +10,9 @@ use ts_rs::TS;
 
 use crate::events::Event;
 use crate::model::{
-    Account, AccountState, AccountStatus, Address, Attachment, Category, MailView, MessageDetail,
-    MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind, SearchQuery, Settings,
-    Status, SyncPhase, SyncState, WorkItem, WorkItemQuery,
+    Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category, MailView,
+    MessageDetail, MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind,
+    SearchQuery, Settings, Status, SyncPhase, SyncState, WorkItem, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -26,6 +26,7 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
     }
     Ok(vec![
         one::<Account>()?,
+        one::<AddAccount>()?,
         one::<AccountState>()?,
         one::<AccountStatus>()?,
         one::<Address>()?,
