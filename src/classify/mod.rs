@@ -10,6 +10,7 @@
 //! `ember classifier train` and ship with the app; the user's corrections
 //! retrain them in the background.
 
+mod categoriser;
 pub mod classifier;
 pub mod dataset;
 pub mod embed;
@@ -18,7 +19,9 @@ pub mod logreg;
 pub mod pipeline;
 mod pool;
 mod queue;
+pub mod records;
 
+pub use categoriser::Categoriser;
 pub use pool::{default_threads, threads_from_env, ClassifyPool, THREADS_ENV};
 pub use queue::{CategoriseQueue, QUEUE_CAPACITY};
 
