@@ -23,13 +23,22 @@ pub struct Config {
     pub sync: SyncConfig,
     /// Where credentials go; `None` finds the OS keychain on first use.
     pub secrets: Option<Secrets>,
+    /// The sentence model's folder (`EMBER_MODEL_DIR`, else
+    /// `<data dir>/models/all-MiniLM-L6-v2`).
+    pub model_dir: PathBuf,
+    /// Threads of the categoriser's pool (`EMBER_CLASSIFY_THREADS`, else
+    /// cores − 1, at least 1).
+    pub classify_threads: usize,
 }
 
 impl Config {
     /// Defaults for `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
-            data_dir: data_dir.into(),
+            model_dir: crate::classify::embed::model_dir(&data_dir),
+            classify_threads: crate::classify::threads_from_env(),
+            data_dir,
             sync: SyncConfig::default(),
             secrets: None,
         }

@@ -2,6 +2,7 @@
 //! end to end on this machine and prints one JSON object, so figures can be
 //! compared before and after a change rather than asserted in tests.
 
+pub mod classify;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 #[cfg(feature = "emulator")]

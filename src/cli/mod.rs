@@ -5,6 +5,7 @@
 //! with `--json`. Errors go to stderr (as `{"code","message"}` with
 //! `--json`) and exit with status 1; bad arguments exit with status 2.
 
+mod categorize;
 mod output;
 
 use std::path::PathBuf;
@@ -96,6 +97,50 @@ pub enum Command {
     /// Add, list or remove accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Categorise emails from a JSON Lines file (`{"subject","from","body"}`,
+    /// optional `"list_id"`, `"list_unsubscribe"`): one
+    /// `{"category","spam","confidence"}` line per input, in order.
+    Categorize {
+        /// The input file.
+        #[arg(long, value_name = "FILE.jsonl")]
+        input: PathBuf,
+    },
+    /// Build or evaluate the categoriser's default weights.
+    #[command(subcommand)]
+    Classifier(ClassifierCommand),
+}
+
+/// `ember classifier ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClassifierCommand {
+    /// Train the default model from the labelled emails and write it.
+    Train {
+        /// The labelled emails.
+        #[arg(long, default_value = crate::classify::dataset::DEFAULT_TRAIN_CSV)]
+        data: PathBuf,
+        /// Where to write the model file.
+        #[arg(long, default_value = "src/classify/default_model.json")]
+        out: PathBuf,
+        /// Take the training rows' embeddings from this model file instead
+        /// of computing them (quick retuning; same rows required).
+        #[arg(long, value_name = "MODEL.json")]
+        embeddings_from: Option<PathBuf>,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cross-validate the shipped configuration next to the TF-IDF baseline.
+    Evaluate {
+        /// The labelled emails.
+        #[arg(long, default_value = crate::classify::dataset::DEFAULT_TRAIN_CSV)]
+        data: PathBuf,
+        /// Number of stratified folds.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=20))]
+        folds: u32,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `ember account ...`.
@@ -201,6 +246,20 @@ pub struct EmulatorArgs {
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Categorise synthetic emails end to end (tokenise, embed, score) on the
+    /// categoriser's pool, next to the machine's fp32 compute ceiling.
+    Classify {
+        /// Emails to categorise.
+        #[arg(long, default_value_t = 512)]
+        emails: usize,
+        /// Threads of the categoriser's pool (default: EMBER_CLASSIFY_THREADS
+        /// or cores − 1).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
     /// A first Gmail sync against an in-process emulator, next to the
     /// machine's write ceiling (and Gmail's quota ceiling with --quota).
     #[cfg(feature = "emulator")]
@@ -246,6 +305,7 @@ impl Command {
                 *json
             }
             Self::Account(AccountCommand::Remove { .. }) => false,
+            Self::Categorize { .. } | Self::Classifier(_) => true,
         }
     }
 }
@@ -323,7 +383,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => return serve_emulator(args).await,
-        Command::Bench(bench) => return run_bench(bench).await,
+        Command::Bench(bench) => return run_bench(bench, cli.data_dir.as_deref()).await,
+        Command::Categorize { input } => {
+            return categorize::categorize(&input, &model_dir(cli.data_dir.as_deref())).await
+        }
+        Command::Classifier(command) => {
+            let model_dir = model_dir(cli.data_dir.as_deref());
+            let report = match command {
+                ClassifierCommand::Train {
+                    data,
+                    out,
+                    embeddings_from,
+                    ..
+                } => categorize::train(&data, &out, &model_dir, embeddings_from.as_deref()).await?,
+                ClassifierCommand::Evaluate { data, folds, .. } => {
+                    categorize::evaluate(&data, folds as usize, &model_dir).await?
+                }
+            };
+            return output::json_line(&report);
+        }
         _ => {}
     }
     let data_dir = resolve_data_dir(cli.data_dir.as_deref())
@@ -393,8 +471,21 @@ async fn shutdown_signal() {
     }
 }
 
-async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
+/// Where the sentence model is: `EMBER_MODEL_DIR`, else under the data directory.
+fn model_dir(data_dir: Option<&std::path::Path>) -> PathBuf {
+    let data_dir = resolve_data_dir(data_dir).unwrap_or_else(|| PathBuf::from("."));
+    crate::classify::embed::model_dir(&data_dir)
+}
+
+async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     match bench {
+        BenchCommand::Classify {
+            emails, threads, ..
+        } => {
+            let result =
+                crate::bench::classify::run(emails.max(1), threads, &model_dir(data_dir)).await?;
+            output::json_line(&result)
+        }
         #[cfg(feature = "emulator")]
         BenchCommand::Sync {
             messages, quota, ..
@@ -520,6 +611,6 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(_) => Ok(()),
-        Command::Bench(_) => Ok(()),
+        Command::Bench(_) | Command::Categorize { .. } | Command::Classifier(_) => Ok(()),
     }
 }

@@ -4,12 +4,14 @@
 //! builds them and the service hands them out.
 
 mod account;
+mod category;
 mod message;
 mod settings;
 mod status;
 mod work_item;
 
 pub use account::{Account, AccountId, AccountState, AddAccount, NewAccount, ProviderKind};
+pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,
     MessageSummary, PageCursor, SearchQuery,

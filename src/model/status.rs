@@ -97,6 +97,8 @@ pub struct Status {
     /// Set when no keychain could be reached: why, and so sign-ins last only
     /// until Ember quits.
     pub insecure_storage: Option<String>,
+    /// The on-device categoriser.
+    pub classifier: super::ClassifierStatus,
 }
 
 /// One line summing up sync for the tray tooltip: the most urgent thing first.

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod actions;
+mod categories;
 mod error;
 mod settings;
 
@@ -67,6 +68,8 @@ pub struct Ember {
     sync_started: Arc<AtomicBool>,
     /// Credential storage, found on first use.
     secrets: Arc<OnceCell<Secrets>>,
+    /// The on-device categoriser.
+    categoriser: Arc<crate::classify::Categoriser>,
     /// The in-process emulator demo mode runs, if any.
     #[cfg(feature = "emulator")]
     demo: Arc<tokio::sync::Mutex<Option<crate::emulator::Emulator>>>,
@@ -91,13 +94,17 @@ impl Ember {
         });
         let (categorise, queued) =
             crate::classify::CategoriseQueue::new(crate::classify::QUEUE_CAPACITY);
-        // Until categorisation lands, the consumer only drains the queue, so
-        // sync never waits on it.
-        tracker.spawn(crate::classify::CategoriseQueue::consume(
-            queued,
-            root.child_token(),
-            |ids| tracing::debug!(count = ids.len(), "messages queued for categorisation"),
-        ));
+        let pool = crate::classify::ClassifyPool::new(config.classify_threads)
+            .map_err(|e| ServiceError::InvalidInput(e.to_string()))?;
+        let categoriser = crate::classify::Categoriser::new(
+            store.clone(),
+            events.clone(),
+            pool,
+            config.model_dir.clone(),
+            &config.data_dir,
+        );
+        tracker.spawn(categoriser.clone().run(queued, root.child_token()));
+        tracker.spawn(categoriser.clone().retrain_loop(root.child_token()));
         let sync = SyncController::new(
             store.clone(),
             events.clone(),
@@ -119,6 +126,7 @@ impl Ember {
             config,
             sync_started: Arc::default(),
             secrets,
+            categoriser,
             #[cfg(feature = "emulator")]
             demo: Arc::default(),
         })
@@ -187,6 +195,11 @@ impl Ember {
         info!(%url, "demo mode: accounts served by the built-in emulator");
         *slot = Some(emulator);
         Ok(Some(url))
+    }
+
+    /// The categoriser, for tools and tests that wait on its progress.
+    pub fn categoriser(&self) -> &crate::classify::Categoriser {
+        &self.categoriser
     }
 
     /// The store, for the sync sources and tools built on the core.
@@ -322,6 +335,7 @@ impl Ember {
             message_count: self.store.message_count().await?,
             work_item_count: self.store.work_item_count().await?,
             data_dir: self.config.data_dir.display().to_string(),
+            classifier: self.categoriser.status().await?,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Integration tests of the core against real SQLite files in temporary
 //! directories. Modules mirror `src/`.
 
+mod classify;
 mod cli;
 mod service;
 mod store;

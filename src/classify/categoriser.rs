@@ -1,0 +1,386 @@
+//! The running categoriser: drains the queue sync feeds, picks up whatever
+//! is still uncategorised at start-up (so a crash loses nothing), and
+//! retrains in the background after the user's corrections.
+//!
+//! The sentence model loads lazily on the categoriser's Rayon pool the first
+//! time there is work; if it cannot load, the status says "categorisation
+//! unavailable: <why>" and the queue is still drained (the ids stay
+//! uncategorised in the store, to be picked up by a later start), so sync
+//! never waits on a categoriser that cannot run.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Notify, OnceCell};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::classifier::{Class, Classifier, Example, Prediction};
+use super::embed::{Embedder, DEFAULT_MAX_TOKENS};
+use super::records::{self, Record, Verdict};
+use super::{pipeline, ClassifyError, ClassifyPool};
+use crate::events::{Event, EventBus};
+use crate::model::{CategorySource, ClassifierStatus, MessageId};
+use crate::store::Store;
+
+/// Messages categorised per batch (and per write transaction).
+pub const BATCH: usize = 64;
+/// How long after the last correction retraining starts.
+pub const RETRAIN_DEBOUNCE: Duration = Duration::from_millis(1_500);
+/// Adam epochs of a retrain (warm-started from the current weights).
+pub const RETRAIN_EPOCHS: usize = 40;
+/// How much a correction counts against one training example.
+pub const CORRECTION_WEIGHT: f32 = 5.0;
+/// How much a provider's label counts.
+pub const PROVIDER_WEIGHT: f32 = 0.5;
+/// The settings key (owned by the settings screen) that switches categories off.
+pub const ENABLED_SETTING: &str = "categories_enabled";
+/// The retrained weights, inside `<data dir>/models/`.
+pub const WEIGHTS_FILE: &str = "classifier.json";
+
+#[derive(Debug, Default)]
+struct State {
+    available: Option<bool>,
+    message: String,
+}
+
+/// The categoriser. Shared through an `Arc`.
+#[derive(Debug)]
+pub struct Categoriser {
+    store: Store,
+    events: EventBus,
+    pool: ClassifyPool,
+    model_dir: PathBuf,
+    weights_path: PathBuf,
+    embedder: OnceCell<Result<Arc<Embedder>, ClassifyError>>,
+    classifier: RwLock<Arc<Classifier>>,
+    state: Mutex<State>,
+    retrain: Notify,
+    /// Signalled after each batch written and each retrain: tests wait on it.
+    progress: Notify,
+}
+
+impl Categoriser {
+    /// A categoriser over `store`; loads nothing yet.
+    pub fn new(
+        store: Store,
+        events: EventBus,
+        pool: ClassifyPool,
+        model_dir: PathBuf,
+        data_dir: &std::path::Path,
+    ) -> Arc<Self> {
+        let weights_path = data_dir.join("models").join(WEIGHTS_FILE);
+        let (classifier, message) = match std::fs::read_to_string(&weights_path)
+            .ok()
+            .map(|text| Classifier::from_json(&text))
+        {
+            Some(Ok(c)) => (Some(c), "retrained weights"),
+            Some(Err(e)) => {
+                warn!("ignoring {}: {e}", weights_path.display());
+                (None, "")
+            }
+            None => (None, ""),
+        };
+        let classifier = match classifier {
+            Some(c) => Arc::new(c),
+            None => Arc::new(Classifier::builtin().cloned().unwrap_or_else(|e| {
+                warn!("the built-in classifier is unusable: {e}");
+                Classifier::train(&[], super::classifier::DEFAULT_WEIGHTS, Default::default())
+            })),
+        };
+        debug!(message, "classifier ready");
+        Arc::new(Self {
+            store,
+            events,
+            pool,
+            model_dir,
+            weights_path,
+            embedder: OnceCell::new(),
+            classifier: RwLock::new(classifier),
+            state: Mutex::default(),
+            retrain: Notify::new(),
+            progress: Notify::new(),
+        })
+    }
+
+    fn set_state(&self, available: bool, message: String) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.available = Some(available);
+        s.message = message;
+    }
+
+    /// The current classifier.
+    pub fn classifier(&self) -> Arc<Classifier> {
+        self.classifier
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Resolves after the next batch is written or retrain finishes.
+    pub fn progressed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.progress.notified()
+    }
+
+    /// Available or not, and how many wait.
+    pub async fn status(&self) -> Result<ClassifierStatus, crate::store::StoreError> {
+        let pending = records::pending(&self.store).await?;
+        let s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(match s.available {
+            Some(available) => ClassifierStatus {
+                available,
+                message: s.message.clone(),
+                pending,
+            },
+            None => ClassifierStatus {
+                available: true,
+                message: "categoriser starting".into(),
+                pending,
+            },
+        })
+    }
+
+    async fn enabled(&self) -> bool {
+        !matches!(
+            self.store.setting::<bool>(ENABLED_SETTING).await,
+            Ok(Some(false))
+        )
+    }
+
+    async fn embedder(&self) -> Result<Arc<Embedder>, ClassifyError> {
+        self.embedder
+            .get_or_init(|| pipeline::load(&self.pool, self.model_dir.clone(), DEFAULT_MAX_TOKENS))
+            .await
+            .clone()
+    }
+
+    /// Asks for a retrain soon (debounced).
+    pub fn corrected(&self) {
+        self.retrain.notify_one();
+    }
+
+    /// The categorising task: start-up sweep, then the queue, until `cancel`.
+    pub async fn run(
+        self: Arc<Self>,
+        mut rx: mpsc::Receiver<MessageId>,
+        cancel: CancellationToken,
+    ) {
+        let ready = if !self.enabled().await {
+            self.set_state(
+                false,
+                "categorisation unavailable: switched off in settings".into(),
+            );
+            false
+        } else {
+            match self.embedder().await {
+                Ok(_) => {
+                    self.set_state(true, "categorising on this device".into());
+                    true
+                }
+                Err(e) => {
+                    warn!("{e}");
+                    self.set_state(false, e.to_string());
+                    false
+                }
+            }
+        };
+        if ready {
+            if let Err(e) = self.sweep(&cancel).await {
+                warn!("start-up categorisation stopped: {e}");
+            }
+        }
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                n = rx.recv_many(&mut batch, BATCH) => {
+                    if n == 0 {
+                        break;
+                    }
+                    let ids = std::mem::take(&mut batch);
+                    if ready {
+                        if let Err(e) = self.categorise(&ids).await {
+                            warn!("categorisation of {} messages failed: {e}", ids.len());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Categorises everything still uncategorised, a batch at a time,
+    /// checking for cancellation between batches.
+    async fn sweep(&self, cancel: &CancellationToken) -> anyhow::Result<()> {
+        let mut after = 0;
+        while !cancel.is_cancelled() {
+            let ids = records::uncategorised(&self.store, after, BATCH as i64).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = last;
+            self.categorise(&ids).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads, embeds, scores and writes one batch.
+    pub async fn categorise(&self, ids: &[MessageId]) -> anyhow::Result<()> {
+        let records = records::read(&self.store, ids).await?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        let embedder = self.embedder().await?;
+        let texts = records.iter().map(|r| r.email.embedding_text()).collect();
+        let (vectors, _) =
+            pipeline::embed_all(&self.pool, embedder, texts, pipeline::BATCH_SIZE).await?;
+        let classifier = self.classifier();
+        let verdicts = self
+            .pool
+            .run(move || {
+                records
+                    .iter()
+                    .zip(vectors)
+                    .map(|(r, v)| verdict(r.id, &classifier.predict(&r.email, &v), Some(v)))
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        records::write(&self.store, &verdicts).await?;
+        self.events.publish(Event::DataChanged { account_id: None });
+        self.progress.notify_waiters();
+        Ok(())
+    }
+
+    /// The retraining task: waits for corrections, lets them settle, then
+    /// retrains on the pool and re-scores the model's own verdicts.
+    pub async fn retrain_loop(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = self.retrain.notified() => {}
+            }
+            // More corrections within the debounce restart the wait.
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = self.retrain.notified() => continue,
+                    () = tokio::time::sleep(RETRAIN_DEBOUNCE) => break,
+                }
+            }
+            match self.retrain_now(&cancel).await {
+                Ok(n) => info!(corrections = n, "classifier retrained"),
+                Err(e) => warn!("retraining failed: {e}"),
+            }
+            self.progress.notify_waiters();
+        }
+    }
+
+    async fn labelled(&self, source: CategorySource) -> anyhow::Result<Vec<Record>> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let rows = records::with_source(&self.store, source, after, 500).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            out.extend(rows);
+            if out.len() >= 20_000 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Retrains with every correction and provider label now; returns how
+    /// many corrections it learned from.
+    pub async fn retrain_now(&self, cancel: &CancellationToken) -> anyhow::Result<usize> {
+        let mut extra = Vec::new();
+        let user = self.labelled(CategorySource::User).await?;
+        let corrections = user.len();
+        for (records, weight) in [
+            (user, CORRECTION_WEIGHT),
+            (
+                self.labelled(CategorySource::Provider).await?,
+                PROVIDER_WEIGHT,
+            ),
+        ] {
+            extra.extend(records.into_iter().filter_map(|r| {
+                Some(Example {
+                    id: r.id.to_string(),
+                    class: Class::of(r.category?),
+                    embedding: r.embedding?,
+                    email: r.email,
+                    weight,
+                })
+            }));
+        }
+        let current = self.classifier();
+        let next = Arc::new(
+            self.pool
+                .run(move || current.retrain(&extra, RETRAIN_EPOCHS))
+                .await?,
+        );
+        *self
+            .classifier
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = next.clone();
+        self.save(&next);
+        self.rescore(cancel).await?;
+        Ok(corrections)
+    }
+
+    fn save(&self, classifier: &Classifier) {
+        let write = || -> anyhow::Result<()> {
+            if let Some(dir) = self.weights_path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let partial = self.weights_path.with_extension("json.partial");
+            std::fs::write(&partial, classifier.to_json()?)?;
+            std::fs::rename(&partial, &self.weights_path)?;
+            Ok(())
+        };
+        if let Err(e) = write() {
+            warn!("cannot keep the retrained weights: {e}");
+        }
+    }
+
+    /// Re-scores the model's own verdicts with the current weights, from
+    /// their stored embeddings (no sentence model needed).
+    async fn rescore(&self, cancel: &CancellationToken) -> anyhow::Result<()> {
+        let mut after = 0;
+        let mut changed = false;
+        while !cancel.is_cancelled() {
+            let rows = records::with_source(&self.store, CategorySource::Model, after, 256).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let classifier = self.classifier();
+            let verdicts = self
+                .pool
+                .run(move || {
+                    rows.iter()
+                        .filter_map(|r| {
+                            let v = r.embedding.as_deref()?;
+                            Some(verdict(r.id, &classifier.predict(&r.email, v), None))
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+            records::write(&self.store, &verdicts).await?;
+            changed = true;
+        }
+        if changed {
+            self.events.publish(Event::DataChanged { account_id: None });
+        }
+        Ok(())
+    }
+}
+
+fn verdict(id: MessageId, p: &Prediction, embedding: Option<Vec<f32>>) -> Verdict {
+    Verdict {
+        id,
+        category: p.category,
+        confidence: p.confidence,
+        spam: p.spam,
+        embedding,
+    }
+}

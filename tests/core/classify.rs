@@ -1,0 +1,249 @@
+//! Categorisation end to end: the real MiniLM model (fetched by `make test`
+//! into `$EMBER_MODEL_DIR`), a real store, a real service.
+//!
+//! Without the model these tests fail, saying how to fetch it; set
+//! `EMBER_ALLOW_NO_MODEL=1` to skip them instead (never in CI).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ember::classify::embed::{cosine, Embedder, DEFAULT_MAX_TOKENS};
+use ember::model::{Category, CategorySource, MailView, MessageQuery, ProviderKind};
+use ember::store::{self, NewMessageBody, Store};
+use ember::{Config, Ember};
+
+use crate::support::{add_account, message};
+
+/// The model folder, or `None` when absent and skipping is allowed.
+fn model_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("EMBER_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/fireside-ember/models/all-MiniLM-L6-v2")
+        });
+    if dir.join("model.safetensors").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("EMBER_ALLOW_NO_MODEL").as_deref() == Ok("1") {
+        eprintln!(
+            "skipping: no model in {} (EMBER_ALLOW_NO_MODEL=1)",
+            dir.display()
+        );
+        return None;
+    }
+    panic!(
+        "the categoriser's model is missing from {}: run scripts/fetch-model (make test does)",
+        dir.display()
+    );
+}
+
+#[test]
+fn candle_embeddings_match_the_float64_reference_on_20_texts() -> anyhow::Result<()> {
+    let Some(dir) = model_dir() else {
+        return Ok(());
+    };
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/minilm_reference.json"))?;
+    let texts = fixture["texts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(texts.len(), 20);
+    let embedder = Embedder::load(&dir, DEFAULT_MAX_TOKENS)?;
+    let inputs: Vec<String> = texts
+        .iter()
+        .map(|t| t["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let tokens = embedder.tokenize(&inputs)?;
+    // Batched with padding: padding must not change any vector.
+    let vectors = embedder.embed(&inputs, 8)?;
+    for ((t, v), ids) in texts.iter().zip(&vectors).zip(&tokens) {
+        let reference: Vec<f32> = t["vector"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_f64())
+                    .map(|x| x as f32)
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            ids.len() as u64,
+            t["tokens"].as_u64().unwrap_or(0),
+            "token count of {t}"
+        );
+        let c = cosine(v, &reference);
+        assert!(c >= 0.999, "cosine {c} for {:?}", t["text"]);
+    }
+    Ok(())
+}
+
+#[test]
+fn the_shipped_tokenizer_no_longer_pads_to_128() -> anyhow::Result<()> {
+    let Some(dir) = model_dir() else {
+        return Ok(());
+    };
+    let embedder = Embedder::load(&dir, DEFAULT_MAX_TOKENS)?;
+    let ids = embedder.tokenize(&["hello world".to_owned(), "word ".repeat(400)])?;
+    assert_eq!(ids[0].len(), 4, "[CLS] hello world [SEP], unpadded");
+    assert_eq!(ids[1].len(), 128, "long texts are cut at 128 tokens");
+    Ok(())
+}
+
+async fn seed(store: &Store) -> anyhow::Result<(i64, i64, i64)> {
+    let account = add_account(store, ProviderKind::Gmail, "me@example.org").await?;
+    let mut list = message(
+        account.id,
+        "m1",
+        1_000,
+        "[ILUG] Re: kernel 2.4.19 fails to boot",
+    );
+    list.headers.insert(
+        "List-Id".into(),
+        "Irish Linux Users' Group <ilug.linux.ie>".into(),
+    );
+    let mut promo = message(
+        account.id,
+        "m2",
+        2_000,
+        "50% off everything this weekend only",
+    );
+    promo.headers.insert(
+        "List-Unsubscribe".into(),
+        "<mailto:unsub@shop.example>".into(),
+    );
+    let plain = message(account.id, "m3", 3_000, "Lunch tomorrow?");
+    let mut tx = store.begin_write().await?;
+    let ids = (
+        store::upsert_message(&mut tx, &list).await?,
+        store::upsert_message(&mut tx, &promo).await?,
+        store::upsert_message(&mut tx, &plain).await?,
+    );
+    store::put_body(&mut tx, ids.0, &NewMessageBody {
+        text: Some("The kernel panics at boot after the upgrade; I attach the log. Has anyone on the list seen this with the new gcc?\n-- \nIrish Linux Users' Group: ilug@linux.ie\nhttp://www.linux.ie/mailman/listinfo/ilug for (un)subscription information.".into()),
+        ..NewMessageBody::default()
+    }).await?;
+    store::put_body(&mut tx, ids.1, &NewMessageBody {
+        text: Some("Shop the sale now! Save 50% on all shoes and bags this weekend only. Free shipping on orders over $50. Click here to shop. Unsubscribe from these emails.".into()),
+        html: Some("<p>Shop the sale</p>".into()),
+        ..NewMessageBody::default()
+    }).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn wait_until_categorised(ember: &Ember) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let status = ember.status().await?;
+        if status.classifier.pending == 0 {
+            return Ok(());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still pending: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> anyhow::Result<()> {
+    let Some(model) = model_dir() else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path());
+    config.model_dir = model;
+    // Messages stored before the service starts (as after a crash) are found.
+    let store = Store::open(&config.database_path()).await?;
+    let (list, promo, plain) = seed(&store).await?;
+    store.close().await;
+
+    let ember = Ember::open(config.clone(), ember::sync::SyncSources::new()).await?;
+    wait_until_categorised(&ember).await?;
+    let status = ember.status().await?;
+    assert!(status.classifier.available, "{:?}", status.classifier);
+    let list_msg = ember.message(list).await?;
+    assert_eq!(
+        list_msg.summary.category,
+        Some(Category::Forums),
+        "a List-Id post is a forum post"
+    );
+    let why = ember.explain_category(list).await?;
+    assert_eq!(why.source, Some(CategorySource::Model));
+    assert_eq!(why.neighbours.len(), 3, "{why:?}");
+    assert!(why.reason.contains("List-Id"), "{}", why.reason);
+
+    // The user disagrees about the sale: it is an update to them.
+    let before = ember.message(promo).await?.summary.category;
+    assert!(before.is_some());
+    let progressed = ember.categoriser().progressed();
+    ember.move_to_category(&[promo], Category::Updates).await?;
+    let now = ember.message(promo).await?;
+    assert_eq!(
+        now.summary.category,
+        Some(Category::Updates),
+        "reflected at once"
+    );
+    // Retraining runs within seconds and re-scores the model's own verdicts,
+    // but never the user's.
+    tokio::time::timeout(Duration::from_secs(60), progressed).await?;
+    assert_eq!(
+        ember.message(promo).await?.summary.category,
+        Some(Category::Updates)
+    );
+    let why = ember.explain_category(promo).await?;
+    assert_eq!(why.source, Some(CategorySource::User));
+    assert!(why.reason.starts_with("You moved it"), "{}", why.reason);
+    assert!(ember.message(plain).await?.summary.category.is_some());
+    assert!(
+        dir.path().join("models/classifier.json").exists(),
+        "retrained weights are kept"
+    );
+    ember.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_the_model_categorisation_is_unavailable_but_mail_still_lists() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path());
+    config.model_dir = dir.path().join("no-model-here");
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    seed(ember.store()).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let status = ember.status().await?;
+        if !status.classifier.available {
+            break status;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        status
+            .classifier
+            .message
+            .starts_with("categorisation unavailable: "),
+        "{}",
+        status.classifier.message
+    );
+    assert!(
+        status.classifier.message.contains("model.safetensors"),
+        "says why"
+    );
+    assert_eq!(
+        status.classifier.pending, 3,
+        "nothing lost: picked up once the model is there"
+    );
+    let page = ember
+        .messages(&MessageQuery {
+            view: MailView::Unified,
+            before: None,
+            limit: 50,
+        })
+        .await?;
+    assert_eq!(page.messages.len(), 3, "listing works without categories");
+    ember.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}
