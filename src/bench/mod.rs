@@ -4,6 +4,7 @@
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod query;
 #[cfg(feature = "emulator")]
 pub mod sync;
 

@@ -60,6 +60,18 @@ pub enum Event {
         #[ts(type = "number | null")]
         account_id: Option<AccountId>,
     },
+    /// A sync run stored new messages (published after it committed them).
+    NewMail {
+        /// The account.
+        #[ts(type = "number")]
+        account_id: AccountId,
+        /// How many new messages were stored.
+        #[ts(type = "number")]
+        count: u64,
+        /// The new messages categorised Primary, newest first (for the OS
+        /// notification).
+        primary: Vec<crate::model::MessageSummary>,
+    },
 }
 
 /// The named channels events travel on to the window.
@@ -96,7 +108,7 @@ impl Event {
                 ..
             } => EventChannel::SyncProgress,
             Self::AccountSync { .. } | Self::SyncEnabledChanged { .. } => EventChannel::SyncState,
-            Self::DataChanged { .. } => EventChannel::MailChanged,
+            Self::DataChanged { .. } | Self::NewMail { .. } => EventChannel::MailChanged,
         }
     }
 }

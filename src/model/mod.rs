@@ -4,11 +4,13 @@
 //! builds them and the service hands them out.
 
 mod account;
+mod mail;
 mod message;
 mod status;
 mod work_item;
 
 pub use account::{Account, AccountId, AccountState, NewAccount, ProviderKind};
+pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,
     MessageSummary, PageCursor, SearchQuery,

@@ -40,7 +40,10 @@ impl From<crate::service::ServiceError> for SyncError {
         match e {
             ServiceError::Store(s) => Self::Store(s),
             ServiceError::ShuttingDown => Self::ShuttingDown,
-            other @ (ServiceError::InvalidInput(_) | ServiceError::DataDir { .. }) => {
+            other @ (ServiceError::InvalidInput(_)
+            | ServiceError::InvalidQuery(_)
+            | ServiceError::RefusedLink(_)
+            | ServiceError::DataDir { .. }) => {
                 Self::Provider {
                     code: "invalid",
                     message: other.to_string(),

@@ -2,6 +2,7 @@
 //! directories. Modules mirror `src/`.
 
 mod cli;
+mod mail;
 mod service;
 mod store;
 mod support;
