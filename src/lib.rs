@@ -23,6 +23,8 @@ pub mod emulator;
 pub mod events;
 pub mod model;
 pub mod providers;
+pub mod render;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod sync;

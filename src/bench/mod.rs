@@ -5,6 +5,7 @@
 pub mod classify;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod query;
 #[cfg(feature = "emulator")]
 pub mod sync;
 

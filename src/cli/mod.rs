@@ -64,14 +64,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Search stored mail.
+    /// Search stored mail: words, "phrases", -excluded, and the operators
+    /// from: to: subject: has:attachment is:unread is:read is:starred
+    /// category: in: before: after: (dates YYYY-MM-DD, UTC).
     Search {
-        /// Words to find.
+        /// What to find, as typed in the window's search box.
         query: String,
         /// At most this many.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the sanitised HTML document the reading pane would load into
+    /// its sandboxed frame for a message file.
+    Render {
+        /// An RFC 822 message (.eml).
+        file: PathBuf,
+        /// Keep remote images (as when the user allowed remote content).
+        #[arg(long)]
+        allow_remote: bool,
+        /// Print the RenderedBody as JSON instead of the document.
         #[arg(long)]
         json: bool,
     },
@@ -260,6 +274,22 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Message list pages and searches over a synthetic store of N messages.
+    Query {
+        /// Messages in the synthetic store.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
+        messages: u64,
+        /// Timed runs per figure.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Keep the store here instead of a temporary directory (reused
+        /// when it already holds N messages).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
     /// A first Gmail sync against an in-process emulator, next to the
     /// machine's write ceiling (and Gmail's quota ceiling with --quota).
     #[cfg(feature = "emulator")]
@@ -296,6 +326,7 @@ impl Command {
             | Self::Messages { json, .. }
             | Self::Sync { json, .. }
             | Self::Search { json, .. }
+            | Self::Render { json, .. }
             | Self::WorkItems { json, .. } => *json,
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => false,
@@ -402,6 +433,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             return output::json_line(&report);
         }
+        Command::Render {
+            file,
+            allow_remote,
+            json,
+        } => return render_file(&file, allow_remote, json).await,
         _ => {}
     }
     let data_dir = resolve_data_dir(cli.data_dir.as_deref())
@@ -477,6 +513,24 @@ fn model_dir(data_dir: Option<&std::path::Path>) -> PathBuf {
     crate::classify::embed::model_dir(&data_dir)
 }
 
+/// `ember render`: the same parse and render path as a synced message.
+async fn render_file(file: &std::path::Path, allow_remote: bool, json: bool) -> anyhow::Result<()> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rendered = crate::cpu::run(move || {
+        let parsed = crate::providers::mime::parse(&raw)?;
+        Ok::<_, crate::providers::mime::MimeError>(match parsed.html {
+            Some(html) => crate::render::render(&html, allow_remote),
+            None => crate::render::render_text(parsed.text.as_deref().unwrap_or_default()),
+        })
+    })
+    .await??;
+    if json {
+        output::json_line(&rendered)
+    } else {
+        output::line(&rendered.html)
+    }
+}
+
 async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     match bench {
         BenchCommand::Classify {
@@ -484,6 +538,20 @@ async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> a
         } => {
             let result =
                 crate::bench::classify::run(emails.max(1), threads, &model_dir(data_dir)).await?;
+            output::json_line(&result)
+        }
+        BenchCommand::Query {
+            messages,
+            samples,
+            dir,
+            ..
+        } => {
+            let result = crate::bench::query::run(
+                usize::try_from(messages)?,
+                samples.max(10),
+                dir.as_deref(),
+            )
+            .await?;
             output::json_line(&result)
         }
         #[cfg(feature = "emulator")]
@@ -541,7 +609,7 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         }
         Command::Search { query, limit, json } => {
             let found = ember.search(&SearchQuery { text: query, limit }).await?;
-            output::messages(json, &found)
+            output::search_hits(json, &found)
         }
         Command::WorkItems { limit, json } => {
             let items = ember
@@ -611,6 +679,9 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(_) => Ok(()),
-        Command::Bench(_) | Command::Categorize { .. } | Command::Classifier(_) => Ok(()),
+        Command::Bench(_)
+        | Command::Categorize { .. }
+        | Command::Classifier(_)
+        | Command::Render { .. } => Ok(()),
     }
 }

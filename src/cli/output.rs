@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::model::{Account, MessageSummary, Status, SyncState, WorkItem};
+use crate::model::{Account, SearchHit, Span, Status, SyncState, WorkItem};
 use crate::service::ApiError;
 
 fn json_out<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -97,12 +97,30 @@ pub(super) fn status(json: bool, status: &Status) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn messages(json: bool, messages: &[MessageSummary]) -> anyhow::Result<()> {
+/// `text` with each span wrapped in `[` `]` (spans are UTF-16 offsets).
+fn marked(text: &str, spans: &[Span]) -> String {
+    let mut out = String::with_capacity(text.len() + spans.len() * 2);
+    let mut at: u32 = 0;
+    for c in text.chars() {
+        if spans.iter().any(|s| s.start == at) {
+            out.push('[');
+        }
+        at += c.len_utf16() as u32;
+        out.push(c);
+        if spans.iter().any(|s| s.end == at) {
+            out.push(']');
+        }
+    }
+    out
+}
+
+pub(super) fn search_hits(json: bool, hits: &[SearchHit]) -> anyhow::Result<()> {
     if json {
-        return json_out(messages);
+        return json_out(hits);
     }
     let mut out = std::io::stdout().lock();
-    for m in messages {
+    for hit in hits {
+        let m = &hit.message;
         let from = m.from.name.as_deref().unwrap_or(&m.from.address);
         writeln!(
             out,
@@ -110,7 +128,7 @@ pub(super) fn messages(json: bool, messages: &[MessageSummary]) -> anyhow::Resul
             m.id,
             if m.unread { '*' } else { ' ' },
             from,
-            m.subject
+            marked(&m.subject, &hit.subject_matches)
         )?;
     }
     Ok(())

@@ -111,6 +111,10 @@ pub struct MessageQuery {
     pub before: Option<PageCursor>,
     /// At most this many (capped by the service).
     pub limit: u32,
+    /// One row per conversation (its newest message, with `threadSize`)
+    /// instead of one per message.
+    #[serde(default)]
+    pub conversations: bool,
 }
 
 /// One row of a message list.
@@ -145,6 +149,11 @@ pub struct MessageSummary {
     pub category: Option<Category>,
     /// The categoriser's confidence, 0 to 1.
     pub category_confidence: Option<f64>,
+    /// Messages in its conversation (1 when alone).
+    #[ts(type = "number")]
+    pub thread_size: i64,
+    /// Judged to be spam.
+    pub spam: bool,
 }
 
 /// A page of a message list.
@@ -186,6 +195,9 @@ pub struct MessageDetail {
     pub folders: Vec<String>,
     /// Plain-text body, once fetched.
     pub body_text: Option<String>,
+    /// Whether a sanitised HTML body exists (the pane then asks for
+    /// `render_message`; otherwise it shows `bodyText`).
+    pub html: bool,
     /// Attachments.
     pub attachments: Vec<Attachment>,
 }

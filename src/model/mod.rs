@@ -5,6 +5,7 @@
 
 mod account;
 mod category;
+mod mail;
 mod message;
 mod settings;
 mod status;
@@ -12,6 +13,7 @@ mod work_item;
 
 pub use account::{Account, AccountId, AccountState, AddAccount, NewAccount, ProviderKind};
 pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
+pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,
     MessageSummary, PageCursor, SearchQuery,

@@ -3,8 +3,10 @@
 //! sanitised, and attachment metadata.
 //!
 //! mail-parser does the parsing (charsets, encoded words, broken structure);
-//! ammonia sanitises HTML before it is ever stored, so raw provider HTML never
-//! reaches the database.
+//! each HTML part is sanitised on its own by [`crate::render::sanitise_part`]
+//! before it is ever stored, so raw provider HTML never reaches the database
+//! (remote image URLs are kept there, for [`crate::render::render`] to block
+//! or allow at display time).
 
 use mail_parser::{Address as MpAddress, HeaderValue, MessageParser, MimeHeaders};
 use serde_json::{Map, Value};
@@ -118,12 +120,10 @@ fn clip(text: &str) -> String {
 }
 
 /// Sanitises untrusted HTML for storage: no script, no forms, no embedded
-/// documents, no event handlers; links keep only safe schemes.
+/// documents, no event handlers; links keep only safe schemes (see
+/// [`crate::render`]).
 pub fn sanitise_html(html: &str) -> String {
-    ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(html)
-        .to_string()
+    crate::render::sanitise_part(html)
 }
 
 /// Parses a raw message.
@@ -146,9 +146,18 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMessage, MimeError> {
             headers.insert((*name).to_owned(), Value::String(value.trim().to_owned()));
         }
     }
-    let html = (!message.html_body.is_empty())
-        .then(|| message.body_html(0).map(|h| sanitise_html(&h)))
-        .flatten();
+    // Each HTML part on its own: one part's unclosed markup cannot swallow
+    // the next. Text parts among them (multipart/mixed) are skipped here;
+    // the text body keeps them.
+    let html_parts: Vec<String> = message
+        .html_body
+        .iter()
+        .filter_map(|&part| message.part(part))
+        .filter(|part| part.is_text_html())
+        .filter_map(|part| part.text_contents().map(str::to_owned))
+        .collect();
+    let html = (!html_parts.is_empty())
+        .then(|| crate::render::sanitise_parts(html_parts.iter().map(String::as_str)));
     let text = message.body_text(0).map(|t| clip(&t));
     let attachments = message
         .attachments()

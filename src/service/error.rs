@@ -29,6 +29,12 @@ pub enum ServiceError {
         /// Why.
         source: std::io::Error,
     },
+    /// A search the parser cannot understand.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// A link that may not be opened (not http, https or mailto).
+    #[error("{0}")]
+    RefusedLink(String),
     /// The service is shutting down and takes no more work.
     #[error("Ember is shutting down")]
     ShuttingDown,
@@ -44,6 +50,8 @@ impl ServiceError {
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::InvalidSetting(_) => ErrorCode::InvalidSetting,
             Self::SignIn(_) => ErrorCode::SignInFailed,
+            Self::InvalidQuery(_) => ErrorCode::InvalidQuery,
+            Self::RefusedLink(_) => ErrorCode::RefusedLink,
             Self::ShuttingDown => ErrorCode::ShuttingDown,
         }
     }
@@ -63,6 +71,10 @@ pub enum ErrorCode {
     InvalidSetting,
     /// Local storage failed.
     Storage,
+    /// The search text cannot be parsed; the message says what is wrong.
+    InvalidQuery,
+    /// The link was not opened: only http, https and mailto links are.
+    RefusedLink,
     /// Busy for now; trying again may work.
     Unavailable,
     /// Ember is shutting down.

@@ -11,6 +11,7 @@ mod actions;
 mod categories;
 mod error;
 mod settings;
+mod mail;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use crate::config::Config;
 use crate::events::{Event, EventBus};
 use crate::model::{
     Account, AccountId, AccountStatus, MessageDetail, MessageId, MessagePage, MessageQuery,
-    MessageSummary, NewAccount, SearchQuery, Status, WorkItem, WorkItemQuery,
+    NewAccount, Status, WorkItem, WorkItemQuery,
 };
 use crate::store::Store;
 use crate::sync::{SyncController, SyncSources};
@@ -279,11 +280,6 @@ impl Ember {
     /// One message for the reading pane.
     pub async fn message(&self, id: MessageId) -> Result<MessageDetail, ServiceError> {
         Ok(self.store.message(id).await?)
-    }
-
-    /// Full-text search over mail.
-    pub async fn search(&self, query: &SearchQuery) -> Result<Vec<MessageSummary>, ServiceError> {
-        Ok(self.store.search(query).await?)
     }
 
     /// Work items, most recently changed first.

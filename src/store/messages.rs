@@ -14,7 +14,9 @@ use crate::model::{
 /// The columns [`summary_from_row`] reads, qualified for joins.
 pub(super) const SUMMARY_COLUMNS: &str = "m.id, m.account_id, m.thread_id, m.subject, \
      m.from_name, m.from_address, m.date, m.snippet, m.unread, m.starred, \
-     m.has_attachments, m.category, m.category_confidence";
+     m.has_attachments, m.category, m.category_confidence, m.spam, \
+     CASE WHEN m.thread_id IS NULL THEN 1 ELSE \
+       (SELECT count(*) FROM messages t WHERE t.thread_id = m.thread_id) END AS thread_size";
 
 pub(super) fn summary_from_row(row: &SqliteRow) -> Result<MessageSummary, StoreError> {
     let category: Option<String> = row.try_get("category")?;
@@ -36,6 +38,8 @@ pub(super) fn summary_from_row(row: &SqliteRow) -> Result<MessageSummary, StoreE
         // than failing the whole list.
         category: category.as_deref().and_then(Category::parse),
         category_confidence: row.try_get("category_confidence")?,
+        thread_size: row.try_get("thread_size")?,
+        spam: row.try_get("spam")?,
     })
 }
 
@@ -379,6 +383,22 @@ pub async fn set_labels(
     Ok(Some(id))
 }
 
+/// Restricts `n` (another message of `m`'s thread) to the same view, so a
+/// conversation row is the newest message *in the view*.
+fn push_same_view(q: &mut QueryBuilder<'_, Sqlite>, view: &MailView) {
+    match view {
+        MailView::Unified | MailView::Account { .. } => {}
+        MailView::Folder { folder_id } => {
+            q.push(" AND EXISTS (SELECT 1 FROM message_folders nf WHERE nf.message_id = n.id AND nf.folder_id = ")
+                .push_bind(*folder_id)
+                .push(")");
+        }
+        MailView::Category { category } => {
+            q.push(" AND n.category = ").push_bind(category.as_str());
+        }
+    }
+}
+
 fn push_view_filter(q: &mut QueryBuilder<'_, Sqlite>, view: &MailView) {
     match view {
         MailView::Unified => {
@@ -413,6 +433,17 @@ impl Store {
                 .push_bind(before.id)
                 .push(")");
         }
+        if query.conversations {
+            // One row per thread: skip a message when a newer one of its
+            // thread is in the view (an index probe on messages_by_thread).
+            q.push(
+                " AND (m.thread_id IS NULL OR NOT EXISTS (SELECT 1 FROM messages n \
+                   WHERE n.thread_id = m.thread_id AND n.date >= m.date \
+                   AND (n.date, n.id) > (m.date, m.id)",
+            );
+            push_same_view(&mut q, &query.view);
+            q.push("))");
+        }
         q.push(" ORDER BY m.date DESC, m.id DESC LIMIT ")
             .push_bind(limit + 1);
         let rows = q.build().fetch_all(&self.pool).await?;
@@ -435,7 +466,8 @@ impl Store {
     /// One message with its recipients, folders, body and attachments.
     pub async fn message(&self, id: MessageId) -> Result<MessageDetail, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, m.to_addresses, m.cc_addresses, b.text AS body_text
+            "SELECT {SUMMARY_COLUMNS}, m.to_addresses, m.cc_addresses, b.text AS body_text,
+                    coalesce(length(b.html), 0) > 0 AS has_html
              FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
              WHERE m.id = ?"
         ))
@@ -473,6 +505,7 @@ impl Store {
             cc: addresses_from_json(row.try_get("cc_addresses")?)?,
             folders,
             body_text: row.try_get("body_text")?,
+            html: row.try_get("has_html")?,
             attachments,
         })
     }

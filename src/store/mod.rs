@@ -10,6 +10,7 @@
 
 mod accounts;
 pub mod cursors;
+mod folders;
 mod messages;
 mod new_mail;
 pub mod outbox;
@@ -30,7 +31,8 @@ pub use messages::{
     delete_message, put_body, set_labels, set_provider_category, upsert_folder, upsert_message,
     ExportedMessage, NewAttachment, NewMessage, NewMessageBody,
 };
-pub use search::fts_match_expression;
+pub use folders::REMOTE_CONTENT_SENDERS;
+pub use search::{fts_match_expression, RANKED_MATCH_LIMIT};
 pub use work_items::upsert_work_item;
 
 /// The database file inside the data directory.

@@ -43,6 +43,8 @@ impl From<crate::service::ServiceError> for SyncError {
             other @ (ServiceError::InvalidInput(_)
             | ServiceError::InvalidSetting(_)
             | ServiceError::SignIn(_)
+            | ServiceError::InvalidQuery(_)
+            | ServiceError::RefusedLink(_)
             | ServiceError::DataDir { .. }) => Self::Provider {
                 code: "invalid",
                 message: other.to_string(),

@@ -3,6 +3,7 @@
 
 mod classify;
 mod cli;
+mod mail;
 mod service;
 mod store;
 mod support;

@@ -1,0 +1,351 @@
+//! Safe HTML for the reading pane, in two steps.
+//!
+//! **Store** ([`sanitise_part`], at parse time): each HTML part of a message
+//! goes through ammonia on its own with an allowlist that has no script,
+//! event handlers, forms, frames, objects, SVG, MathML, `base`, `meta` or
+//! `link`; style attributes keep only listed properties (filtered by
+//! [`css`], since ammonia's own property filter refuses to run when
+//! `<style>` elements are kept); relative URLs are
+//! dropped (they would resolve against the app). Remote image URLs are
+//! *kept*, but only in the attributes ammonia lets through (`src`, `srcset`,
+//! `background`, `url()` in `style` and `<style>`), so the message can be
+//! shown later with or without them.
+//!
+//! **Render** ([`render`], each time the pane opens a message): the stored
+//! HTML goes through the same ammonia pass again (so rows stored by older
+//! versions are held to today's rules), this time with an attribute filter
+//! that replaces every remote reference by a placeholder unless remote
+//! content is allowed, and counts them. `<style>` elements are rewritten by
+//! [`css`]. The result is a whole document for `<iframe sandbox srcdoc>`,
+//! carrying its own Content-Security-Policy as a second wall: no script, no
+//! frames, no fonts, no connections, and images only from `data:`/`cid:`
+//! (plus http and https when allowed). Links get `target="_blank"` and
+//! `rel="noopener noreferrer"`; the window intercepts the click and passes
+//! the URL to `open_link` (see [`url::safe_link`]).
+
+mod css;
+pub mod url;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::model::RenderedBody;
+use css::UrlPolicy;
+use url::{classify_resource, Resource};
+
+pub use url::{safe_link, RefusedLink};
+
+/// A transparent 1×1 GIF: what a blocked remote image shows instead.
+pub const PLACEHOLDER_IMAGE: &str =
+    "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
+
+/// Elements an e-mail may use. Not among them: script, style-less embeds
+/// (iframe, frame, object, embed, applet), forms and their controls, svg,
+/// math, base, meta, link, media (audio, video, source, picture).
+const TAGS: &[&str] = &[
+    "a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br",
+    "caption", "center", "cite", "code", "col", "colgroup", "dd", "del", "details", "dfn", "div",
+    "dl", "dt", "em", "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "i", "img", "ins", "kbd", "li", "main", "mark", "nav", "ol", "p", "pre", "q",
+    "s", "samp", "section", "small", "span", "strike", "strong", "style", "sub", "summary", "sup",
+    "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr",
+];
+
+/// Elements removed together with everything inside them.
+const DROPPED_WITH_CONTENT: &[&str] = &[
+    "script", "template", "title", "iframe", "frame", "frameset", "noembed", "noframes",
+    "object", "embed", "applet", "svg", "math", "select", "textarea", "button", "head",
+];
+
+/// Attributes any element may carry.
+const GENERIC_ATTRIBUTES: &[&str] = &["style", "dir", "lang", "title", "class", "align"];
+
+/// Per-element attributes (presentational ones e-mail still uses).
+const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("a", &["href"]),
+    (
+        "img",
+        &["src", "srcset", "alt", "width", "height", "border", "hspace", "vspace"],
+    ),
+    (
+        "table",
+        &["width", "height", "border", "cellpadding", "cellspacing", "bgcolor", "background"],
+    ),
+    (
+        "td",
+        &["width", "height", "valign", "bgcolor", "background", "colspan", "rowspan", "nowrap"],
+    ),
+    (
+        "th",
+        &["width", "height", "valign", "bgcolor", "background", "colspan", "rowspan", "nowrap"],
+    ),
+    ("tr", &["valign", "bgcolor", "background", "height"]),
+    ("tbody", &["valign"]),
+    ("thead", &["valign"]),
+    ("tfoot", &["valign"]),
+    ("col", &["span", "width", "valign"]),
+    ("colgroup", &["span", "width", "valign"]),
+    ("font", &["color", "face", "size"]),
+    ("hr", &["width", "size", "noshade", "color"]),
+    ("ol", &["start", "type", "reversed"]),
+    ("ul", &["type"]),
+    ("li", &["value", "type"]),
+    ("div", &["bgcolor", "background"]),
+    ("center", &["bgcolor"]),
+];
+
+/// Whether remote references are kept for storage, or filtered for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Store,
+    Render { allow_remote: bool },
+}
+
+/// The attribute decisions ammonia cannot make alone.
+fn filter_attribute<'u>(
+    mode: Mode,
+    blocked: &AtomicUsize,
+    element: &str,
+    attribute: &str,
+    value: &'u str,
+) -> Option<Cow<'u, str>> {
+    let remote_kept = match mode {
+        Mode::Store => true,
+        Mode::Render { allow_remote } => allow_remote,
+    };
+    match attribute {
+        "href" => {
+            let lower = value.trim().to_ascii_lowercase();
+            ["http:", "https:", "mailto:"]
+                .iter()
+                .any(|s| lower.starts_with(s))
+                .then_some(Cow::Borrowed(value))
+        }
+        "src" | "background" => match classify_resource(value) {
+            Resource::Inline => Some(Cow::Borrowed(value)),
+            // Protocol-relative `//host/x` would resolve against the app's
+            // own scheme: spell it out as https (before ammonia's relative-URL
+            // rule would drop it).
+            Resource::Remote if remote_kept => Some(absolute(value)),
+            Resource::Remote => {
+                blocked.fetch_add(1, Ordering::Relaxed);
+                (element == "img").then_some(Cow::Borrowed(PLACEHOLDER_IMAGE))
+            }
+            Resource::Refused => None,
+        },
+        "srcset" => {
+            let urls: Vec<&str> = value
+                .split(',')
+                .filter_map(|c| c.split_whitespace().next())
+                .collect();
+            let kinds: Vec<Resource> = urls.iter().map(|u| classify_resource(u)).collect();
+            if kinds.contains(&Resource::Refused) {
+                return None;
+            }
+            let remote = kinds.iter().filter(|k| **k == Resource::Remote).count();
+            if remote > 0 && !remote_kept {
+                blocked.fetch_add(remote, Ordering::Relaxed);
+                return None;
+            }
+            Some(if value.contains("//") {
+                Cow::Owned(
+                    value
+                        .split(',')
+                        .map(|c| absolute(c.trim()).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            } else {
+                Cow::Borrowed(value)
+            })
+        }
+        "style" => {
+            let mut policy = UrlPolicy {
+                allow_remote: remote_kept,
+                blocked: 0,
+            };
+            let out = css::sanitise_declarations(value, &mut policy);
+            blocked.fetch_add(policy.blocked, Ordering::Relaxed);
+            (!out.is_empty()).then_some(Cow::Owned(out))
+        }
+        // Plain values keep no angle brackets, so the serialised document
+        // never holds a `<style` that is not an element.
+        _ if value.contains(['<', '>']) => Some(Cow::Owned(value.replace(['<', '>'], ""))),
+        _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+/// ammonia's relative-URL rule: keep only `//host/x`, as `https://host/x`.
+fn protocol_relative_as_https(url: &str) -> Option<Cow<'_, str>> {
+    let trimmed = url.trim_start();
+    trimmed
+        .starts_with("//")
+        .then(|| Cow::Owned(format!("https:{trimmed}")))
+}
+
+/// `//host/x` as `https://host/x`; anything else unchanged.
+fn absolute(value: &str) -> Cow<'_, str> {
+    let trimmed = value.trim_start();
+    if trimmed.starts_with("//") {
+        Cow::Owned(format!("https:{trimmed}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+fn builder(mode: Mode, blocked: Arc<AtomicUsize>) -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::empty();
+    b.tags(TAGS.iter().copied().collect())
+        .clean_content_tags(DROPPED_WITH_CONTENT.iter().copied().collect())
+        .generic_attributes(GENERIC_ATTRIBUTES.iter().copied().collect())
+        .tag_attributes(
+            TAG_ATTRIBUTES
+                .iter()
+                .map(|(tag, attrs)| (*tag, attrs.iter().copied().collect::<HashSet<_>>()))
+                .collect(),
+        )
+        .url_schemes(["http", "https", "mailto", "cid", "data"].into())
+        // Relative URLs would resolve against the app: dropped, except
+        // protocol-relative `//host/x`, which the attribute filter has
+        // already judged as remote (and which becomes https here).
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(protocol_relative_as_https)))
+        .link_rel(Some("noopener noreferrer"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .strip_comments(true)
+        .attribute_filter(move |element, attribute, value| {
+            filter_attribute(mode, &blocked, element, attribute, value)
+        });
+    b
+}
+
+/// Sanitises one HTML part for storage (remote URLs kept, see the module
+/// documentation).
+pub fn sanitise_part(html: &str) -> String {
+    builder(Mode::Store, Arc::default()).clean(html).to_string()
+}
+
+/// Sanitises each part on its own and joins them: one part's unclosed
+/// markup cannot swallow or restyle the next.
+pub fn sanitise_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    parts
+        .into_iter()
+        .map(sanitise_part)
+        .collect::<Vec<_>>()
+        .join("\n<hr>\n")
+}
+
+/// The Content-Security-Policy of the rendered document.
+pub fn content_security_policy(allow_remote: bool) -> String {
+    format!(
+        "default-src 'none'; img-src data: cid:{}; style-src 'unsafe-inline'; \
+         font-src 'none'; media-src 'none'; script-src 'none'; object-src 'none'; \
+         frame-src 'none'; child-src 'none'; connect-src 'none'; form-action 'none'; \
+         base-uri 'none'",
+        if allow_remote { " https: http:" } else { "" }
+    )
+}
+
+/// The pane's own look around the message.
+const BASE_STYLE: &str = "html{color-scheme:light}body{margin:0;padding:16px;\
+font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:14px;line-height:1.45;\
+color:#1d1d1f;background:#fff;overflow-wrap:break-word}img{max-width:100%;height:auto}\
+pre{white-space:pre-wrap}table{max-width:100%}";
+
+/// Renders stored (sanitised) HTML as the document the reading pane loads
+/// into its sandboxed frame, with remote content allowed or replaced.
+pub fn render(stored_html: &str, allow_remote: bool) -> RenderedBody {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let body = builder(Mode::Render { allow_remote }, counter.clone())
+        .clean(stored_html)
+        .to_string();
+    let mut policy = UrlPolicy {
+        allow_remote,
+        blocked: 0,
+    };
+    let body = rewrite_style_elements(&body, &mut policy);
+    let remote_blocked = counter.load(Ordering::Relaxed) + policy.blocked;
+    RenderedBody {
+        html: document(&body, allow_remote),
+        remote_blocked: u32::try_from(remote_blocked).unwrap_or(u32::MAX),
+        remote_allowed: allow_remote,
+    }
+}
+
+/// Renders a plain-text body as a document (for messages without HTML).
+pub fn render_text(text: &str) -> RenderedBody {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    RenderedBody {
+        html: document(&format!("<pre>{escaped}</pre>"), false),
+        remote_blocked: 0,
+        remote_allowed: false,
+    }
+}
+
+fn document(body: &str, allow_remote: bool) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <style>{BASE_STYLE}</style></head><body>{body}</body></html>",
+        content_security_policy(allow_remote)
+    )
+}
+
+/// Rewrites the text of every `<style>` element in ammonia's output. The
+/// output holds `<style` only as an element (attribute values keep no angle
+/// brackets, text is escaped), and a style element's text runs to the first
+/// `</style`.
+fn rewrite_style_elements(html: &str, policy: &mut UrlPolicy) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = find_ascii_ci(rest, "<style") {
+        let Some(gt) = rest[open..].find('>') else {
+            break;
+        };
+        let text_start = open + gt + 1;
+        out.push_str(&rest[..text_start]);
+        let (text, after) = match find_style_end(&rest[text_start..]) {
+            Some(close) => (
+                &rest[text_start..text_start + close],
+                &rest[text_start + close..],
+            ),
+            None => (&rest[text_start..], ""),
+        };
+        out.push_str(&css::sanitise_stylesheet(text, policy));
+        rest = after;
+        if after.is_empty() {
+            out.push_str("</style>");
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a style element's text ends: the first `</style` followed by
+/// whitespace, `/` or `>` (HTML's end-tag rule; `</style\x3E` is text).
+fn find_style_end(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = find_ascii_ci(&text[from..], "</style") {
+        let end = from + at;
+        match text.as_bytes().get(end + 7) {
+            None | Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c') => return Some(end),
+            Some(_) => from = end + 7,
+        }
+    }
+    None
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! The reading pane and the search box on the service layer: folders,
+//! conversations, search with highlights, safe rendering with the
+//! remote-content choice, and link checks.
+
+use super::{Ember, ServiceError};
+use crate::events::Event;
+use crate::model::{
+    AccountId, Folder, MessageDetail, MessageId, RemoteScope, RenderedBody, SearchHit,
+    SearchQuery,
+};
+use crate::search::{self, highlight, Field};
+
+impl Ember {
+    /// Searches mail with the search box's language (see [`crate::search`]);
+    /// an unparseable query fails with [`ServiceError::InvalidQuery`].
+    pub async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, ServiceError> {
+        let parsed =
+            search::parse(&query.text).map_err(|e| ServiceError::InvalidQuery(e.to_string()))?;
+        let messages = self.store.search(&parsed, query.limit).await?;
+        let subject_terms = parsed.highlight_terms(Field::Subject);
+        let snippet_terms = parsed.highlight_terms(Field::Any);
+        Ok(messages
+            .into_iter()
+            .map(|message| SearchHit {
+                subject_matches: highlight::spans(&message.subject, &subject_terms),
+                snippet_matches: highlight::spans(&message.snippet, &snippet_terms),
+                message,
+            })
+            .collect())
+    }
+
+    /// Folders and labels with unread and total counts, for one account or all.
+    pub async fn folders(&self, account: Option<AccountId>) -> Result<Vec<Folder>, ServiceError> {
+        Ok(self.store.folders(account).await?)
+    }
+
+    /// Every message of a conversation, oldest first.
+    pub async fn thread(&self, thread: i64) -> Result<Vec<MessageDetail>, ServiceError> {
+        let ids = self.store.thread_message_ids(thread).await?;
+        let mut messages = Vec::with_capacity(ids.len());
+        for id in ids {
+            messages.push(self.store.message(id).await?);
+        }
+        Ok(messages)
+    }
+
+    /// Whether remote content loads for a message: allowed for it, or for
+    /// its sender.
+    pub async fn remote_allowed(&self, id: MessageId, sender: &str) -> Result<bool, ServiceError> {
+        if self.store.remote_allowed_for_message(id).await? {
+            return Ok(true);
+        }
+        let sender = sender.trim().to_lowercase();
+        Ok(!sender.is_empty() && self.store.remote_content_senders().await?.contains(&sender))
+    }
+
+    /// The document the reading pane loads into its sandboxed frame: the
+    /// sanitised HTML body, or the text body when there is none.
+    pub async fn render_message(&self, id: MessageId) -> Result<RenderedBody, ServiceError> {
+        let (html, text, sender) = self.store.message_body(id).await?;
+        match html.filter(|h| !h.is_empty()) {
+            Some(html) => {
+                let allow = self.remote_allowed(id, &sender).await?;
+                // Sanitising a large body is milliseconds of CPU: off the
+                // async workers.
+                crate::cpu::run(move || crate::render::render(&html, allow))
+                    .await
+                    .map_err(|e| ServiceError::InvalidInput(format!("cannot render message {id}: {e}")))
+            }
+            None => Ok(crate::render::render_text(text.as_deref().unwrap_or_default())),
+        }
+    }
+
+    /// Allows remote content for one message (returning it rendered again)
+    /// or for every message from a sender (returning `None`).
+    pub async fn allow_remote(
+        &self,
+        scope: &RemoteScope,
+    ) -> Result<Option<RenderedBody>, ServiceError> {
+        self.ensure_running()?;
+        match scope {
+            RemoteScope::Message { message_id } => {
+                self.store.allow_remote_for_message(*message_id).await?;
+                Ok(Some(self.render_message(*message_id).await?))
+            }
+            RemoteScope::Sender { address } => {
+                if !address.contains('@') {
+                    return Err(ServiceError::InvalidInput(format!(
+                        "{address:?} is not an e-mail address"
+                    )));
+                }
+                self.store.allow_remote_for_sender(address).await?;
+                self.events.publish(Event::DataChanged { account_id: None });
+                Ok(None)
+            }
+        }
+    }
+
+    /// Checks a clicked link: returns what may be opened in the system
+    /// browser, or refuses it (see [`crate::render::safe_link`]).
+    pub fn checked_link(&self, url: &str) -> Result<String, ServiceError> {
+        crate::render::safe_link(url).map_err(|e| ServiceError::RefusedLink(e.to_string()))
+    }
+}

@@ -1,0 +1,179 @@
+//! Folders with their counts, conversations, and the remote-content
+//! allowlist (per message in `remote_content_messages`, per sender in the
+//! `remote_content_senders` setting).
+
+use sqlx::Row;
+
+use super::{now_ms, Store, StoreError};
+use crate::model::{AccountId, Folder, FolderRole, MessageId};
+
+/// The settings key holding the senders whose remote content loads: a JSON
+/// array of lower-cased addresses (the lead's `Settings` reads the same key).
+pub const REMOTE_CONTENT_SENDERS: &str = "remote_content_senders";
+
+/// Where a folder role sorts in the folder list.
+fn role_rank(role: FolderRole) -> u8 {
+    match role {
+        FolderRole::Inbox => 0,
+        FolderRole::Starred => 1,
+        FolderRole::Important => 2,
+        FolderRole::Sent => 3,
+        FolderRole::Drafts => 4,
+        FolderRole::Archive => 5,
+        FolderRole::Spam => 6,
+        FolderRole::Trash => 7,
+        FolderRole::Label => 8,
+        FolderRole::Other => 9,
+    }
+}
+
+impl Store {
+    /// Every folder of `account` (or of every account) with its unread and
+    /// total counts; system folders first, then labels by name.
+    pub async fn folders(&self, account: Option<AccountId>) -> Result<Vec<Folder>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.id, f.account_id, f.name, f.role,
+                    count(m.id) AS total, coalesce(sum(m.unread), 0) AS unread
+               FROM folders f
+               LEFT JOIN message_folders mf ON mf.folder_id = f.id
+               LEFT JOIN messages m ON m.id = mf.message_id
+              WHERE (?1 IS NULL OR f.account_id = ?1)
+              GROUP BY f.id",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut folders = rows
+            .iter()
+            .map(|r| {
+                let role: Option<String> = r.try_get("role")?;
+                Ok(Folder {
+                    id: r.try_get("id")?,
+                    account_id: r.try_get("account_id")?,
+                    name: r.try_get("name")?,
+                    role: FolderRole::from_stored(role.as_deref()),
+                    unread: r.try_get("unread")?,
+                    total: r.try_get("total")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        folders.sort_by(|a, b| {
+            (a.account_id, role_rank(a.role), a.name.to_lowercase()).cmp(&(
+                b.account_id,
+                role_rank(b.role),
+                b.name.to_lowercase(),
+            ))
+        });
+        Ok(folders)
+    }
+
+    /// The messages of a thread, oldest first.
+    pub async fn thread_message_ids(&self, thread: i64) -> Result<Vec<MessageId>, StoreError> {
+        let ids: Vec<MessageId> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE thread_id = ? ORDER BY date, id",
+        )
+        .bind(thread)
+        .fetch_all(&self.pool)
+        .await?;
+        if ids.is_empty() {
+            return Err(StoreError::NotFound("thread"));
+        }
+        Ok(ids)
+    }
+
+    /// A message's stored sanitised HTML, plain text and sender address.
+    pub async fn message_body(
+        &self,
+        id: MessageId,
+    ) -> Result<(Option<String>, Option<String>, String), StoreError> {
+        let row = sqlx::query(
+            "SELECT b.html, b.text, m.from_address FROM messages m
+               LEFT JOIN message_bodies b ON b.message_id = m.id WHERE m.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+        Ok((
+            row.try_get("html")?,
+            row.try_get("text")?,
+            row.try_get("from_address")?,
+        ))
+    }
+
+    /// Whether remote content was allowed for this message itself.
+    pub async fn remote_allowed_for_message(&self, id: MessageId) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM remote_content_messages WHERE message_id = ?",
+            )
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?
+                > 0,
+        )
+    }
+
+    /// Allows remote content for one message.
+    pub async fn allow_remote_for_message(&self, id: MessageId) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound("message"));
+        }
+        sqlx::query(
+            "INSERT INTO remote_content_messages (message_id, allowed_at) VALUES (?, ?)
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The senders whose remote content loads (lower-cased).
+    pub async fn remote_content_senders(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .setting::<Vec<String>>(REMOTE_CONTENT_SENDERS)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Adds `address` (lower-cased) to the senders whose remote content
+    /// loads, in one write transaction so two clicks cannot lose one.
+    pub async fn allow_remote_for_sender(&self, address: &str) -> Result<(), StoreError> {
+        let address = address.trim().to_lowercase();
+        let mut tx = self.begin_write().await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(REMOTE_CONTENT_SENDERS)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut senders: Vec<String> = current
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        if !senders.contains(&address) {
+            senders.push(address);
+            senders.sort();
+        }
+        let value = serde_json::to_string(&senders).map_err(|e| StoreError::Corrupt {
+            table: "settings",
+            detail: e.to_string(),
+        })?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(REMOTE_CONTENT_SENDERS)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
