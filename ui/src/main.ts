@@ -8,7 +8,9 @@ import { backendContext } from './lib/backend/context';
 
 async function pickBackend(): Promise<Backend> {
   if ('__TAURI_INTERNALS__' in window) return (await import('./lib/backend/tauri')).tauriBackend;
-  return (await import('./lib/backend/demo')).createDemoBackend();
+  // `?messages=100020` sizes the demo mailbox (the browser tests use it).
+  const messages = Number(new URLSearchParams(window.location.search).get('messages')) || undefined;
+  return (await import('./lib/backend/demo')).createDemoBackend({ messages });
 }
 
 const target = document.getElementById('app');

@@ -1,7 +1,9 @@
 // Tunables for timing and paging, overridable by tests so they need no fake timers.
 export interface AppOptions {
-  /** Rows per "Load more" page. */
+  /** Rows per keyset page (the backend caps it at a few hundred). */
   pageSize: number;
+  /** Pause after the last keystroke before a search is sent. */
+  searchDebounceMs: number;
   /** Coalesce bursts of dataChanged events into one refetch. */
   refreshDebounceMs: number;
   /** How long an error toast stays before it collapses away. */
@@ -9,7 +11,8 @@ export interface AppOptions {
 }
 
 export const DEFAULT_OPTIONS: AppOptions = {
-  pageSize: 50,
+  pageSize: 200,
+  searchDebounceMs: 120,
   refreshDebounceMs: 250,
   toastMs: 8000,
 };

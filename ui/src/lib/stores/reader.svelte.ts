@@ -1,0 +1,80 @@
+// The reading pane's conversation: get_thread when the row has a thread, else
+// get_message; each HTML body rendered (sanitised, in Rust) for a sandboxed
+// frame; remote content allowed per message or per sender on request.
+import type { Backend } from '../backend/backend';
+import type { ApiError, MessageDetail, MessageSummary, RenderedBody } from '../backend/contract';
+import { toApiError } from '../backend/errors';
+import { idSet } from '../ids';
+
+export class ReaderStore {
+  /** The open conversation, oldest first; empty when nothing is open. */
+  thread = $state.raw<MessageDetail[]>([]);
+  /** Rendered HTML per message id (absent while rendering or for plain-text mail). */
+  bodies = $state<Record<number, RenderedBody>>({});
+  openId = $state<number | null>(null);
+  loading = $state(false);
+  error = $state<ApiError | null>(null);
+
+  private generation = 0;
+
+  constructor(private readonly backend: Backend) {}
+
+  async open(summary: MessageSummary): Promise<void> {
+    const generation = ++this.generation;
+    this.openId = summary.id;
+    this.loading = true;
+    this.error = null;
+    this.bodies = {};
+    try {
+      const thread =
+        summary.threadId !== null
+          ? await this.backend.getThread(summary.threadId)
+          : [await this.backend.getMessage(summary.id)];
+      if (generation !== this.generation) return;
+      this.thread = thread;
+      await Promise.all(thread.filter((d) => d.html).map((d) => this.render(d.summary.id, generation)));
+    } catch (err) {
+      if (generation === this.generation) {
+        this.thread = [];
+        this.error = toApiError(err);
+      }
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  close(): void {
+    this.generation += 1;
+    this.openId = null;
+    this.thread = [];
+    this.bodies = {};
+    this.error = null;
+    this.loading = false;
+  }
+
+  /** Shows remote content in this one message from now on. */
+  async allowForMessage(messageId: number): Promise<void> {
+    const body = await this.backend.allowRemote({ kind: 'message', messageId });
+    if (body) this.bodies[messageId] = body;
+  }
+
+  /** Adds the sender to the allowlist, then re-renders their messages in the open thread. */
+  async allowForSender(address: string): Promise<void> {
+    await this.backend.allowRemote({ kind: 'sender', address });
+    const generation = this.generation;
+    const theirs = this.thread.filter((d) => d.html && d.summary.from.address.toLowerCase() === address.toLowerCase());
+    await Promise.all(theirs.map((d) => this.render(d.summary.id, generation)));
+  }
+
+  /** Keeps the open thread's rows in step with optimistic list edits. */
+  patch(ids: number[], change: (m: MessageSummary) => MessageSummary): void {
+    const wanted = idSet(ids);
+    if (!this.thread.some((d) => wanted.has(d.summary.id))) return;
+    this.thread = this.thread.map((d) => (wanted.has(d.summary.id) ? { ...d, summary: change(d.summary) } : d));
+  }
+
+  private async render(id: number, generation: number): Promise<void> {
+    const body = await this.backend.renderMessage(id);
+    if (generation === this.generation) this.bodies[id] = body;
+  }
+}
