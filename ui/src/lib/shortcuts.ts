@@ -62,19 +62,20 @@ export function isTyping(target: EventTarget | null): boolean {
  * run (or null) and remembers a pending "g" for up to `sequenceMs`.
  */
 export class KeyMap {
-  private pendingG = 0;
+  /** When "g" was pressed, while a sequence is pending. */
+  private pendingG: number | null = null;
 
   constructor(private readonly sequenceMs = 1500) {}
 
   resolve(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>, now = Date.now()): Command | null {
     if (e.ctrlKey || e.metaKey || e.altKey) return null;
     const key = e.key;
-    if (this.pendingG && now - this.pendingG <= this.sequenceMs) {
-      this.pendingG = 0;
+    if (this.pendingG !== null && now - this.pendingG <= this.sequenceMs) {
+      this.pendingG = null;
       const second = SHORTCUTS.find((s) => s.keys.includes(`g ${key}`));
       if (second) return second.command;
     }
-    this.pendingG = 0;
+    this.pendingG = null;
     if (key === 'g') {
       this.pendingG = now;
       return null;

@@ -18,7 +18,7 @@ export interface MockBody {
 
 /** Wraps body markup the way the Rust renderer does: a whole document, links open a new window. */
 export function documentFor(body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta name="color-scheme" content="light dark"><base target="_blank"><style>body{font:15px/1.5 system-ui,sans-serif;margin:0;padding:0.5rem 0;overflow-wrap:anywhere}img{max-width:100%}.ember-remote-placeholder{display:inline-block;padding:0.5rem;border:1px dashed #999;color:#777;font-size:13px}</style></head><body>${body}</body></html>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><meta name="color-scheme" content="light"><base target="_blank"><style>body{font:15px/1.5 system-ui,sans-serif;margin:0;padding:0.5rem;background:#fff;color:#1f1b16;overflow-wrap:anywhere}img{max-width:100%}.ember-remote-placeholder{display:inline-block;padding:0.5rem;border:1px dashed #999;color:#777;font-size:13px}</style></head><body>${body}</body></html>`;
 }
 
 export function plainBody(m: MessageSummary): MockBody {

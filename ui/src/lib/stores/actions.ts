@@ -11,7 +11,7 @@ type Change = (m: MessageSummary) => MessageSummary;
 
 /** Something that shows rows and can change them at once. */
 export interface RowHolder {
-  patch(ids: number[], change: Change): (() => void) | void;
+  patch(ids: number[], change: Change): () => void;
   remove?(ids: number[]): () => void;
 }
 
@@ -57,7 +57,7 @@ export class MailActions {
 
   private patchAll(ids: number[], change: Change): () => void {
     const undo = this.holders.map((h) => h.patch(ids, change));
-    return () => undo.forEach((u) => u?.());
+    return () => undo.forEach((u) => u());
   }
 
   private removeAll(ids: number[]): () => void {

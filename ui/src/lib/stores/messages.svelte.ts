@@ -69,10 +69,15 @@ export class MessageListStore {
     return this.load(this.options.pageSize);
   }
 
-  /** Reloads from the top, as many rows as are shown now (at least one page). */
+  /**
+   * Reloads from the top, as many rows as are shown now (at least one page, at
+   * most MAX_REFETCH). Rows loaded beyond that are kept below the fresh head,
+   * so a refresh deep in a long list neither truncates it nor jumps the scroll.
+   */
   refresh(): Promise<void> {
     const limit = Math.min(Math.max(this.messages.length, this.options.pageSize), MAX_REFETCH);
-    return this.load(limit);
+    const keepTail = this.messages.length > limit;
+    return this.load(limit, keepTail);
   }
 
   async loadMore(): Promise<void> {
@@ -124,15 +129,24 @@ export class MessageListStore {
     };
   }
 
-  private async load(limit: number): Promise<void> {
+  private async load(limit: number, keepTail = false): Promise<void> {
     const generation = ++this.generation;
+    const previous = { messages: this.messages, next: this.next };
     this.loading = true;
     this.loadingMore = false;
     try {
       const page = await this.backend.listMessages({ view: this.view, before: null, limit, conversations: true });
       if (generation !== this.generation) return;
-      this.messages = [...page.messages].sort(compareNewestFirst);
-      this.next = page.next;
+      const head = [...page.messages].sort(compareNewestFirst);
+      const last = head.at(-1);
+      if (keepTail && last && page.next) {
+        const tail = previous.messages.filter((m) => compareNewestFirst(last, m) < 0);
+        this.messages = append(head, tail);
+        this.next = previous.next;
+      } else {
+        this.messages = head;
+        this.next = page.next;
+      }
       this.loaded = true;
       this.error = null;
     } catch (err) {

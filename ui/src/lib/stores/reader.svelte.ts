@@ -4,7 +4,7 @@
 import type { Backend } from '../backend/backend';
 import type { ApiError, MessageDetail, MessageSummary, RenderedBody } from '../backend/contract';
 import { toApiError } from '../backend/errors';
-import { idSet } from '../ids';
+import { idMap, idSet } from '../ids';
 
 export class ReaderStore {
   /** The open conversation, oldest first; empty when nothing is open. */
@@ -66,11 +66,18 @@ export class ReaderStore {
     await Promise.all(theirs.map((d) => this.render(d.summary.id, generation)));
   }
 
-  /** Keeps the open thread's rows in step with optimistic list edits. */
-  patch(ids: number[], change: (m: MessageSummary) => MessageSummary): void {
+  /** Keeps the open thread's rows in step with optimistic list edits; returns the undo. */
+  patch(ids: number[], change: (m: MessageSummary) => MessageSummary): () => void {
     const wanted = idSet(ids);
-    if (!this.thread.some((d) => wanted.has(d.summary.id))) return;
+    const before = idMap(this.thread.filter((d) => wanted.has(d.summary.id)).map((d) => [d.summary.id, d.summary]));
+    if (before.size === 0) return () => {};
     this.thread = this.thread.map((d) => (wanted.has(d.summary.id) ? { ...d, summary: change(d.summary) } : d));
+    return () => {
+      this.thread = this.thread.map((d) => {
+        const summary = before.get(d.summary.id);
+        return summary ? { ...d, summary } : d;
+      });
+    };
   }
 
   private async render(id: number, generation: number): Promise<void> {

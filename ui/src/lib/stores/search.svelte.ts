@@ -5,7 +5,7 @@ import type { Backend } from '../backend/backend';
 import type { ApiError, MessageSummary, SearchHit, Span } from '../backend/contract';
 import { toApiError } from '../backend/errors';
 import { debounce } from '../debounce';
-import { idSet } from '../ids';
+import { idMap, idSet } from '../ids';
 
 export const SEARCH_LIMIT = 200;
 
@@ -66,16 +66,26 @@ export class SearchStore {
   /** Optimistic edits mirror the list's, so a hit shows the same state as its row. */
   patch(ids: number[], change: (m: MessageSummary) => MessageSummary): () => void {
     const wanted = idSet(ids);
-    const before = this.hits;
+    const before = idMap(this.hits.filter((h) => wanted.has(h.message.id)).map((h) => [h.message.id, h.message]));
     this.hits = this.hits.map((h) => (wanted.has(h.message.id) ? { ...h, message: change(h.message) } : h));
-    return () => (this.hits = before);
+    return () => {
+      this.hits = this.hits.map((h) => {
+        const message = before.get(h.message.id);
+        return message ? { ...h, message } : h;
+      });
+    };
   }
 
   remove(ids: number[]): () => void {
     const wanted = idSet(ids);
-    const before = this.hits;
+    const taken = this.hits.map((h, i) => [i, h] as const).filter(([, h]) => wanted.has(h.message.id));
     this.hits = this.hits.filter((h) => !wanted.has(h.message.id));
-    return () => (this.hits = before);
+    return () => {
+      // Back where they were in the ranking (positions counted before removal).
+      const hits = [...this.hits];
+      for (const [i, h] of taken) hits.splice(i, 0, h);
+      this.hits = hits;
+    };
   }
 
   dispose(): void {
