@@ -199,6 +199,16 @@ describe('keyboard', () => {
     expect(backend.callsTo('archiveMessages')).toHaveLength(1);
   });
 
+  it('e archives every message of a conversation, opened or not', async () => {
+    const { backend, user } = setup({
+      messages: [message(1, { threadId: 4 }), message(2, { threadId: 4 }), message(3, { threadId: 4 }), message(5)],
+    });
+    await waitFor(() => expect(row(3)).not.toBeNull());
+    await user.keyboard('jje');
+    await waitFor(() => expect(row(3)).toBeNull());
+    await waitFor(() => expect(backend.callsTo('archiveMessages')).toEqual([[[1, 2, 3]]]));
+  });
+
   it('? shows the help overlay and Escape closes it; g w opens work items', async () => {
     const { user } = setup({ messages: [message(1)] });
     await waitFor(() => expect(row(1)).not.toBeNull());

@@ -38,12 +38,24 @@ export class MailActions {
     );
   }
 
-  archive(ids: number[]): Promise<void> {
-    return this.run('Could not archive', () => this.removeAll(ids), () => this.backend.archiveMessages(ids));
+  /**
+   * Takes the rows away at once; `messageIds` (default: the rows) may resolve
+   * later, e.g. to every message of the conversations the rows stand for.
+   */
+  archive(rowIds: number[], messageIds: number[] | Promise<number[]> = rowIds): Promise<void> {
+    return this.run(
+      'Could not archive',
+      () => this.removeAll(rowIds),
+      async () => this.backend.archiveMessages(await messageIds),
+    );
   }
 
-  trash(ids: number[]): Promise<void> {
-    return this.run('Could not delete', () => this.removeAll(ids), () => this.backend.trashMessages(ids));
+  trash(rowIds: number[], messageIds: number[] | Promise<number[]> = rowIds): Promise<void> {
+    return this.run(
+      'Could not delete',
+      () => this.removeAll(rowIds),
+      async () => this.backend.trashMessages(await messageIds),
+    );
   }
 
   /** A user's correction: shown at once, and it teaches the categoriser. */
