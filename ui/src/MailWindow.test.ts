@@ -113,6 +113,17 @@ describe('categories', () => {
     expect(backend.callsTo('listMessages').at(-1)?.[0]).toMatchObject({ view: { kind: 'category', category: 'social' } });
   });
 
+  it('arrow keys move between tabs', async () => {
+    const { user } = setup({ messages: [message(1, { category: 'social' })] });
+    await waitFor(() => expect(row(1)).not.toBeNull());
+    screen.getByTestId('category-tab-all').focus();
+    await user.keyboard('{ArrowRight}');
+    await waitFor(() => expect(screen.getByTestId('category-tab-primary')).toHaveAttribute('aria-selected', 'true'));
+    await waitFor(() => expect(screen.getByTestId('category-tab-primary')).toHaveFocus());
+    await user.keyboard('{End}');
+    await waitFor(() => expect(screen.getByTestId('category-tab-forums')).toHaveAttribute('aria-selected', 'true'));
+  });
+
   it('moves a message to another category at once and rolls back with a toast on failure', async () => {
     const { backend, user } = setup({ messages: [message(1, { category: 'primary' })] });
     await waitFor(() => expect(row(1)).not.toBeNull());
