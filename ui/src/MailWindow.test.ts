@@ -315,6 +315,35 @@ describe('notification actions', () => {
   });
 });
 
+describe('work items', () => {
+  it('lists work items and opens one in the system browser', async () => {
+    const { backend, user } = setup({
+      workItems: [
+        {
+          id: 1,
+          accountId: 1,
+          organization: 'contoso',
+          project: 'ember',
+          itemId: 4100,
+          rev: 2,
+          itemType: 'Bug',
+          title: 'Tray icon blurry',
+          state: 'Active',
+          assignedTo: null,
+          changedDate: Date.now(),
+          url: 'https://dev.azure.com/contoso/ember/_workitems/edit/4100',
+        },
+      ],
+    });
+    await user.click(await screen.findByTestId('nav-work-items'));
+    const list = await screen.findByTestId('work-items');
+    await within(list).findByText(/Tray icon blurry/);
+    expect(list).toHaveTextContent('Bug 4100');
+    await user.click(within(list).getByRole('button', { name: 'Open in browser' }));
+    expect(backend.callsTo('openLink')).toEqual([['https://dev.azure.com/contoso/ember/_workitems/edit/4100']]);
+  });
+});
+
 describe('folders', () => {
   it('lists folders per account with unread counts and opens a folder view', async () => {
     const { backend, user } = setup({
