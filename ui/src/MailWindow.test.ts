@@ -90,6 +90,16 @@ describe('reading pane', () => {
     expect(backend.settings.remoteContentSenders).toEqual(['news@deals.example']);
   });
 
+  it('falls back to plain text when a body will not render, and says why', async () => {
+    const { backend, user } = setup({ messages: [message(1, { snippet: 'The words' })] });
+    backend.failures.renderMessage = { code: 'internal', message: 'sanitiser crashed' };
+    await waitFor(() => expect(row(1)).not.toBeNull());
+    await user.click(row(1) as HTMLElement);
+    expect(await within(pane()).findByRole('alert')).toHaveTextContent('Showing plain text: sanitiser crashed');
+    expect(within(pane()).getByText('The words')).toBeInTheDocument();
+    expect(within(pane()).queryByTestId('message-frame')).toBeNull();
+  });
+
   it('shows reply, reply all and forward disabled until sending exists', async () => {
     const { user } = setup({ messages: [message(1)] });
     await waitFor(() => expect(row(1)).not.toBeNull());
@@ -178,6 +188,11 @@ describe('search', () => {
     expect(mark).toHaveTextContent('Lunch');
     expect(backend.callsTo('searchMessages').at(-1)).toEqual([{ text: 'from:me lunch', limit: 200 }]);
 
+    await user.keyboard('{Enter}');
+    expect(screen.getByTestId('message-list')).toHaveFocus();
+    expect(row(1)).toHaveAttribute('aria-selected', 'true');
+
+    await user.click(screen.getByTestId('search-input'));
     await user.keyboard('{Escape}');
     await waitFor(() => expect(row(2)).not.toBeNull());
   });

@@ -13,7 +13,10 @@ export class ReaderStore {
   bodies = $state<Record<number, RenderedBody>>({});
   openId = $state<number | null>(null);
   loading = $state(false);
+  /** The conversation could not be opened. */
   error = $state<ApiError | null>(null);
+  /** Something smaller failed (a body would not render, remote content would not load). */
+  notice = $state<string | null>(null);
 
   private generation = 0;
 
@@ -24,6 +27,7 @@ export class ReaderStore {
     this.openId = summary.id;
     this.loading = true;
     this.error = null;
+    this.notice = null;
     this.bodies = {};
     try {
       const thread =
@@ -49,18 +53,28 @@ export class ReaderStore {
     this.thread = [];
     this.bodies = {};
     this.error = null;
+    this.notice = null;
     this.loading = false;
   }
 
   /** Shows remote content in this one message from now on. */
   async allowForMessage(messageId: number): Promise<void> {
-    const body = await this.backend.allowRemote({ kind: 'message', messageId });
-    if (body) this.bodies[messageId] = body;
+    try {
+      const body = await this.backend.allowRemote({ kind: 'message', messageId });
+      if (body) this.bodies[messageId] = body;
+    } catch (err) {
+      this.notice = `Couldn't load remote content: ${toApiError(err).message}`;
+    }
   }
 
   /** Adds the sender to the allowlist, then re-renders their messages in the open thread. */
   async allowForSender(address: string): Promise<void> {
-    await this.backend.allowRemote({ kind: 'sender', address });
+    try {
+      await this.backend.allowRemote({ kind: 'sender', address });
+    } catch (err) {
+      this.notice = `Couldn't allow ${address}: ${toApiError(err).message}`;
+      return;
+    }
     const generation = this.generation;
     const theirs = this.thread.filter((d) => d.html && d.summary.from.address.toLowerCase() === address.toLowerCase());
     await Promise.all(theirs.map((d) => this.render(d.summary.id, generation)));
@@ -80,8 +94,15 @@ export class ReaderStore {
     };
   }
 
+  /** Renders one body; a failure leaves that message on its plain text instead of failing the thread. */
   private async render(id: number, generation: number): Promise<void> {
-    const body = await this.backend.renderMessage(id);
-    if (generation === this.generation) this.bodies[id] = body;
+    try {
+      const body = await this.backend.renderMessage(id);
+      if (generation === this.generation) this.bodies[id] = body;
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.thread = this.thread.map((d) => (d.summary.id === id ? { ...d, html: false } : d));
+      this.notice = `Showing plain text: ${toApiError(err).message}`;
+    }
   }
 }
