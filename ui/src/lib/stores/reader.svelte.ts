@@ -80,6 +80,17 @@ export class ReaderStore {
     await Promise.all(theirs.map((d) => this.render(d.summary.id, generation)));
   }
 
+  /** Every message a conversation row stands for: archive and delete take the whole conversation. */
+  async conversationIds(row: MessageSummary): Promise<number[]> {
+    if (this.thread.some((d) => d.summary.id === row.id)) return this.thread.map((d) => d.summary.id);
+    if (row.threadId === null || row.threadSize <= 1) return [row.id];
+    try {
+      return (await this.backend.getThread(row.threadId)).map((d) => d.summary.id);
+    } catch {
+      return [row.id];
+    }
+  }
+
   /** Keeps the open thread's rows in step with optimistic list edits; returns the undo. */
   patch(ids: number[], change: (m: MessageSummary) => MessageSummary): () => void {
     const wanted = idSet(ids);
