@@ -25,6 +25,8 @@ describe('cold start', () => {
   it('paints the first message rows within 1 s of navigation start', async () => {
     /** @type {number[]} */
     const samples = [];
+    /** @type {number[]} */
+    const ready = [];
     for (let i = 0; i < 5; i++) {
       const { page, context } = await openApp(browser, server.url);
       const mark = await page.waitForFunction(
@@ -33,11 +35,16 @@ describe('cold start', () => {
         { timeout: 5000 },
       );
       samples.push(Number(await mark.jsonValue()));
+      ready.push(await page.evaluate(() => performance.getEntriesByName('ember:backend-ready')[0]?.startTime ?? NaN));
       await context.close();
     }
     samples.sort((a, b) => a - b);
     const median = samples[2] ?? Infinity;
-    console.log(`# cold start to first painted list (demo, 75 messages): median ${median.toFixed(0)} ms, all ${samples.map((s) => s.toFixed(0)).join(', ')} ms`);
+    ready.sort((a, b) => a - b);
+    console.log(
+      `# cold start to first painted list (demo, 75 messages): median ${median.toFixed(0)} ms, ` +
+        `all ${samples.map((s) => s.toFixed(0)).join(', ')} ms; backend ready at median ${Number(ready[2]).toFixed(0)} ms`,
+    );
     assert.ok(median <= 1000, `median cold start ${median} ms exceeds 1 s`);
   });
 });
