@@ -13,7 +13,7 @@ import { account, message } from './test/fixtures';
 function setup(seed: MockSeed = {}, options: Partial<AppOptions> = {}) {
   const backend = new MockBackend(seed);
   const user = userEvent.setup();
-  const view = render(App, { context: backendContext(backend), props: { options } });
+  const view = render(App, { context: backendContext(backend), props: { options: { undoMs: 0, ...options } } });
   return { backend, user, ...view };
 }
 

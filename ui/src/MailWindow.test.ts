@@ -16,7 +16,7 @@ function setup(seed: MockSeed = {}, options: Partial<AppOptions> = {}) {
   const user = userEvent.setup();
   const view = render(App, {
     context: backendContext(backend),
-    props: { options: { searchDebounceMs: 0, refreshDebounceMs: 0, ...options } },
+    props: { options: { searchDebounceMs: 0, refreshDebounceMs: 0, undoMs: 0, ...options } },
   });
   return { backend, user, ...view };
 }
@@ -233,6 +233,38 @@ describe('keyboard', () => {
     await user.keyboard('jje');
     await waitFor(() => expect(row(3)).toBeNull());
     await waitFor(() => expect(backend.callsTo('archiveMessages')).toEqual([[[1, 2, 3]]]));
+  });
+
+  it('archive waits behind an Undo toast; Undo (or z) brings the row back and sends nothing', async () => {
+    const { backend, user } = setup({ messages: [message(1), message(2), message(3)] }, { undoMs: 10_000 });
+    await waitFor(() => expect(row(3)).not.toBeNull());
+    await user.keyboard('je');
+    await waitFor(() => expect(row(3)).toBeNull());
+    const area = screen.getByTestId('notifications');
+    await user.click(within(area).getByRole('button', { name: 'Undo' }));
+    await waitFor(() => expect(row(3)).not.toBeNull());
+    expect(within(area).queryByRole('button', { name: 'Undo' })).toBeNull();
+
+    await user.keyboard('k'); // the selection had moved on to the next row
+    expect(row(3)).toHaveAttribute('aria-selected', 'true');
+    await user.keyboard('e');
+    await waitFor(() => expect(row(3)).toBeNull());
+    await user.keyboard('z');
+    await waitFor(() => expect(row(3)).not.toBeNull());
+    expect(backend.callsTo('archiveMessages')).toEqual([]);
+  });
+
+  it('a second removal sends the first, and a refetch meanwhile keeps the row away', async () => {
+    const { backend, user } = setup({ messages: [message(1), message(2), message(3)] }, { undoMs: 10_000 });
+    await waitFor(() => expect(row(3)).not.toBeNull());
+    await user.keyboard('je');
+    await waitFor(() => expect(row(3)).toBeNull());
+    backend.emit({ type: 'dataChanged', data: { accountId: null } });
+    await waitFor(() => expect(backend.callsTo('listMessages').length).toBeGreaterThan(1));
+    expect(row(3)).toBeNull();
+    await user.keyboard('#');
+    await waitFor(() => expect(backend.callsTo('archiveMessages')).toEqual([[[3]]]));
+    expect(backend.callsTo('trashMessages')).toEqual([]);
   });
 
   it('? shows the help overlay and Escape closes it; g w opens work items', async () => {

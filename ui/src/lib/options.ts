@@ -8,6 +8,8 @@ export interface AppOptions {
   refreshDebounceMs: number;
   /** How long an error toast stays before it collapses away. */
   toastMs: number;
+  /** How long archive and delete wait behind their Undo toast before they are sent (0: at once). */
+  undoMs: number;
 }
 
 export const DEFAULT_OPTIONS: AppOptions = {
@@ -15,4 +17,5 @@ export const DEFAULT_OPTIONS: AppOptions = {
   searchDebounceMs: 120,
   refreshDebounceMs: 250,
   toastMs: 8000,
+  undoMs: 5000,
 };

@@ -8,6 +8,7 @@ export type Command =
   | 'toggleUnread'
   | 'archive'
   | 'trash'
+  | 'undo'
   | 'toggleStar'
   | 'reply'
   | 'replyAll'
@@ -35,6 +36,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['s'], command: 'toggleStar', label: 'Star / unstar' },
   { keys: ['e'], command: 'archive', label: 'Archive' },
   { keys: ['#'], command: 'trash', label: 'Delete' },
+  { keys: ['z'], command: 'undo', label: 'Undo archive / delete' },
   { keys: ['r'], command: 'reply', label: 'Reply (not available yet)', disabled: true },
   { keys: ['a'], command: 'replyAll', label: 'Reply all (not available yet)', disabled: true },
   { keys: ['f'], command: 'forward', label: 'Forward (not available yet)', disabled: true },

@@ -50,7 +50,7 @@ describe('cold start', () => {
 });
 
 describe('keyboard', () => {
-  it('j/k select, Enter opens, s stars, u toggles unread, e archives, # deletes', async () => {
+  it('j/k select, Enter opens, s stars, u toggles unread, e archives, # deletes, Undo takes it back', async () => {
     const { page, context, errors } = await openApp(browser, server.url);
     const rows = page.locator(ROW);
     await page.locator('body').press('j');
@@ -86,14 +86,19 @@ describe('keyboard', () => {
 
     await page.keyboard.press('e');
     await row.waitFor({ state: 'detached' });
-    const archived = await page.evaluate(() => window.__emberMock?.callsTo('archiveMessages'));
-    assert.deepEqual(archived, [[[id]]]);
+    const undo = page.getByTestId('notifications').getByRole('button', { name: 'Undo' });
+    await undo.waitFor();
     const next = Number(await page.locator(`${ROW}[aria-selected=true]`).getAttribute('data-message-id'));
     assert.notEqual(next, id, 'the row that took its place is selected');
 
+    // A second removal sends the waiting archive; Undo takes the delete back.
     await page.keyboard.press('#');
     await page.locator(`${ROW}[data-message-id="${next}"]`).waitFor({ state: 'detached' });
-    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('trashMessages')), [[[next]]]);
+    await page.waitForFunction(() => window.__emberMock?.callsTo('archiveMessages').length === 1);
+    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('archiveMessages')), [[[id]]]);
+    await undo.click();
+    await page.locator(`${ROW}[data-message-id="${next}"]`).waitFor();
+    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('trashMessages')), []);
 
     const calls = await page.evaluate(() => window.__emberMock?.calls.map((c) => c.method));
     assert.ok(calls?.includes('setStarred') && calls.includes('setUnread'));

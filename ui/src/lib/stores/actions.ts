@@ -1,6 +1,9 @@
 // Mail actions (read/unread, star, archive, delete, move to category) applied
 // optimistically to every place a row shows — list, search results, reading
 // pane — then sent to the backend; a failure rolls them back with a toast.
+// Archive and delete wait `undoMs` behind an "Undo" toast before they are
+// sent (the backend has no inverse command); only the latest one is undoable,
+// and flush() sends whatever is waiting (on a new action, unmount, pagehide).
 import type { Category } from '../../bindings/Category';
 import type { Backend } from '../backend/backend';
 import type { MessageSummary } from '../backend/contract';
@@ -13,14 +16,37 @@ type Change = (m: MessageSummary) => MessageSummary;
 export interface RowHolder {
   patch(ids: number[], change: Change): () => void;
   remove?(ids: number[]): () => void;
+  /** The backend has applied a removal: stop holding those rows back. */
+  settled?(ids: number[]): void;
 }
 
+/** An archive or delete waiting behind its Undo toast. */
+interface Waiting {
+  commit: () => void;
+  cancel: () => void;
+}
+
+export const UNDO_KEY = 'undo';
+
 export class MailActions {
+  private waiting: Waiting | null = null;
+
   constructor(
     private readonly backend: Backend,
     private readonly notifications: NotificationStore,
     private readonly holders: RowHolder[],
+    private readonly undoMs = 0,
   ) {}
+
+  /** Sends the archive or delete waiting behind the Undo toast now. */
+  flush(): void {
+    this.waiting?.commit();
+  }
+
+  /** Takes back the archive or delete waiting behind the Undo toast. */
+  undo(): void {
+    this.waiting?.cancel();
+  }
 
   setUnread(ids: number[], unread: boolean): Promise<void> {
     return this.run(
@@ -43,18 +69,14 @@ export class MailActions {
    * later, e.g. to every message of the conversations the rows stand for.
    */
   archive(rowIds: number[], messageIds: number[] | Promise<number[]> = rowIds): Promise<void> {
-    return this.run(
-      'Could not archive',
-      () => this.removeAll(rowIds),
-      async () => this.backend.archiveMessages(await messageIds),
+    return this.removeUndoably('Archived', 'Could not archive', rowIds, async () =>
+      this.backend.archiveMessages(await messageIds),
     );
   }
 
   trash(rowIds: number[], messageIds: number[] | Promise<number[]> = rowIds): Promise<void> {
-    return this.run(
-      'Could not delete',
-      () => this.removeAll(rowIds),
-      async () => this.backend.trashMessages(await messageIds),
+    return this.removeUndoably('Deleted', 'Could not delete', rowIds, async () =>
+      this.backend.trashMessages(await messageIds),
     );
   }
 
@@ -75,6 +97,43 @@ export class MailActions {
   private removeAll(ids: number[]): () => void {
     const undo = this.holders.map((h) => h.remove?.(ids));
     return () => undo.forEach((u) => u?.());
+  }
+
+  /** Resolves once the removal was sent (or undone). */
+  private removeUndoably(done: string, failure: string, rowIds: number[], send: () => Promise<void>): Promise<void> {
+    this.flush();
+    const rollback = this.removeAll(rowIds);
+    const sendAndSettle = async () => {
+      await this.run(failure, () => rollback, send);
+      this.holders.forEach((h) => h.settled?.(rowIds));
+    };
+    if (this.undoMs <= 0) return sendAndSettle();
+    return new Promise((resolve) => {
+      const finish = (then: () => Promise<void> | void) => {
+        clearTimeout(timer);
+        if (this.waiting === waiting) this.waiting = null;
+        this.notifications.dismiss(UNDO_KEY);
+        void Promise.resolve(then()).then(() => resolve());
+      };
+      const waiting: Waiting = {
+        commit: () => finish(sendAndSettle),
+        cancel: () =>
+          finish(() => {
+            rollback();
+            this.holders.forEach((h) => h.settled?.(rowIds));
+          }),
+      };
+      const timer = setTimeout(waiting.commit, this.undoMs);
+      this.waiting = waiting;
+      this.notifications.show({
+        key: UNDO_KEY,
+        kind: 'info',
+        title: done,
+        message: rowIds.length === 1 ? '1 conversation' : `${rowIds.length} conversations`,
+        persistent: true,
+        action: { label: 'Undo', run: () => waiting.cancel() },
+      });
+    });
   }
 
   private async run(failure: string, apply: () => () => void, send: () => Promise<void>): Promise<void> {

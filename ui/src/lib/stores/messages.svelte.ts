@@ -32,6 +32,9 @@ export class MessageListStore {
   error = $state<ApiError | null>(null);
 
   private view: MailView = { kind: 'unified' };
+  /** Rows removed optimistically whose removal the backend has not applied yet: kept out of refetches. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  private held = new Set<number>();
   /** Bumped on every reload so late answers for an old view/page are dropped. */
   private generation = 0;
   private readonly refreshSoon;
@@ -93,7 +96,7 @@ export class MessageListStore {
         conversations: true,
       });
       if (generation !== this.generation) return;
-      this.messages = append(this.messages, page.messages);
+      this.messages = append(this.messages, this.visible(page.messages));
       this.next = page.next;
       this.error = null;
     } catch (err) {
@@ -121,12 +124,22 @@ export class MessageListStore {
   /** Takes the rows with these ids out of the list now; returns how to put them back. */
   remove(ids: number[]): Rollback {
     const wanted = idSet(ids);
+    ids.forEach((id) => this.held.add(id));
     const taken = this.messages.filter((m) => wanted.has(m.id));
     this.messages = this.messages.filter((m) => !wanted.has(m.id));
     return () => {
+      ids.forEach((id) => this.held.delete(id));
       const present = idSet(this.messages.map((m) => m.id));
       this.messages = [...this.messages, ...taken.filter((m) => !present.has(m.id))].sort(compareNewestFirst);
     };
+  }
+
+  settled(ids: number[]): void {
+    ids.forEach((id) => this.held.delete(id));
+  }
+
+  private visible(rows: MessageSummary[]): MessageSummary[] {
+    return this.held.size === 0 ? rows : rows.filter((m) => !this.held.has(m.id));
   }
 
   private async load(limit: number, keepTail = false): Promise<void> {
@@ -137,7 +150,7 @@ export class MessageListStore {
     try {
       const page = await this.backend.listMessages({ view: this.view, before: null, limit, conversations: true });
       if (generation !== this.generation) return;
-      const head = [...page.messages].sort(compareNewestFirst);
+      const head = this.visible([...page.messages].sort(compareNewestFirst));
       const last = head.at(-1);
       if (keepTail && last && page.next) {
         const tail = previous.messages.filter((m) => compareNewestFirst(last, m) < 0);
