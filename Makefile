@@ -17,13 +17,14 @@ TAURI_DRIVER := $(TOOLS_DIR)/bin/tauri-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian/Ubuntu packages Tauri (WebKitGTK), the tray and the headless
-# end-to-end run need.
+# end-to-end run need; chromium runs the UI's browser tests (playwright-core
+# drives it, so nothing is downloaded from Playwright's CDN).
 DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
 	libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
-	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core
+	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core chromium
 
 .PHONY: help run test setup system-deps ui-deps ui-build app bindings \
-	check-rust test-rust check-ui test-ui e2e clean
+	check-rust test-rust check-ui test-ui test-browser e2e clean
 
 help:
 	@echo "make run    build and open Fireside Ember"
@@ -35,7 +36,7 @@ run: setup ui-build
 	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins
 	$(APP)
 
-test: setup ui-build check-rust test-rust check-ui test-ui e2e
+test: setup ui-build check-rust test-rust check-ui test-ui test-browser e2e
 	@echo "make test: every suite passed"
 
 ## Set-up ---------------------------------------------------------------------
@@ -77,6 +78,10 @@ check-ui: ui-deps
 
 test-ui: ui-deps
 	cd ui && npm test
+
+# The built UI in headless Chromium against the mocked backend (ui/tests/browser).
+test-browser: ui-deps
+	cd ui && npm run test:browser
 
 app: ui-build
 	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins

@@ -28,7 +28,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['*.config.{js,ts}', 'e2e/**/*.mjs'],
+    files: ['*.config.{js,ts}', 'e2e/**/*.mjs', 'tests/**/*.mjs'],
     languageOptions: {
       globals: { ...globals.node },
     },

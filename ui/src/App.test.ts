@@ -13,11 +13,11 @@ import { account, message } from './test/fixtures';
 function setup(seed: MockSeed = {}, options: Partial<AppOptions> = {}) {
   const backend = new MockBackend(seed);
   const user = userEvent.setup();
-  const view = render(App, { context: backendContext(backend), props: { options } });
+  const view = render(App, { context: backendContext(backend), props: { options: { undoMs: 0, ...options } } });
   return { backend, user, ...view };
 }
 
-const rows = () => within(screen.getByTestId('message-list')).queryAllByRole('listitem');
+const rows = () => within(screen.getByTestId('message-list')).queryAllByRole('option');
 const toggle = () => screen.getByRole('switch', { name: 'Sync enabled' });
 const sync = (accountId: number, s: SyncState) => ({ type: 'accountSync', data: { accountId, sync: s } }) as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +74,7 @@ describe('sidebar', () => {
     expect(rows()[0]).toHaveTextContent('Subject 2');
     expect(screen.getByRole('heading', { name: 'Second' })).toBeInTheDocument();
     expect(backend.callsTo('listMessages').at(-1)).toEqual([
-      { view: { kind: 'account', accountId: 2 }, before: null, limit: 50 },
+      { view: { kind: 'account', accountId: 2 }, before: null, limit: 200, conversations: true },
     ]);
   });
 });
@@ -103,21 +103,14 @@ describe('message list', () => {
     expect(time?.getAttribute('title')).toMatch(/2025/);
   });
 
-  it('"Load more" appends the next page using the keyset cursor', async () => {
-    const { backend, user } = setup(
-      { messages: [1, 2, 3, 4, 5].map((id) => message(id)) },
-      { pageSize: 2 },
-    );
-    await waitFor(() => expect(rows()).toHaveLength(2));
-    await user.click(screen.getByRole('button', { name: 'Load more' }));
-    await waitFor(() => expect(rows()).toHaveLength(4));
-    expect(backend.callsTo('listMessages')[1]).toEqual([
-      { view: { kind: 'unified' }, before: { date: message(4).date, id: 4 }, limit: 2 },
-    ]);
-    await user.click(screen.getByRole('button', { name: 'Load more' }));
+  it('loads the next keyset page as the end of the list comes into view', async () => {
+    const { backend } = setup({ messages: [1, 2, 3, 4, 5].map((id) => message(id)) }, { pageSize: 2 });
     await waitFor(() => expect(rows()).toHaveLength(5));
+    expect(backend.callsTo('listMessages')[1]).toEqual([
+      { view: { kind: 'unified' }, before: { date: message(4).date, id: 4 }, limit: 2, conversations: true },
+    ]);
+    expect(backend.callsTo('listMessages')).toHaveLength(3);
     expect(rows().at(-1)).toHaveTextContent('Subject 1');
-    expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
   });
 
   it('has an empty state', async () => {
@@ -127,12 +120,14 @@ describe('message list', () => {
 
   it('refetches once after a burst of dataChanged events, keeping loaded rows', async () => {
     const { backend } = setup({ messages: [1, 2, 3].map((id) => message(id)) }, { pageSize: 2, refreshDebounceMs: 30 });
-    await waitFor(() => expect(rows()).toHaveLength(2));
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    const before = backend.callsTo('listMessages').length;
     backend.messages.push(message(9, { subject: 'Fresh mail' }));
     for (let i = 0; i < 3; i++) backend.emit({ type: 'dataChanged', data: { accountId: 1 } });
     await waitFor(() => expect(rows()[0]).toHaveTextContent('Fresh mail'));
     await sleep(60);
-    expect(backend.callsTo('listMessages')).toHaveLength(2);
+    const refetches = backend.callsTo('listMessages').slice(before).filter(([q]) => (q as { before: unknown }).before === null);
+    expect(refetches).toEqual([[{ view: { kind: 'unified' }, before: null, limit: 3, conversations: true }]]);
   });
 
   it('shows a load error with a retry', async () => {
@@ -256,7 +251,8 @@ describe('lifecycle', () => {
   it('unsubscribes from backend events when the app is destroyed', async () => {
     const { backend, unmount } = setup({ messages: [message(1)] });
     await waitFor(() => expect(rows()).toHaveLength(1));
-    await waitFor(() => expect(backend.listenerCount).toBe(2));
+    // status, message list and folders each listen
+    await waitFor(() => expect(backend.listenerCount).toBe(3));
     unmount();
     expect(backend.listenerCount).toBe(0);
   });

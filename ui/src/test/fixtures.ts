@@ -1,6 +1,6 @@
 // Small builders for test data so each test states only what it cares about.
 import type { Account } from '../bindings/Account';
-import type { MessageSummary } from '../bindings/MessageSummary';
+import type { MessageSummary } from '../lib/backend/contract';
 
 export function account(id: number, over: Partial<Account> = {}): Account {
   return {
@@ -31,6 +31,8 @@ export function message(id: number, over: Partial<MessageSummary> = {}): Message
     hasAttachments: false,
     category: null,
     categoryConfidence: null,
+    threadSize: 1,
+    spam: false,
     ...over,
   };
 }

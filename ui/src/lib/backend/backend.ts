@@ -1,15 +1,24 @@
 // The one seam between the UI and the Rust core: a typed method per Tauri
 // command, so components never touch `invoke` or event names directly.
 import type { Account } from '../../bindings/Account';
-import type { Event as BackendEvent } from '../../bindings/Event';
-import type { MessageDetail } from '../../bindings/MessageDetail';
-import type { MessagePage } from '../../bindings/MessagePage';
-import type { MessageQuery } from '../../bindings/MessageQuery';
-import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { Category } from '../../bindings/Category';
 import type { SearchQuery } from '../../bindings/SearchQuery';
-import type { Status } from '../../bindings/Status';
 import type { WorkItem } from '../../bindings/WorkItem';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
+import type {
+  AddAccount,
+  CategoryExplanation,
+  Event as BackendEvent,
+  Folder,
+  MessageDetail,
+  MessagePage,
+  MessageQuery,
+  RemoteScope,
+  RenderedBody,
+  SearchHit,
+  Settings,
+  Status,
+} from './contract';
 
 /** Tauri event names whose payload is an `Event`; all three feed `onEvent`. */
 export const EVENT_NAMES = ['sync://progress', 'sync://state', 'mail://changed'] as const;
@@ -21,11 +30,42 @@ export interface Backend {
   listAccounts(): Promise<Account[]>;
   listMessages(query: MessageQuery): Promise<MessagePage>;
   getMessage(id: number): Promise<MessageDetail>;
-  searchMessages(query: SearchQuery): Promise<MessageSummary[]>;
+  /** The box's text goes to Rust as typed; Rust parses the operators. */
+  searchMessages(query: SearchQuery): Promise<SearchHit[]>;
   listWorkItems(query: WorkItemQuery): Promise<WorkItem[]>;
   getStatus(): Promise<Status>;
   setSyncEnabled(enabled: boolean): Promise<Status>;
   syncNow(accountId: number | null): Promise<void>;
+
+  // Reading pane
+  listFolders(accountId: number | null): Promise<Folder[]>;
+  /** A conversation, oldest first. */
+  getThread(threadId: number): Promise<MessageDetail[]>;
+  renderMessage(id: number): Promise<RenderedBody>;
+  /** For a message scope, that message re-rendered; for a sender scope, null. */
+  allowRemote(scope: RemoteScope): Promise<RenderedBody | null>;
+  /** Opens http, https and mailto links in the system browser; rejects `refusedLink` otherwise. */
+  openLink(url: string): Promise<void>;
+
+  // Mail actions
+  setUnread(ids: number[], unread: boolean): Promise<void>;
+  setStarred(ids: number[], starred: boolean): Promise<void>;
+  archiveMessages(ids: number[]): Promise<void>;
+  trashMessages(ids: number[]): Promise<void>;
+
+  // Settings and accounts
+  getSettings(): Promise<Settings>;
+  /** Rejects `invalidSetting` with a sentence naming the field. */
+  updateSettings(settings: Settings): Promise<Settings>;
+  addAccount(account: AddAccount): Promise<Account>;
+  reauthenticate(accountId: number): Promise<Account>;
+  removeAccount(accountId: number): Promise<void>;
+  setAccountSync(accountId: number, enabled: boolean): Promise<Account>;
+
+  // Categories
+  moveToCategory(ids: number[], category: Category): Promise<void>;
+  explainCategory(id: number): Promise<CategoryExplanation>;
+
   /** Subscribes to all backend events; resolves to a single unlisten function. */
   onEvent(handler: (event: BackendEvent) => void): Promise<() => void>;
 }

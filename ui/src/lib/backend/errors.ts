@@ -1,7 +1,6 @@
 // Normalises whatever a rejected command produced into the typed ApiError the
 // Rust side promises, so the UI only ever has one error shape to render.
-import type { ApiError } from '../../bindings/ApiError';
-import type { ErrorCode } from '../../bindings/ErrorCode';
+import type { ApiError, ErrorCode } from './contract';
 
 const CODES: readonly ErrorCode[] = [
   'notFound',
@@ -10,6 +9,9 @@ const CODES: readonly ErrorCode[] = [
   'unavailable',
   'shuttingDown',
   'internal',
+  'invalidQuery',
+  'refusedLink',
+  'invalidSetting',
 ];
 
 export function isApiError(value: unknown): value is ApiError {

@@ -1,20 +1,42 @@
-// In-memory Backend for tests and the browser-only dev mode: holds accounts,
-// messages and status, records every call, and lets a test emit() events.
+// In-memory Backend for tests, the browser tests and the browser-only dev mode:
+// holds accounts, messages, folders, bodies and settings, records every call,
+// and lets a test emit() events or make a method fail.
 import type { Account } from '../../bindings/Account';
-import type { ApiError } from '../../bindings/ApiError';
-import type { Event as BackendEvent } from '../../bindings/Event';
+import type { Category } from '../../bindings/Category';
 import type { MailView } from '../../bindings/MailView';
-import type { MessageDetail } from '../../bindings/MessageDetail';
-import type { MessagePage } from '../../bindings/MessagePage';
-import type { MessageQuery } from '../../bindings/MessageQuery';
-import type { MessageSummary } from '../../bindings/MessageSummary';
 import type { SearchQuery } from '../../bindings/SearchQuery';
-import type { Status } from '../../bindings/Status';
 import type { SyncState } from '../../bindings/SyncState';
 import type { WorkItem } from '../../bindings/WorkItem';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
 import { compareNewestFirst } from '../order';
 import type { Backend } from './backend';
+import type {
+  AddAccount,
+  ApiError,
+  CategoryExplanation,
+  ClassifierStatus,
+  Event as BackendEvent,
+  Folder,
+  MessageDetail,
+  MessagePage,
+  MessageQuery,
+  MessageSummary,
+  RemoteScope,
+  RenderedBody,
+  SearchHit,
+  Settings,
+  Status,
+} from './contract';
+import {
+  DEFAULT_SETTINGS,
+  findSpans,
+  freeText,
+  plainBody,
+  queryError,
+  rendered,
+  settingsError,
+  type MockBody,
+} from './mock-content';
 
 export type BackendMethod = Exclude<keyof Backend, 'onEvent'>;
 
@@ -27,11 +49,18 @@ export interface MockSeed {
   accounts?: Account[];
   messages?: MessageSummary[];
   details?: MessageDetail[];
+  /** Folder rows for list_folders. */
+  folderList?: Folder[];
   /** folderId -> message ids, for `{ kind: "folder" }` views. */
   folders?: Record<number, number[]>;
+  /** messageId -> what render_message serves (default: the snippet as a paragraph). */
+  bodies?: Record<number, MockBody>;
+  explanations?: Record<number, CategoryExplanation>;
   workItems?: WorkItem[];
+  settings?: Partial<Settings>;
   syncEnabled?: boolean;
   syncStates?: Record<number, SyncState>;
+  classifier?: ClassifierStatus;
   dataDir?: string;
   insecureStorage?: string | null;
 }
@@ -39,16 +68,33 @@ export interface MockSeed {
 /** Copies like the IPC boundary does (JSON), so callers never share objects with the mock. */
 const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
+const notFound = (what: string): ApiError => ({ code: 'notFound', message: `${what} not found` });
+
+/** Newest-first rows of one view, built once per change of the message set. */
+interface ViewCache {
+  key: string;
+  rows: MessageSummary[];
+}
+
 export class MockBackend implements Backend {
   accounts: Account[];
   messages: MessageSummary[];
   details: Map<number, MessageDetail>;
-  folders: Record<number, number[]>;
+  folderList: Folder[];
+  folders: Map<number, Set<number>>;
+  bodies: Map<number, MockBody>;
+  explanations: Map<number, CategoryExplanation>;
   workItems: WorkItem[];
+  settings: Settings;
   syncEnabled: boolean;
   syncStates: Map<number, SyncState>;
+  classifier: ClassifierStatus;
   dataDir: string;
   insecureStorage: string | null;
+  /** Messages archived or trashed: gone from every view. */
+  readonly removed = new Set<number>();
+  /** Messages whose remote content was allowed one by one. */
+  readonly remoteAllowedMessages = new Set<number>();
 
   /** Every call, in order (onEvent excluded). */
   readonly calls: MockCall[] = [];
@@ -56,17 +102,22 @@ export class MockBackend implements Backend {
   failures: Partial<Record<BackendMethod, ApiError>> = {};
 
   private handlers = new Set<(event: BackendEvent) => void>();
+  private version = 0;
+  private cache: ViewCache | null = null;
 
   constructor(seed: MockSeed = {}) {
     this.accounts = clone(seed.accounts ?? []);
-    this.messages = clone(seed.messages ?? []);
+    this.messages = seed.messages ? seed.messages.map((m) => ({ ...m, from: { ...m.from } })) : [];
     this.details = new Map((seed.details ?? []).map((d) => [d.summary.id, clone(d)]));
-    this.folders = clone(seed.folders ?? {});
+    this.folderList = clone(seed.folderList ?? []);
+    this.folders = new Map(Object.entries(seed.folders ?? {}).map(([id, ids]) => [Number(id), new Set(ids)]));
+    this.bodies = new Map(Object.entries(seed.bodies ?? {}).map(([id, b]) => [Number(id), b]));
+    this.explanations = new Map(Object.entries(seed.explanations ?? {}).map(([id, e]) => [Number(id), e]));
     this.workItems = clone(seed.workItems ?? []);
+    this.settings = { ...DEFAULT_SETTINGS, ...clone(seed.settings ?? {}) };
     this.syncEnabled = seed.syncEnabled ?? true;
-    this.syncStates = new Map(
-      Object.entries(seed.syncStates ?? {}).map(([id, s]) => [Number(id), clone(s)]),
-    );
+    this.syncStates = new Map(Object.entries(seed.syncStates ?? {}).map(([id, s]) => [Number(id), clone(s)]));
+    this.classifier = seed.classifier ?? { available: true, message: 'Categoriser ready', pending: 0 };
     this.dataDir = seed.dataDir ?? '/tmp/ember-mock';
     this.insecureStorage = seed.insecureStorage ?? null;
   }
@@ -94,17 +145,48 @@ export class MockBackend implements Backend {
     return clone(run());
   }
 
+  private changed(): void {
+    this.version += 1;
+  }
+
   private inView(m: MessageSummary, view: MailView): boolean {
+    if (this.removed.has(m.id)) return false;
     switch (view.kind) {
       case 'unified':
         return true;
       case 'account':
         return m.accountId === view.accountId;
       case 'folder':
-        return (this.folders[view.folderId] ?? []).includes(m.id);
+        return this.folders.get(view.folderId)?.has(m.id) ?? false;
       case 'category':
         return m.category === view.category;
     }
+  }
+
+  /** The view's rows newest first (one per thread when asked), cached until anything changes. */
+  private rows(view: MailView, conversations: boolean): MessageSummary[] {
+    const key = `${JSON.stringify(view)}|${conversations}|${this.version}|${this.messages.length}|${this.removed.size}`;
+    if (this.cache?.key === key) return this.cache.rows;
+    const threadSizes = new Map<number, number>();
+    for (const m of this.messages) {
+      if (m.threadId !== null) threadSizes.set(m.threadId, (threadSizes.get(m.threadId) ?? 0) + 1);
+    }
+    let rows = this.messages
+      .filter((m) => this.inView(m, view))
+      .map((m) => ({ ...m, threadSize: m.threadId === null ? 1 : (threadSizes.get(m.threadId) ?? 1) }))
+      .sort(compareNewestFirst);
+    if (conversations) {
+        const seen = new Set<number>();
+      rows = rows.filter((m) => m.threadId === null || (!seen.has(m.threadId) && !!seen.add(m.threadId)));
+    }
+    this.cache = { key, rows };
+    return rows;
+  }
+
+  private find(id: number): MessageSummary {
+    const m = this.messages.find((x) => x.id === id);
+    if (!m) throw notFound(`message ${id}`);
+    return m;
   }
 
   private status(): Status {
@@ -119,6 +201,24 @@ export class MockBackend implements Backend {
       dataDir: this.dataDir,
       demo: this.accounts.some((a) => a.demo),
       insecureStorage: this.insecureStorage,
+      classifier: this.classifier,
+    };
+  }
+
+  private detail(id: number): MessageDetail {
+    const summary = this.find(id);
+    const stored = this.details.get(id);
+    if (stored) return { ...stored, summary: { ...stored.summary, ...summary } };
+    return {
+      summary: { ...summary, threadSize: summary.threadSize ?? 1 },
+      to: [{ name: null, address: this.accounts.find((a) => a.id === summary.accountId)?.address ?? 'me@example.com' }],
+      cc: [],
+      folders: [],
+      bodyText: summary.snippet,
+      attachments: summary.hasAttachments
+        ? [{ id: id * 10, filename: 'report.pdf', mimeType: 'application/pdf', size: 48_213 }]
+        : [],
+      html: true,
     };
   }
 
@@ -129,40 +229,226 @@ export class MockBackend implements Backend {
   listMessages(query: MessageQuery): Promise<MessagePage> {
     return this.record('listMessages', [query], () => {
       const { before, limit } = query;
-      const rows = this.messages
-        .filter((m) => this.inView(m, query.view))
-        .filter((m) => !before || m.date < before.date || (m.date === before.date && m.id < before.id))
-        .sort(compareNewestFirst);
-      const page = rows.slice(0, limit);
+      const rows = this.rows(query.view, query.conversations ?? false);
+      // Binary search for the first row strictly after the cursor (rows are newest first).
+      let lo = 0;
+      if (before) {
+        let hi = rows.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          const m = rows[mid] as MessageSummary;
+          const after = m.date < before.date || (m.date === before.date && m.id < before.id);
+          if (after) hi = mid;
+          else lo = mid + 1;
+        }
+      }
+      const page = rows.slice(lo, lo + limit);
       const last = page.at(-1);
       return {
         messages: page,
-        next: rows.length > limit && last ? { date: last.date, id: last.id } : null,
+        next: lo + limit < rows.length && last ? { date: last.date, id: last.id } : null,
       };
     });
   }
 
   getMessage(id: number): Promise<MessageDetail> {
-    return this.record('getMessage', [id], () => {
-      const detail = this.details.get(id);
-      if (detail) return detail;
-      const summary = this.messages.find((m) => m.id === id);
-      if (!summary) throw { code: 'notFound', message: `message ${id} not found` } satisfies ApiError;
-      return { summary, to: [], cc: [], folders: [], bodyText: summary.snippet, attachments: [] };
+    return this.record('getMessage', [id], () => this.detail(id));
+  }
+
+  getThread(threadId: number): Promise<MessageDetail[]> {
+    return this.record('getThread', [threadId], () => {
+      const ids = this.messages
+        .filter((m) => m.threadId === threadId && !this.removed.has(m.id))
+        .sort((a, b) => a.date - b.date || a.id - b.id)
+        .map((m) => m.id);
+      if (ids.length === 0) throw notFound(`thread ${threadId}`);
+      return ids.map((id) => this.detail(id));
     });
   }
 
-  searchMessages(query: SearchQuery): Promise<MessageSummary[]> {
+  searchMessages(query: SearchQuery): Promise<SearchHit[]> {
     return this.record('searchMessages', [query], () => {
-      const needle = query.text.trim().toLowerCase();
-      return this.messages
-        .filter((m) =>
-          [m.subject, m.snippet, m.from.address, m.from.name ?? ''].some((s) =>
-            s.toLowerCase().includes(needle),
-          ),
-        )
-        .sort(compareNewestFirst)
-        .slice(0, query.limit);
+      const problem = queryError(query.text);
+      if (problem) throw { code: 'invalidQuery', message: problem } satisfies ApiError;
+      const needle = freeText(query.text);
+      const hits: SearchHit[] = [];
+      for (const m of this.rows({ kind: 'unified' }, false)) {
+        const subjectMatches = findSpans(m.subject, needle);
+        const snippetMatches = findSpans(m.snippet, needle);
+        const fromMatch = [m.from.address, m.from.name ?? ''].some((s) => s.toLowerCase().includes(needle));
+        if (subjectMatches.length || snippetMatches.length || fromMatch) {
+          hits.push({ message: m, subjectMatches, snippetMatches });
+          if (hits.length >= query.limit) break;
+        }
+      }
+      // "Ranked": subject matches first, then newest.
+      return hits.sort((a, b) => b.subjectMatches.length - a.subjectMatches.length);
+    });
+  }
+
+  listFolders(accountId: number | null): Promise<Folder[]> {
+    return this.record('listFolders', [accountId], () =>
+      this.folderList.filter((f) => accountId === null || f.accountId === accountId),
+    );
+  }
+
+  private remoteAllowed(id: number): boolean {
+    const sender = this.find(id).from.address.toLowerCase();
+    return this.remoteAllowedMessages.has(id) || this.settings.remoteContentSenders.includes(sender);
+  }
+
+  private render(id: number): RenderedBody {
+    const body = this.bodies.get(id) ?? plainBody(this.find(id));
+    return rendered(body, this.remoteAllowed(id));
+  }
+
+  renderMessage(id: number): Promise<RenderedBody> {
+    return this.record('renderMessage', [id], () => this.render(id));
+  }
+
+  allowRemote(scope: RemoteScope): Promise<RenderedBody | null> {
+    return this.record('allowRemote', [scope], () => {
+      if (scope.kind === 'message') {
+        this.remoteAllowedMessages.add(scope.messageId);
+        return this.render(scope.messageId);
+      }
+      const address = scope.address.toLowerCase();
+      if (!this.settings.remoteContentSenders.includes(address)) this.settings.remoteContentSenders.push(address);
+      return null;
+    });
+  }
+
+  openLink(url: string): Promise<void> {
+    return this.record('openLink', [url], () => {
+      if (!/^(https?:|mailto:)/i.test(url)) {
+        throw { code: 'refusedLink', message: 'Only http, https and mailto links open' } satisfies ApiError;
+      }
+    });
+  }
+
+  private update(ids: number[], patch: (m: MessageSummary) => void): void {
+    for (const id of ids) patch(this.find(id));
+    this.changed();
+  }
+
+  setUnread(ids: number[], unread: boolean): Promise<void> {
+    return this.record('setUnread', [ids, unread], () => this.update(ids, (m) => (m.unread = unread)));
+  }
+
+  setStarred(ids: number[], starred: boolean): Promise<void> {
+    return this.record('setStarred', [ids, starred], () => this.update(ids, (m) => (m.starred = starred)));
+  }
+
+  archiveMessages(ids: number[]): Promise<void> {
+    return this.record('archiveMessages', [ids], () => this.update(ids, (m) => this.removed.add(m.id)));
+  }
+
+  trashMessages(ids: number[]): Promise<void> {
+    return this.record('trashMessages', [ids], () => this.update(ids, (m) => this.removed.add(m.id)));
+  }
+
+  getSettings(): Promise<Settings> {
+    return this.record('getSettings', [], () => this.settings);
+  }
+
+  updateSettings(settings: Settings): Promise<Settings> {
+    return this.record('updateSettings', [settings], () => {
+      const problem = settingsError(settings);
+      if (problem) throw { code: 'invalidSetting', message: problem } satisfies ApiError;
+      this.settings = {
+        ...clone(settings),
+        remoteContentSenders: [...new Set(settings.remoteContentSenders.map((s) => s.toLowerCase()))],
+      };
+      return this.settings;
+    });
+  }
+
+  addAccount(input: AddAccount): Promise<Account> {
+    return this.record('addAccount', [input], () => {
+      const blank = (s: string | null) => !s || !s.trim();
+      if (input.provider === 'ado' && (blank(input.organization) || blank(input.pat))) {
+        throw { code: 'invalidInput', message: 'Azure DevOps needs an organization and a personal access token' };
+      }
+      if (input.provider !== 'ado' && blank(input.clientId)) {
+        throw { code: 'invalidInput', message: 'A client id is needed to sign in' } satisfies ApiError;
+      }
+      const id = Math.max(0, ...this.accounts.map((a) => a.id)) + 1;
+      const account: Account = {
+        id,
+        provider: input.provider,
+        address: input.provider === 'ado' ? `${input.organization}` : `new${id}@example.com`,
+        displayName: input.provider === 'ado' ? `${input.organization}` : `Account ${id}`,
+        syncEnabled: true,
+        state: 'active',
+        demo: false,
+      };
+      this.accounts.push(account);
+      return account;
+    });
+  }
+
+  private account(accountId: number): Account {
+    const a = this.accounts.find((x) => x.id === accountId);
+    if (!a) throw notFound(`account ${accountId}`);
+    return a;
+  }
+
+  reauthenticate(accountId: number): Promise<Account> {
+    return this.record('reauthenticate', [accountId], () => {
+      const a = this.account(accountId);
+      a.state = 'active';
+      queueMicrotask(() =>
+        this.emit({ type: 'accountSync', data: { accountId, sync: { state: 'idle', lastSyncedAt: Date.now() } } }),
+      );
+      return a;
+    });
+  }
+
+  removeAccount(accountId: number): Promise<void> {
+    return this.record('removeAccount', [accountId], () => {
+      this.account(accountId);
+      this.accounts = this.accounts.filter((a) => a.id !== accountId);
+      this.messages = this.messages.filter((m) => m.accountId !== accountId);
+      this.changed();
+    });
+  }
+
+  setAccountSync(accountId: number, enabled: boolean): Promise<Account> {
+    return this.record('setAccountSync', [accountId, enabled], () => {
+      const a = this.account(accountId);
+      a.syncEnabled = enabled;
+      return a;
+    });
+  }
+
+  moveToCategory(ids: number[], category: Category): Promise<void> {
+    return this.record('moveToCategory', [ids, category], () =>
+      this.update(ids, (m) => {
+        m.category = category;
+        m.categoryConfidence = 1;
+      }),
+    );
+  }
+
+  explainCategory(id: number): Promise<CategoryExplanation> {
+    return this.record('explainCategory', [id], () => {
+      const stored = this.explanations.get(id);
+      if (stored) return stored;
+      const m = this.find(id);
+      const like = this.messages.filter((x) => x.id !== id && x.category === m.category).slice(0, 3);
+      return {
+        category: m.category,
+        confidence: m.categoryConfidence,
+        source: m.category === null ? null : m.categoryConfidence === 1 ? 'user' : 'model',
+        spam: m.spam ?? false,
+        neighbours: like.map((x, i) => ({
+          subject: x.subject,
+          from: x.from.address,
+          category: x.category as Category,
+          similarity: 0.9 - i * 0.07,
+        })),
+        reason: m.category === null ? 'Not categorised yet' : `Like ${like.length} messages you filed under ${m.category}`,
+      };
     });
   }
 

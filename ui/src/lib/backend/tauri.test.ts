@@ -1,7 +1,7 @@
 // Checks the Tauri seam: command names and argument shapes the Rust side must
 // accept, error normalisation, and the three event channels behind onEvent.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Event as BackendEvent } from '../../bindings/Event';
+import type { Event as BackendEvent } from './contract';
 
 const invoke = vi.fn();
 const listeners = new Map<string, (e: { payload: unknown }) => void>();
@@ -26,8 +26,25 @@ beforeEach(() => {
   listeners.clear();
 });
 
+const SETTINGS = {
+  syncIntervalMinutes: 5,
+  initialSyncDays: 90,
+  initialSyncMaxMessages: 10000,
+  categoriesEnabled: true,
+  notificationsEnabled: true,
+  remoteContentSenders: [],
+};
+const ADD = {
+  provider: 'ado',
+  clientId: null,
+  clientSecret: null,
+  organization: 'contoso',
+  pat: 'secret',
+  baseUrl: null,
+} as const;
+
 describe('tauriBackend commands', () => {
-  const query = { view: { kind: 'unified' }, before: { date: 5, id: 2 }, limit: 50 } as const;
+  const query = { view: { kind: 'unified' }, before: { date: 5, id: 2 }, limit: 50, conversations: true } as const;
 
   it.each([
     ['listAccounts', () => tauriBackend.listAccounts(), ['list_accounts']],
@@ -47,6 +64,44 @@ describe('tauriBackend commands', () => {
     ['setSyncEnabled', () => tauriBackend.setSyncEnabled(false), ['set_sync_enabled', { enabled: false }]],
     ['syncNow (all)', () => tauriBackend.syncNow(null), ['sync_now', { accountId: null }]],
     ['syncNow (one)', () => tauriBackend.syncNow(3), ['sync_now', { accountId: 3 }]],
+    ['listFolders', () => tauriBackend.listFolders(null), ['list_folders', { accountId: null }]],
+    ['getThread', () => tauriBackend.getThread(4), ['get_thread', { threadId: 4 }]],
+    ['renderMessage', () => tauriBackend.renderMessage(5), ['render_message', { id: 5 }]],
+    [
+      'allowRemote (message)',
+      () => tauriBackend.allowRemote({ kind: 'message', messageId: 5 }),
+      ['allow_remote', { scope: { kind: 'message', messageId: 5 } }],
+    ],
+    [
+      'allowRemote (sender)',
+      () => tauriBackend.allowRemote({ kind: 'sender', address: 'a@b.c' }),
+      ['allow_remote', { scope: { kind: 'sender', address: 'a@b.c' } }],
+    ],
+    ['openLink', () => tauriBackend.openLink('https://x.example'), ['open_link', { url: 'https://x.example' }]],
+    ['setUnread', () => tauriBackend.setUnread([1, 2], true), ['set_unread', { ids: [1, 2], unread: true }]],
+    ['setStarred', () => tauriBackend.setStarred([3], false), ['set_starred', { ids: [3], starred: false }]],
+    ['archiveMessages', () => tauriBackend.archiveMessages([4]), ['archive_messages', { ids: [4] }]],
+    ['trashMessages', () => tauriBackend.trashMessages([5]), ['trash_messages', { ids: [5] }]],
+    ['getSettings', () => tauriBackend.getSettings(), ['get_settings']],
+    [
+      'updateSettings',
+      () => tauriBackend.updateSettings(SETTINGS),
+      ['update_settings', { settings: SETTINGS }],
+    ],
+    ['addAccount', () => tauriBackend.addAccount(ADD), ['add_account', { account: ADD }]],
+    ['reauthenticate', () => tauriBackend.reauthenticate(2), ['reauthenticate', { accountId: 2 }]],
+    ['removeAccount', () => tauriBackend.removeAccount(2), ['remove_account', { accountId: 2 }]],
+    [
+      'setAccountSync',
+      () => tauriBackend.setAccountSync(2, false),
+      ['set_account_sync', { accountId: 2, enabled: false }],
+    ],
+    [
+      'moveToCategory',
+      () => tauriBackend.moveToCategory([6, 7], 'forums'),
+      ['move_to_category', { ids: [6, 7], category: 'forums' }],
+    ],
+    ['explainCategory', () => tauriBackend.explainCategory(6), ['explain_category', { id: 6 }]],
   ] as const)('%s invokes %j', async (_name, run, expected) => {
     await run();
     expect(invoke).toHaveBeenCalledTimes(1);

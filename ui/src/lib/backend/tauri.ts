@@ -2,8 +2,8 @@
 // and argument object, and the three event channels to one handler.
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import type { Event as BackendEvent } from '../../bindings/Event';
 import { EVENT_NAMES, type Backend } from './backend';
+import type { Event as BackendEvent } from './contract';
 import { toApiError } from './errors';
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
@@ -32,6 +32,27 @@ export const tauriBackend: Backend = {
   getStatus: () => call('get_status'),
   setSyncEnabled: (enabled) => call('set_sync_enabled', { enabled }),
   syncNow: (accountId) => call<void>('sync_now', { accountId }),
+
+  listFolders: (accountId) => call('list_folders', { accountId }),
+  getThread: (threadId) => call('get_thread', { threadId }),
+  renderMessage: (id) => call('render_message', { id }),
+  allowRemote: (scope) => call('allow_remote', { scope }),
+  openLink: (url) => call<void>('open_link', { url }),
+
+  setUnread: (ids, unread) => call<void>('set_unread', { ids, unread }),
+  setStarred: (ids, starred) => call<void>('set_starred', { ids, starred }),
+  archiveMessages: (ids) => call<void>('archive_messages', { ids }),
+  trashMessages: (ids) => call<void>('trash_messages', { ids }),
+
+  getSettings: () => call('get_settings'),
+  updateSettings: (settings) => call('update_settings', { settings }),
+  addAccount: (account) => call('add_account', { account }),
+  reauthenticate: (accountId) => call('reauthenticate', { accountId }),
+  removeAccount: (accountId) => call<void>('remove_account', { accountId }),
+  setAccountSync: (accountId, enabled) => call('set_account_sync', { accountId, enabled }),
+
+  moveToCategory: (ids, category) => call<void>('move_to_category', { ids, category }),
+  explainCategory: (id) => call('explain_category', { id }),
 
   async onEvent(handler) {
     const results = await Promise.allSettled(

@@ -1,6 +1,12 @@
 // Toast state for the notification area: one toast per key (e.g. per account),
 // repeats collapse into a counter, errors auto-collapse, persistent ones stay.
-export type ToastKind = 'error' | 'reauth';
+export type ToastKind = 'error' | 'reauth' | 'info';
+
+/** A button on a toast, e.g. "Retry" or "Re-authenticate". */
+export interface ToastAction {
+  label: string;
+  run: () => void;
+}
 
 export interface Toast {
   key: string;
@@ -11,11 +17,13 @@ export interface Toast {
   /** How many times this toast was raised since it appeared. */
   count: number;
   persistent: boolean;
+  action: ToastAction | null;
 }
 
-export type ToastInput = Omit<Toast, 'count' | 'persistent' | 'code'> & {
+export type ToastInput = Omit<Toast, 'count' | 'persistent' | 'code' | 'action'> & {
   code?: string | null;
   persistent?: boolean;
+  action?: ToastAction | null;
 };
 
 export class NotificationStore {
@@ -34,9 +42,10 @@ export class NotificationStore {
       existing.message = input.message;
       existing.code = input.code ?? null;
       existing.persistent = persistent;
+      existing.action = input.action ?? null;
       existing.count += 1;
     } else {
-      this.toasts.push({ ...input, code: input.code ?? null, persistent, count: 1 });
+      this.toasts.push({ ...input, code: input.code ?? null, action: input.action ?? null, persistent, count: 1 });
     }
     this.clearTimer(input.key);
     if (!persistent) {

@@ -1,11 +1,10 @@
 // Live app status (sync switch, accounts and their sync state): fetched once,
-// then kept current from backend events; raises toasts for sync failures.
+// then kept current from backend events; keeps one toast per account for sync
+// failures (with "Retry" or "Re-authenticate") and new mail.
 import type { AccountStatus } from '../../bindings/AccountStatus';
-import type { ApiError } from '../../bindings/ApiError';
-import type { Event as BackendEvent } from '../../bindings/Event';
-import type { Status } from '../../bindings/Status';
 import type { SyncState } from '../../bindings/SyncState';
 import type { Backend } from '../backend/backend';
+import type { ApiError, Event as BackendEvent, Status } from '../backend/contract';
 import { toApiError } from '../backend/errors';
 import { debounce } from '../debounce';
 import type { NotificationStore } from './notifications.svelte';
@@ -86,6 +85,17 @@ export class StatusStore {
     }
   }
 
+  /** Signs an account in again (the backend opens the system browser), then refreshes. */
+  async reauthenticate(accountId: number): Promise<void> {
+    try {
+      await this.backend.reauthenticate(accountId);
+      this.notifications.dismiss(accountKey(accountId));
+      await this.refresh();
+    } catch (err) {
+      this.fail('Could not sign in again', err);
+    }
+  }
+
   private apply(event: BackendEvent): void {
     switch (event.type) {
       case 'syncEnabledChanged':
@@ -104,6 +114,19 @@ export class StatusStore {
       case 'dataChanged':
         this.refreshSoon();
         break;
+      case 'newMail': {
+        const entry = this.accounts.find((a) => a.account.id === event.data.accountId);
+        const name = entry ? entry.account.displayName || entry.account.address : 'Mail';
+        const first = event.data.primary[0];
+        this.notifications.show({
+          key: `new-mail:${event.data.accountId}`,
+          kind: 'info',
+          title: `${name}: ${event.data.count} new ${event.data.count === 1 ? 'message' : 'messages'}`,
+          message: first ? `${first.from.name || first.from.address}: ${first.subject}` : '',
+        });
+        this.refreshSoon();
+        break;
+      }
     }
   }
 
@@ -123,22 +146,26 @@ export class StatusStore {
     const name = entry.account.displayName || entry.account.address;
     if (sync.state === 'error') {
       this.notifications.show({
-        key: `sync-error:${id}`,
+        key: accountKey(id),
         kind: 'error',
         title: `${name}: sync failed`,
         message: sync.message,
         code: sync.code,
+        action: { label: 'Retry', run: () => void this.syncNow(id) },
       });
     } else if (sync.state === 'needsReauth') {
       this.notifications.show({
-        key: `reauth:${id}`,
+        key: accountKey(id),
         kind: 'reauth',
         title: `${name}: sign in again`,
         message: sync.message,
         persistent: true,
+        action: { label: 'Re-authenticate', run: () => void this.reauthenticate(id) },
       });
-    } else {
-      this.notifications.dismiss(`reauth:${id}`);
+    } else if (sync.state === 'syncing' || (sync.state === 'idle' && sync.lastSyncedAt !== null)) {
+      // Progress or success supersedes a stale sign-in request; a fresh error toast fades on its own.
+      const shown = this.notifications.toasts.find((t) => t.key === accountKey(id));
+      if (shown?.kind === 'reauth') this.notifications.dismiss(accountKey(id));
     }
   }
 
@@ -147,3 +174,6 @@ export class StatusStore {
     this.notifications.show({ key: `app:${title}`, kind: 'error', title, message: e.message, code: e.code });
   }
 }
+
+/** One toast per account: a newer failure replaces the older one. */
+const accountKey = (accountId: number) => `account:${accountId}`;

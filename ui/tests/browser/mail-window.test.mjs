@@ -1,0 +1,259 @@
+// The mail window in headless Chromium against the demo MockBackend: cold
+// start, keyboard, search, categories, settings validation and themes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launch, openApp, serveDist } from './harness.mjs';
+
+/** @type {Awaited<ReturnType<typeof serveDist>>} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const ROW = '[data-testid=message-row]';
+
+describe('cold start', () => {
+  it('paints the first message rows within 1 s of navigation start', async () => {
+    /** @type {number[]} */
+    const samples = [];
+    /** @type {number[]} */
+    const ready = [];
+    for (let i = 0; i < 5; i++) {
+      const { page, context } = await openApp(browser, server.url);
+      const mark = await page.waitForFunction(
+        () => performance.getEntriesByName('ember:first-list-paint')[0]?.startTime,
+        undefined,
+        { timeout: 5000 },
+      );
+      samples.push(Number(await mark.jsonValue()));
+      ready.push(await page.evaluate(() => performance.getEntriesByName('ember:backend-ready')[0]?.startTime ?? NaN));
+      await context.close();
+    }
+    samples.sort((a, b) => a - b);
+    const median = samples[2] ?? Infinity;
+    ready.sort((a, b) => a - b);
+    console.log(
+      `# cold start to first painted list (demo, 75 messages): median ${median.toFixed(0)} ms, ` +
+        `all ${samples.map((s) => s.toFixed(0)).join(', ')} ms; backend ready at median ${Number(ready[2]).toFixed(0)} ms`,
+    );
+    assert.ok(median <= 1000, `median cold start ${median} ms exceeds 1 s`);
+  });
+});
+
+describe('keyboard', () => {
+  it('j/k select, Enter opens, s stars, u toggles unread, e archives, # deletes, Undo takes it back', async () => {
+    const { page, context, errors } = await openApp(browser, server.url);
+    const rows = page.locator(ROW);
+    await page.locator('body').press('j');
+    await assert.doesNotReject(rows.nth(0).and(page.locator('[aria-selected=true]')).waitFor());
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    const selected = page.locator(`${ROW}[aria-selected=true]`);
+    assert.equal(await selected.count(), 1);
+    const id = Number(await selected.getAttribute('data-message-id'));
+    assert.equal(id, Number(await rows.nth(1).getAttribute('data-message-id')), 'j j j k lands on the second row');
+
+    await page.keyboard.press('Enter');
+    const pane = page.getByTestId('reading-pane');
+    await pane.getByRole('heading', { level: 2 }).waitFor();
+    assert.match((await pane.textContent()) ?? '', /Verify your account/);
+
+    const row = page.locator(`${ROW}[data-message-id="${id}"]`);
+    const starredBefore = await row.getByRole('img', { name: 'Starred' }).count();
+    await page.keyboard.press('s');
+    await page.waitForFunction(
+      ([rowId, was]) =>
+        (document.querySelector(`[data-message-id="${rowId}"] [aria-label=Starred]`) ? 1 : 0) !== was,
+      [id, starredBefore],
+    );
+
+    const unreadBefore = await row.evaluate((el) => el.classList.contains('unread'));
+    await page.keyboard.press('u');
+    await page.waitForFunction(
+      ([rowId, was]) => document.querySelector(`[data-message-id="${rowId}"]`)?.classList.contains('unread') !== was,
+      [id, unreadBefore],
+    );
+
+    await page.keyboard.press('e');
+    await row.waitFor({ state: 'detached' });
+    const undo = page.getByTestId('notifications').getByRole('button', { name: 'Undo' });
+    await undo.waitFor();
+    const next = Number(await page.locator(`${ROW}[aria-selected=true]`).getAttribute('data-message-id'));
+    assert.notEqual(next, id, 'the row that took its place is selected');
+
+    // A second removal sends the waiting archive; Undo takes the delete back.
+    await page.keyboard.press('#');
+    await page.locator(`${ROW}[data-message-id="${next}"]`).waitFor({ state: 'detached' });
+    await page.waitForFunction(() => window.__emberMock?.callsTo('archiveMessages').length === 1);
+    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('archiveMessages')), [[[id]]]);
+    await undo.click();
+    await page.locator(`${ROW}[data-message-id="${next}"]`).waitFor();
+    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('trashMessages')), []);
+
+    const calls = await page.evaluate(() => window.__emberMock?.calls.map((c) => c.method));
+    assert.ok(calls?.includes('setStarred') && calls.includes('setUnread'));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('ignores shortcuts while typing, / focuses search, ? opens help, Escape closes it, g w goes to work items', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await page.keyboard.press('/');
+    const search = page.getByTestId('search-input');
+    assert.ok(await search.evaluate((el) => el === document.activeElement), '/ focuses the search box');
+    await page.keyboard.type('jk');
+    assert.equal(await search.inputValue(), 'jk');
+    assert.equal(await page.locator(`${ROW}[aria-selected=true]`).count(), 0, 'typing j/k does not move selection');
+    await page.keyboard.press('Escape');
+    assert.equal(await search.inputValue(), '');
+
+    await page.locator('body').press('?');
+    const help = page.getByTestId('help-overlay');
+    await help.waitFor();
+    assert.match((await help.textContent()) ?? '', /Reply \(not available yet\)/);
+    assert.equal(await help.locator('[aria-disabled=true]').count(), 3, 'r, a and f are shown disabled');
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'detached' });
+
+    await page.keyboard.press('g');
+    await page.keyboard.press('w');
+    await page.getByTestId('work-items').waitFor();
+    await page.keyboard.press('g');
+    await page.keyboard.press('i');
+    await page.locator(ROW).first().waitFor();
+    await context.close();
+  });
+});
+
+describe('search', () => {
+  it('shows ranked hits with the matches highlighted, and keeps typing fluid', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    const search = page.getByTestId('search-input');
+    await search.click();
+    await search.pressSequentially('tray', { delay: 30 });
+    await page.getByRole('heading', { name: 'Search results' }).waitFor();
+    await page.locator(`${ROW} mark`).first().waitFor();
+    const marks = await page.locator(`${ROW} mark`).allTextContents();
+    assert.ok(marks.length > 0 && marks.every((m) => m.toLowerCase() === 'tray'), `highlights: ${marks}`);
+    const searches = await page.evaluate(() => window.__emberMock?.callsTo('searchMessages') ?? []);
+    assert.ok(searches.length <= 2, `debounced: ${searches.length} searches for 4 keystrokes`);
+    assert.deepEqual(searches.at(-1), [{ text: 'tray', limit: 200 }], 'the text goes to the backend as typed');
+    await context.close();
+  });
+
+  it('shows the backend sentence for a query it cannot parse', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await page.getByTestId('search-input').fill('before:yesterday');
+    const error = page.getByTestId('search-error');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /expects a date like 2024-05-01/);
+    await context.close();
+  });
+});
+
+describe('categories', () => {
+  it('a tab filters the list to that category; Move to… corrects a row at once; Why? explains', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await page.getByTestId('category-tab-promotions').click();
+    await page.getByRole('heading', { name: 'Promotions', level: 2 }).waitFor();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=category-tab-promotions]')?.getAttribute('aria-selected') === 'true',
+    );
+    const categories = await page.locator(ROW).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-category')));
+    assert.ok(categories.length > 0 && categories.every((c) => c === 'promotions'), `${categories}`);
+    const lastQuery = await page.evaluate(() => window.__emberMock?.callsTo('listMessages').at(-1)?.[0]);
+    assert.deepEqual(/** @type {any} */ (lastQuery).view, { kind: 'category', category: 'promotions' });
+
+    await page.getByTestId('category-tab-all').click();
+    const first = page.locator(ROW).first();
+    await first.click();
+    const id = await first.getAttribute('data-message-id');
+    await page.getByTestId('move-to-category').selectOption('forums');
+    await page.locator(`${ROW}[data-message-id="${id}"][data-category=forums]`).waitFor();
+    assert.equal(await page.getByTestId('message-category').textContent(), 'Forums');
+    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('moveToCategory')), [[[Number(id)], 'forums']]);
+
+    await page.getByTestId('why-category').click();
+    const why = page.getByTestId('why-popover');
+    await why.getByText('Nearest labelled examples:').waitFor();
+    assert.match((await why.textContent()) ?? '', /Like \d+ messages you filed under forums/);
+    await context.close();
+  });
+});
+
+describe('settings', () => {
+  it('validates numbers as typed, saves valid settings, and checks what a new account needs', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    await page.getByTestId('open-settings').click();
+    const dialog = page.getByTestId('settings-dialog');
+    const interval = dialog.getByTestId('setting-syncIntervalMinutes');
+    await interval.fill('0');
+    await dialog.getByText('Between 1 and 1,440 minutes').waitFor();
+    assert.equal(await dialog.getByTestId('settings-save').isDisabled(), true);
+    assert.equal(await interval.getAttribute('aria-invalid'), 'true');
+
+    await interval.fill('15');
+    await dialog.getByTestId('setting-initialSyncMaxMessages').fill('50');
+    await dialog.getByText('Between 100 and 1,000,000 messages').waitFor();
+    await dialog.getByTestId('setting-initialSyncMaxMessages').fill('5000');
+    await dialog.getByTestId('settings-save').click();
+    await dialog.getByRole('status').getByText('Saved').waitFor();
+    const saved = await page.evaluate(() => window.__emberMock?.settings);
+    assert.equal(saved?.syncIntervalMinutes, 15);
+    assert.equal(saved?.initialSyncMaxMessages, 5000);
+
+    await dialog.getByTestId('add-account').click();
+    await dialog.getByTestId('provider-ado').check();
+    await dialog.getByTestId('add-account-submit').click();
+    await dialog.getByText('Enter the organization name').waitFor();
+    await dialog.getByText('Enter a personal access token').waitFor();
+    assert.deepEqual(await page.evaluate(() => window.__emberMock?.callsTo('addAccount')), []);
+    await dialog.getByTestId('add-organization').fill('fabrikam');
+    await dialog.getByTestId('add-pat').fill('pat-123');
+    await dialog.getByTestId('add-account-submit').click();
+    await dialog.getByTestId('add-account').waitFor();
+    assert.match((await dialog.getByTestId('settings-accounts').textContent()) ?? '', /fabrikam/);
+
+    await dialog.getByTestId('remove-account-1').click();
+    await dialog.getByTestId('confirm-remove-1').click();
+    await dialog.getByTestId('settings-account-1').waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await context.close();
+  });
+});
+
+describe('themes and notifications', () => {
+  it('follows the system colour scheme', async () => {
+    const light = await openApp(browser, server.url, { colorScheme: 'light' });
+    const dark = await openApp(browser, server.url, { colorScheme: 'dark' });
+    const bg = (/** @type {import('playwright-core').Page} */ p) =>
+      p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    assert.equal(await bg(light.page), 'rgb(251, 250, 248)');
+    assert.equal(await bg(dark.page), 'rgb(23, 21, 19)');
+    await light.context.close();
+    await dark.context.close();
+  });
+
+  it('shows a progress bar during a sync and a Re-authenticate action for a signed-out account', async () => {
+    const { page, context } = await openApp(browser, server.url);
+    const toast = page.getByTestId('notifications').getByRole('button', { name: 'Re-authenticate' });
+    await toast.waitFor();
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByTestId('sync-progress').first().waitFor();
+    await toast.click();
+    await page.waitForFunction(() => window.__emberMock?.callsTo('reauthenticate').length === 1);
+    await toast.waitFor({ state: 'detached' });
+    await context.close();
+  });
+});
