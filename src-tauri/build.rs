@@ -12,6 +12,8 @@ fn main() {
         "get_status",
         "set_sync_enabled",
         "sync_now",
+        "move_to_category",
+        "explain_category",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

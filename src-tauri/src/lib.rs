@@ -42,6 +42,8 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
             commands::sync::get_status,
             commands::sync::set_sync_enabled,
             commands::sync::sync_now,
+            commands::categories::move_to_category,
+            commands::categories::explain_category,
         ])
 }
 

@@ -3,6 +3,7 @@
 //! core: no SQL and no decisions here.
 
 pub mod accounts;
+pub mod categories;
 pub mod mail;
 pub mod sync;
 pub mod work_items;
