@@ -9,6 +9,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/fireside-ember/target
+# The categoriser's sentence model (all-MiniLM-L6-v2 from a pinned PyPI
+# wheel): one stable place that the app, the CLI and the tests all read.
+export EMBER_MODEL_DIR ?= $(HOME)/.cache/fireside-ember/models/all-MiniLM-L6-v2
 TOOLS_DIR ?= $(HOME)/.cache/fireside-ember/tools
 CARGO ?= cargo
 APP := $(CARGO_TARGET_DIR)/debug/fireside-ember
@@ -23,7 +26,7 @@ DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
 	libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
 	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core chromium
 
-.PHONY: help run test setup system-deps ui-deps ui-build app bindings \
+.PHONY: help run test setup system-deps ui-deps ui-build app bindings model \
 	check-rust test-rust check-ui test-ui test-browser e2e clean
 
 help:
@@ -32,11 +35,11 @@ help:
 
 ## The two commands ---------------------------------------------------------
 
-run: setup ui-build
+run: setup model ui-build
 	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins
 	$(APP)
 
-test: setup ui-build check-rust test-rust check-ui test-ui test-browser e2e
+test: setup model ui-build check-rust test-rust check-ui test-ui test-browser e2e
 	@echo "make test: every suite passed"
 
 ## Set-up ---------------------------------------------------------------------
@@ -51,6 +54,12 @@ system-deps:
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES); \
 	fi
+
+# Fetches the sentence model once (checks the wheel's sha256); a no-op when present.
+model: $(EMBER_MODEL_DIR)/model.safetensors
+
+$(EMBER_MODEL_DIR)/model.safetensors:
+	scripts/fetch-model
 
 ui-deps: ui/node_modules/.installed
 

@@ -22,6 +22,8 @@ fn main() {
         "set_starred",
         "archive_messages",
         "trash_messages",
+        "move_to_category",
+        "explain_category",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -10,9 +10,10 @@ use ts_rs::TS;
 
 use crate::events::Event;
 use crate::model::{
-    Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category, MailView,
-    MessageDetail, MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind,
-    SearchQuery, Settings, Status, SyncPhase, SyncState, WorkItem, WorkItemQuery,
+    Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category,
+    CategoryExplanation, CategorySource, ClassifierStatus, MailView, MessageDetail, MessagePage,
+    MessageQuery, MessageSummary, Neighbour, PageCursor, ProviderKind, SearchQuery, Settings,
+    Status, SyncPhase, SyncState, WorkItem, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -33,6 +34,9 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<ApiError>()?,
         one::<Attachment>()?,
         one::<Category>()?,
+        one::<CategoryExplanation>()?,
+        one::<CategorySource>()?,
+        one::<ClassifierStatus>()?,
         one::<ErrorCode>()?,
         one::<Event>()?,
         one::<MailView>()?,
@@ -40,6 +44,7 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<MessagePage>()?,
         one::<MessageQuery>()?,
         one::<MessageSummary>()?,
+        one::<Neighbour>()?,
         one::<PageCursor>()?,
         one::<ProviderKind>()?,
         one::<SearchQuery>()?,

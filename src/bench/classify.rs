@@ -193,7 +193,7 @@ pub async fn run(
             batch
                 .iter()
                 .zip(&vectors)
-                .map(|(e, v)| classifier.predict(e, v).confidence)
+                .filter(|(e, v)| classifier.predict(e, v).confidence.is_finite())
                 .count()
         })
         .await?;

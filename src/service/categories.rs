@@ -2,7 +2,6 @@
 //! message's category.
 
 use super::{Ember, ServiceError};
-use crate::classify::classifier::Class;
 use crate::classify::embed::cosine;
 use crate::classify::records;
 use crate::events::Event;
@@ -143,15 +142,13 @@ fn reason(
     } else {
         None
     };
-    let what = if spam {
-        "looks like spam".to_owned()
-    } else {
-        format!("is like {like} {}", kind(category))
-    };
-    let _ = Class::of(category);
     match (signal, spam) {
         (Some(s), false) => format!("{s} and like {like} {} it was trained on.", kind(category)),
         (Some(s), true) => format!("{s}, and it looks like spam."),
-        (None, _) => format!("Its wording {what} it was trained on."),
+        (None, true) => "Its wording looks like the spam it was trained on.".into(),
+        (None, false) => format!(
+            "Its wording is like {like} of the {} it was trained on.",
+            kind(category)
+        ),
     }
 }

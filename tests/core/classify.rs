@@ -15,6 +15,10 @@ use ember::{Config, Ember};
 use crate::support::{add_account, message};
 
 /// The model folder, or `None` when absent and skipping is allowed.
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped test says so in the test output"
+)]
 fn model_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("EMBER_MODEL_DIR")
         .map(PathBuf::from)
@@ -245,5 +249,62 @@ async fn without_the_model_categorisation_is_unavailable_but_mail_still_lists() 
         .await?;
     assert_eq!(page.messages.len(), 3, "listing works without categories");
     ember.shutdown(Duration::from_secs(5)).await;
+    Ok(())
+}
+
+#[test]
+fn ember_categorize_writes_one_verdict_per_line_in_order() -> anyhow::Result<()> {
+    let Some(model) = model_dir() else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.jsonl");
+    let lines = [
+        serde_json::json!({"subject": "[ILUG] Re: kernel 2.4.19 fails to boot", "from": "Ann <ann@linux.ie>",
+            "body": "The kernel panics at boot after the upgrade; anyone on the list seen this?",
+            "list_id": "Irish Linux Users' Group <ilug.linux.ie>"}),
+        serde_json::json!({"subject": "Can you chip in $5 before midnight?", "from": "Team Warren <info@elizabethwarren.com>",
+            "body": "Our fundraising deadline is tonight. Chip in now to keep this campaign going.",
+            "list_unsubscribe": "<mailto:unsub@elizabethwarren.com>"}),
+        serde_json::json!({"subject": "Lunch tomorrow?", "from": "bob@example.org", "body": "Are we still on?"}),
+    ];
+    std::fs::write(
+        &input,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )?;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args(["categorize", "--input"])
+        .arg(&input)
+        .env("EMBER_MODEL_DIR", &model)
+        .env("EMBER_DATA_DIR", dir.path())
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdicts: Vec<serde_json::Value> = String::from_utf8(out.stdout)?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(verdicts.len(), 3, "one line per input");
+    for v in &verdicts {
+        let category = v["category"].as_str().unwrap_or_default();
+        assert!(
+            ["primary", "social", "promotions", "updates", "forums"].contains(&category),
+            "{v}"
+        );
+        assert!(v["spam"].is_boolean(), "{v}");
+        let c = v["confidence"].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&c), "{v}");
+    }
+    assert_eq!(
+        verdicts[0]["category"], "forums",
+        "in input order: the list post first"
+    );
+    assert_eq!(
+        verdicts[1]["category"], "promotions",
+        "then the fundraising appeal"
+    );
     Ok(())
 }

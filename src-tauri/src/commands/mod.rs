@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod categories;
 pub mod mail;
 pub mod settings;
 pub mod sync;
