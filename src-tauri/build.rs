@@ -12,6 +12,11 @@ fn main() {
         "get_status",
         "set_sync_enabled",
         "sync_now",
+        "list_folders",
+        "get_thread",
+        "render_message",
+        "allow_remote",
+        "open_link",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -69,7 +69,7 @@ impl TrayView {
                 self.enabled = *enabled;
                 true
             }
-            Event::DataChanged { .. } => false,
+            Event::DataChanged { .. } | Event::NewMail { .. } => false,
         }
     }
 
