@@ -24,6 +24,11 @@ fn main() {
         "trash_messages",
         "move_to_category",
         "explain_category",
+        "list_folders",
+        "get_thread",
+        "render_message",
+        "allow_remote",
+        "open_link",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

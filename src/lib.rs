@@ -22,6 +22,7 @@ pub mod demo;
 pub mod emulator;
 pub mod events;
 pub mod model;
+pub mod notify;
 pub mod providers;
 pub mod render;
 pub mod search;

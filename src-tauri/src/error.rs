@@ -18,3 +18,10 @@ impl From<ServiceError> for CommandError {
 
 /// What every command returns.
 pub type CommandResult<T> = Result<T, CommandError>;
+
+impl From<ApiError> for CommandError {
+    fn from(e: ApiError) -> Self {
+        tracing::warn!(error = %e, "command failed");
+        Self(e)
+    }
+}

@@ -10,6 +10,8 @@ mod browser;
 mod commands;
 mod error;
 mod events;
+mod links;
+mod notify;
 mod tray;
 
 use std::process::ExitCode;
@@ -55,6 +57,11 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
             commands::actions::trash_messages,
             commands::categories::move_to_category,
             commands::categories::explain_category,
+            commands::mail::list_folders,
+            commands::mail::get_thread,
+            commands::mail::render_message,
+            commands::mail::allow_remote,
+            commands::mail::open_link,
         ])
 }
 
@@ -87,10 +94,14 @@ fn run_app() -> anyhow::Result<()> {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_main_window(app);
         }))
-        // Sign-in pages open in the system browser.
-        .plugin(tauri_plugin_opener::init());
+        // Sign-in pages and links open in the system browser.
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        // Remembers the main window's size and position across runs.
+        .plugin(tauri_plugin_window_state::Builder::default().build());
     let app = app_builder(builder, ember.clone())
         .setup(|app| {
+            create_main_window(app.handle())?;
             let state = app.state::<AppState>().inner().clone();
             let tray = match tray::create(app.handle(), &state.ember) {
                 Ok(tray) => Some(tray),
@@ -101,6 +112,7 @@ fn run_app() -> anyhow::Result<()> {
                 }
             };
             events::spawn_bridge(app.handle().clone(), state.ember.clone(), tray);
+            notify::spawn(app.handle().clone(), state.ember.clone());
             // The window shows at once; demo accounts and sync follow.
             let ember = state.ember.clone();
             tauri::async_runtime::spawn(state.ember.track(async move {
@@ -132,6 +144,29 @@ fn run_app() -> anyhow::Result<()> {
             tracing::info!(clean = report.clean, elapsed = ?report.elapsed, "exited");
         }
     });
+    Ok(())
+}
+
+/// Creates the main window from its configuration (which has `create:
+/// false`), with the navigation rules of [`links`]: it never leaves the app,
+/// and links go to the system browser.
+fn create_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+    let Some(config) = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let nav_app = app.clone();
+    let popup_app = app.clone();
+    tauri::WebviewWindowBuilder::from_config(app, &config)?
+        .on_navigation(move |url| links::on_navigation(&nav_app, url))
+        .on_new_window(move |url, _features| links::on_new_window(&popup_app, &url))
+        .build()?;
     Ok(())
 }
 

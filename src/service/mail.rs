@@ -96,6 +96,19 @@ impl Ember {
         }
     }
 
+    /// Whether OS notifications for new mail are on (the settings key
+    /// [`crate::notify::NOTIFICATIONS_ENABLED`]; on unless it says false).
+    pub async fn notifications_enabled(&self) -> Result<bool, ServiceError> {
+        let value: Option<serde_json::Value> = self
+            .store
+            .setting(crate::notify::NOTIFICATIONS_ENABLED)
+            .await?;
+        Ok(!matches!(
+            value,
+            Some(serde_json::Value::Bool(false))
+        ) && !matches!(value, Some(serde_json::Value::String(ref s)) if s == "false"))
+    }
+
     /// Checks a clicked link: returns what may be opened in the system
     /// browser, or refuses it (see [`crate::render::safe_link`]).
     pub fn checked_link(&self, url: &str) -> Result<String, ServiceError> {

@@ -31,14 +31,13 @@ impl Store {
     /// Every folder of `account` (or of every account) with its unread and
     /// total counts; system folders first, then labels by name.
     pub async fn folders(&self, account: Option<AccountId>) -> Result<Vec<Folder>, StoreError> {
+        // Counts are kept by triggers (migration 0003): one row per folder.
         let rows = sqlx::query(
             "SELECT f.id, f.account_id, f.name, f.role,
-                    count(m.id) AS total, coalesce(sum(m.unread), 0) AS unread
+                    coalesce(c.total, 0) AS total, coalesce(c.unread, 0) AS unread
                FROM folders f
-               LEFT JOIN message_folders mf ON mf.folder_id = f.id
-               LEFT JOIN messages m ON m.id = mf.message_id
-              WHERE (?1 IS NULL OR f.account_id = ?1)
-              GROUP BY f.id",
+               LEFT JOIN folder_counts c ON c.folder_id = f.id
+              WHERE (?1 IS NULL OR f.account_id = ?1)",
         )
         .bind(account)
         .fetch_all(&self.pool)

@@ -6,8 +6,10 @@
 //! match" in well under a millisecond even for common words, but ranking
 //! every match by bm25 costs about 4.5 µs a row (77 ms for 17,000 rows at
 //! 100,000 messages, see PERF-NOTES). So the store first counts matches up
-//! to [`RANKED_MATCH_LIMIT`]: below it, hits are ranked by bm25 with the
-//! subject and sender weighted up (newest first among equals); at or above
+//! to [`RANKED_MATCH_LIMIT`] (under a millisecond): below it, hits are
+//! ranked by bm25 with the subject and sender weighted up (newest first
+//! among equals; newest first only when the query names just senders or
+//! recipients); at or above
 //! it the words are too common to rank usefully and hits come newest first,
 //! found by walking the date index and probing the match set.
 
@@ -16,10 +18,10 @@ use sqlx::{QueryBuilder, Sqlite};
 use super::messages::{summary_from_row, SUMMARY_COLUMNS};
 use super::{page_limit, Store, StoreError};
 use crate::model::MessageSummary;
-use crate::search::Query;
+use crate::search::{Field, Query};
 
 /// Matches above which results are newest first instead of ranked.
-pub const RANKED_MATCH_LIMIT: i64 = 2_000;
+pub const RANKED_MATCH_LIMIT: i64 = 500;
 
 /// bm25 weights of the index's columns: subject, sender, recipients,
 /// snippet, body.
@@ -100,9 +102,22 @@ impl Store {
                         .push(" WHERE message_search MATCH ")
                         .push_bind(expr);
                     push_conditions(&mut q, query);
-                    q.push(format!(" ORDER BY {BM25}, m.date DESC, m.id DESC LIMIT "))
-                        .push_bind(limit);
+                    // Relevance means something for words; for a sender
+                    // or recipient alone, newest first is what is wanted.
+                    let ranked = query.terms.iter().any(|t| {
+                        !t.negated && matches!(t.field, Field::Any | Field::Subject)
+                    });
+                    if ranked {
+                        q.push(format!(" ORDER BY {BM25}, m.date DESC, m.id DESC LIMIT "));
+                    } else {
+                        q.push(" ORDER BY m.date DESC, m.id DESC LIMIT ");
+                    }
+                    q.push_bind(limit);
                 } else {
+                    // The match set is built once (unordered it costs little),
+                    // then the date index is walked newest first and each
+                    // row probed against it: with this many matches the
+                    // first page is found within a few hundred rows.
                     q.push(" FROM messages m INDEXED BY messages_by_date WHERE m.id IN (SELECT rowid FROM message_search WHERE message_search MATCH ")
                         .push_bind(expr)
                         .push(")");

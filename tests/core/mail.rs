@@ -229,6 +229,25 @@ async fn folders_carry_roles_and_counts() -> anyhow::Result<()> {
             ("Receipts", FolderRole::Label, 1, 1)
         ]
     );
+
+    // The counts follow reads, moves and deletes (kept by triggers).
+    let store = w.ember.store();
+    let mut tx = store.begin_write().await?;
+    let mut read = mail(1, "m1", "t1", MAY_1 + DAY, "ada@example.org", "Quarterly report draft");
+    read.unread = false;
+    read.folders = vec!["Label_1".into()];
+    store::upsert_message(&mut tx, &read).await?;
+    store::delete_message(&mut tx, 1, "m2").await?;
+    tx.commit().await?;
+    let counts: Vec<(i64, i64)> = w.ember.folders(None).await?.iter().map(|f| (f.unread, f.total)).collect();
+    assert_eq!(counts, vec![(1, 2), (1, 2)], "inbox lost m1 (moved) and m2 (deleted)");
+    let recomputed: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT coalesce(sum(m.unread), 0), count(*) FROM message_folders mf
+           JOIN messages m ON m.id = mf.message_id GROUP BY mf.folder_id ORDER BY mf.folder_id",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    assert_eq!(counts, recomputed);
     Ok(())
 }
 
