@@ -10,9 +10,10 @@ use ts_rs::TS;
 
 use crate::events::Event;
 use crate::model::{
-    Account, AccountState, AccountStatus, Address, Attachment, Category, MailView, MessageDetail,
-    MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind, SearchQuery, Status,
-    SyncPhase, SyncState, WorkItem, WorkItemQuery,
+    Account, AccountState, AccountStatus, Address, Attachment, Category, Folder, FolderRole,
+    MailView, MessageDetail, MessagePage, MessageQuery, MessageSummary, PageCursor, ProviderKind,
+    RemoteScope, RenderedBody, SearchHit, SearchQuery, Span, Status, SyncPhase, SyncState,
+    WorkItem, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -34,6 +35,8 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<Category>()?,
         one::<ErrorCode>()?,
         one::<Event>()?,
+        one::<Folder>()?,
+        one::<FolderRole>()?,
         one::<MailView>()?,
         one::<MessageDetail>()?,
         one::<MessagePage>()?,
@@ -41,7 +44,11 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<MessageSummary>()?,
         one::<PageCursor>()?,
         one::<ProviderKind>()?,
+        one::<RemoteScope>()?,
+        one::<RenderedBody>()?,
+        one::<SearchHit>()?,
         one::<SearchQuery>()?,
+        one::<Span>()?,
         one::<Status>()?,
         one::<SyncPhase>()?,
         one::<SyncState>()?,

@@ -43,12 +43,10 @@ impl From<crate::service::ServiceError> for SyncError {
             other @ (ServiceError::InvalidInput(_)
             | ServiceError::InvalidQuery(_)
             | ServiceError::RefusedLink(_)
-            | ServiceError::DataDir { .. }) => {
-                Self::Provider {
-                    code: "invalid",
-                    message: other.to_string(),
-                }
-            }
+            | ServiceError::DataDir { .. }) => Self::Provider {
+                code: "invalid",
+                message: other.to_string(),
+            },
         }
     }
 }

@@ -74,7 +74,7 @@ describe('sidebar', () => {
     expect(rows()[0]).toHaveTextContent('Subject 2');
     expect(screen.getByRole('heading', { name: 'Second' })).toBeInTheDocument();
     expect(backend.callsTo('listMessages').at(-1)).toEqual([
-      { view: { kind: 'account', accountId: 2 }, before: null, limit: 50 },
+      { view: { kind: 'account', accountId: 2 }, before: null, limit: 50, conversations: false },
     ]);
   });
 });
@@ -112,7 +112,7 @@ describe('message list', () => {
     await user.click(screen.getByRole('button', { name: 'Load more' }));
     await waitFor(() => expect(rows()).toHaveLength(4));
     expect(backend.callsTo('listMessages')[1]).toEqual([
-      { view: { kind: 'unified' }, before: { date: message(4).date, id: 4 }, limit: 2 },
+      { view: { kind: 'unified' }, before: { date: message(4).date, id: 4 }, limit: 2, conversations: false },
     ]);
     await user.click(screen.getByRole('button', { name: 'Load more' }));
     await waitFor(() => expect(rows()).toHaveLength(5));

@@ -31,6 +31,8 @@ export function message(id: number, over: Partial<MessageSummary> = {}): Message
     hasAttachments: false,
     category: null,
     categoryConfidence: null,
+    threadSize: 1,
+    spam: false,
     ...over,
   };
 }

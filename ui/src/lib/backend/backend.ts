@@ -5,7 +5,7 @@ import type { Event as BackendEvent } from '../../bindings/Event';
 import type { MessageDetail } from '../../bindings/MessageDetail';
 import type { MessagePage } from '../../bindings/MessagePage';
 import type { MessageQuery } from '../../bindings/MessageQuery';
-import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { SearchHit } from '../../bindings/SearchHit';
 import type { SearchQuery } from '../../bindings/SearchQuery';
 import type { Status } from '../../bindings/Status';
 import type { WorkItem } from '../../bindings/WorkItem';
@@ -21,7 +21,7 @@ export interface Backend {
   listAccounts(): Promise<Account[]>;
   listMessages(query: MessageQuery): Promise<MessagePage>;
   getMessage(id: number): Promise<MessageDetail>;
-  searchMessages(query: SearchQuery): Promise<MessageSummary[]>;
+  searchMessages(query: SearchQuery): Promise<SearchHit[]>;
   listWorkItems(query: WorkItemQuery): Promise<WorkItem[]>;
   getStatus(): Promise<Status>;
   setSyncEnabled(enabled: boolean): Promise<Status>;

@@ -35,6 +35,8 @@ function demoMessages(now: number): MessageSummary[] {
     hasAttachments: i % 5 === 0,
     category: categories[i % categories.length] ?? null,
     categoryConfidence: 0.9,
+    threadSize: 1,
+    spam: false,
   }));
 }
 

@@ -8,6 +8,7 @@ import type { MessageDetail } from '../../bindings/MessageDetail';
 import type { MessagePage } from '../../bindings/MessagePage';
 import type { MessageQuery } from '../../bindings/MessageQuery';
 import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { SearchHit } from '../../bindings/SearchHit';
 import type { SearchQuery } from '../../bindings/SearchQuery';
 import type { Status } from '../../bindings/Status';
 import type { SyncState } from '../../bindings/SyncState';
@@ -148,14 +149,14 @@ export class MockBackend implements Backend {
       if (detail) return detail;
       const summary = this.messages.find((m) => m.id === id);
       if (!summary) throw { code: 'notFound', message: `message ${id} not found` } satisfies ApiError;
-      return { summary, to: [], cc: [], folders: [], bodyText: summary.snippet, attachments: [] };
+      return { summary, to: [], cc: [], folders: [], bodyText: summary.snippet, html: false, attachments: [] };
     });
   }
 
-  searchMessages(query: SearchQuery): Promise<MessageSummary[]> {
+  searchMessages(query: SearchQuery): Promise<SearchHit[]> {
     return this.record('searchMessages', [query], () => {
       const needle = query.text.trim().toLowerCase();
-      return this.messages
+      const found = this.messages
         .filter((m) =>
           [m.subject, m.snippet, m.from.address, m.from.name ?? ''].some((s) =>
             s.toLowerCase().includes(needle),
@@ -163,6 +164,7 @@ export class MockBackend implements Backend {
         )
         .sort(compareNewestFirst)
         .slice(0, query.limit);
+      return found.map((message) => ({ message, subjectMatches: [], snippetMatches: [] }));
     });
   }
 

@@ -27,7 +27,7 @@ beforeEach(() => {
 });
 
 describe('tauriBackend commands', () => {
-  const query = { view: { kind: 'unified' }, before: { date: 5, id: 2 }, limit: 50 } as const;
+  const query = { view: { kind: 'unified' }, before: { date: 5, id: 2 }, limit: 50, conversations: false } as const;
 
   it.each([
     ['listAccounts', () => tauriBackend.listAccounts(), ['list_accounts']],

@@ -76,7 +76,7 @@ export class MessageListStore {
     const generation = this.generation;
     this.loadingMore = true;
     try {
-      const page = await this.backend.listMessages({ view: this.view, before, limit: this.options.pageSize });
+      const page = await this.backend.listMessages({ view: this.view, before, limit: this.options.pageSize, conversations: false });
       if (generation !== this.generation) return;
       // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local lookup, never rendered
       const seen = new Set(this.messages.map((m) => m.id));
@@ -95,7 +95,7 @@ export class MessageListStore {
     this.loading = true;
     this.loadingMore = false;
     try {
-      const page = await this.backend.listMessages({ view: this.view, before: null, limit });
+      const page = await this.backend.listMessages({ view: this.view, before: null, limit, conversations: false });
       if (generation !== this.generation) return;
       this.messages = [...page.messages].sort(compareNewestFirst);
       this.next = page.next;
