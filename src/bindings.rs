@@ -11,9 +11,10 @@ use ts_rs::TS;
 use crate::events::Event;
 use crate::model::{
     Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category,
-    CategoryExplanation, CategorySource, ClassifierStatus, MailView, MessageDetail, MessagePage,
-    MessageQuery, MessageSummary, Neighbour, PageCursor, ProviderKind, SearchQuery, Settings,
-    Status, SyncPhase, SyncState, WorkItem, WorkItemQuery,
+    CategoryExplanation, CategorySource, ClassifierStatus, Folder, FolderRole, MailView,
+    MessageDetail, MessagePage, MessageQuery, MessageSummary, Neighbour, PageCursor, ProviderKind,
+    RemoteScope, RenderedBody, SearchHit, SearchQuery, Settings, Span, Status, SyncPhase,
+    SyncState, WorkItem, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -27,9 +28,9 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
     }
     Ok(vec![
         one::<Account>()?,
-        one::<AddAccount>()?,
         one::<AccountState>()?,
         one::<AccountStatus>()?,
+        one::<AddAccount>()?,
         one::<Address>()?,
         one::<ApiError>()?,
         one::<Attachment>()?,
@@ -39,6 +40,8 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<ClassifierStatus>()?,
         one::<ErrorCode>()?,
         one::<Event>()?,
+        one::<Folder>()?,
+        one::<FolderRole>()?,
         one::<MailView>()?,
         one::<MessageDetail>()?,
         one::<MessagePage>()?,
@@ -47,8 +50,12 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<Neighbour>()?,
         one::<PageCursor>()?,
         one::<ProviderKind>()?,
+        one::<RemoteScope>()?,
+        one::<RenderedBody>()?,
+        one::<SearchHit>()?,
         one::<SearchQuery>()?,
         one::<Settings>()?,
+        one::<Span>()?,
         one::<Status>()?,
         one::<SyncPhase>()?,
         one::<SyncState>()?,

@@ -62,7 +62,10 @@ impl NotificationGate {
 
     /// When held-back mail may be shown, if any is waiting.
     pub fn next_due(&self) -> Option<Instant> {
-        (self.pending > 0).then(|| self.last_shown.map_or_else(Instant::now, |t| t + self.interval))
+        (self.pending > 0).then(|| {
+            self.last_shown
+                .map_or_else(Instant::now, |t| t + self.interval)
+        })
     }
 
     /// The held-back summary, if any is waiting and the interval has passed.
@@ -82,7 +85,11 @@ impl NotificationGate {
         Some(if count == 1 {
             Notice {
                 title: from,
-                body: if subject.is_empty() { "(no subject)".into() } else { subject },
+                body: if subject.is_empty() {
+                    "(no subject)".into()
+                } else {
+                    subject
+                },
             }
         } else {
             Notice {
@@ -132,8 +139,17 @@ mod tests {
                 body: "Lunch?".into()
             })
         );
-        assert_eq!(gate.offer(t0 + Duration::from_secs(5), &[mail("Bob", "Report")]), None);
-        assert_eq!(gate.offer(t0 + Duration::from_secs(9), &[mail("Cy", "Plan"), mail("Di", "x")]), None);
+        assert_eq!(
+            gate.offer(t0 + Duration::from_secs(5), &[mail("Bob", "Report")]),
+            None
+        );
+        assert_eq!(
+            gate.offer(
+                t0 + Duration::from_secs(9),
+                &[mail("Cy", "Plan"), mail("Di", "x")]
+            ),
+            None
+        );
         assert_eq!(gate.next_due(), Some(t0 + NOTIFY_INTERVAL));
         assert_eq!(gate.due(t0 + Duration::from_secs(29)), None);
         let summary = gate.due(t0 + NOTIFY_INTERVAL);

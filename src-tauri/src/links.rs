@@ -69,10 +69,20 @@ mod tests {
 
     #[test]
     fn only_the_apps_own_pages_and_srcdoc_frames_load() -> anyhow::Result<()> {
-        for ok in ["tauri://localhost/index.html", "http://tauri.localhost/", "about:srcdoc", "about:blank"] {
+        for ok in [
+            "tauri://localhost/index.html",
+            "http://tauri.localhost/",
+            "about:srcdoc",
+            "about:blank",
+        ] {
             assert!(is_app_url(&Url::parse(ok)?), "{ok}");
         }
-        for refused in ["https://evil.example/", "tauri://evil/", "file:///etc/passwd", "http://localhost:1420/"] {
+        for refused in [
+            "https://evil.example/",
+            "tauri://evil/",
+            "file:///etc/passwd",
+            "http://localhost:1420/",
+        ] {
             assert!(!is_app_url(&Url::parse(refused)?), "{refused}");
         }
         Ok(())

@@ -103,17 +103,22 @@ impl Rng {
 
 const FIRST: &[&str] = &[
     "alice", "bruno", "chloe", "dmitri", "elena", "farid", "grace", "hiro", "ines", "jonas",
-    "kavya", "liam", "maria", "nadia", "omar", "priya", "quentin", "rosa", "sven", "tariq",
-    "uma", "victor", "wen", "ximena", "yusuf", "zoe", "arjun", "bea", "carlos", "dana", "eli",
-    "fatima", "gustav", "hana", "ivan", "julia", "kofi", "lena", "mateo", "noor", "oskar",
-    "paula", "ravi", "sara", "tomas", "ulla", "vera", "willem", "yara", "zane",
+    "kavya", "liam", "maria", "nadia", "omar", "priya", "quentin", "rosa", "sven", "tariq", "uma",
+    "victor", "wen", "ximena", "yusuf", "zoe", "arjun", "bea", "carlos", "dana", "eli", "fatima",
+    "gustav", "hana", "ivan", "julia", "kofi", "lena", "mateo", "noor", "oskar", "paula", "ravi",
+    "sara", "tomas", "ulla", "vera", "willem", "yara", "zane",
 ];
 const LAST: &[&str] = &[
     "smith", "garcia", "nguyen", "kowalski", "okafor", "tanaka", "muller", "rossi", "silva",
-    "haddad", "kim", "novak", "larsen", "dubois", "ivanova", "cohen", "fischer", "moreau",
-    "patel", "santos",
+    "haddad", "kim", "novak", "larsen", "dubois", "ivanova", "cohen", "fischer", "moreau", "patel",
+    "santos",
 ];
-const DOMAINS: &[&str] = &["example.org", "example.com", "mail.example.net", "corp.example"];
+const DOMAINS: &[&str] = &[
+    "example.org",
+    "example.com",
+    "mail.example.net",
+    "corp.example",
+];
 const SUBJECT_WORDS: &[&str] = &[
     "update", "plan", "notes", "review", "draft", "schedule", "request", "question", "status",
     "proposal", "follow", "up", "weekly", "project", "launch", "design", "feedback", "agenda",
@@ -122,7 +127,9 @@ const SUBJECT_WORDS: &[&str] = &[
 
 /// Filler vocabulary: 3,000 pronounceable made-up words.
 fn filler() -> Vec<String> {
-    let onsets = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "st", "pr"];
+    let onsets = [
+        "b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "st", "pr",
+    ];
     let vowels = ["a", "e", "i", "o", "u", "ai", "ou", "ea"];
     let codas = ["", "n", "r", "s", "l", "m", "t", "nd", "rk", "sh"];
     let mut out = Vec::new();
@@ -158,17 +165,30 @@ async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
     let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
     let mut rng = Rng(0x5EED);
     let mut tx = store.begin_write().await?;
-    let inbox = crate::store::upsert_folder(&mut tx, account.id, "INBOX", "Inbox", Some("inbox")).await?;
-    let sent = crate::store::upsert_folder(&mut tx, account.id, "SENT", "Sent", Some("sent")).await?;
-    let label = crate::store::upsert_folder(&mut tx, account.id, "Label_1", "Receipts", None).await?;
+    let inbox =
+        crate::store::upsert_folder(&mut tx, account.id, "INBOX", "Inbox", Some("inbox")).await?;
+    let sent =
+        crate::store::upsert_folder(&mut tx, account.id, "SENT", "Sent", Some("sent")).await?;
+    let label =
+        crate::store::upsert_folder(&mut tx, account.id, "Label_1", "Receipts", None).await?;
     tx.commit().await?;
 
     // Three years of mail, oldest first, about one message per 15 minutes at 100k.
     let end: i64 = 1_750_000_000_000;
     let span: i64 = 3 * 365 * 86_400_000;
     let step = span / n.max(1) as i64;
-    let categories = ["primary", "primary", "primary", "primary", "updates", "updates",
-        "promotions", "promotions", "social", "forums"];
+    let categories = [
+        "primary",
+        "primary",
+        "primary",
+        "primary",
+        "updates",
+        "updates",
+        "promotions",
+        "promotions",
+        "social",
+        "forums",
+    ];
     let mut thread_id: i64 = 0;
     for chunk_start in (0..n).step_by(WRITE_BATCH) {
         let mut tx = store.begin_write().await?;
@@ -214,7 +234,8 @@ async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
             }
             let text = body.join(" ");
             let snippet: String = text.chars().take(200).collect();
-            let to = serde_json::json!([{"name": null, "address": "bench@example.org"}]).to_string();
+            let to =
+                serde_json::json!([{"name": null, "address": "bench@example.org"}]).to_string();
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO messages (account_id, provider_id, thread_id, subject, from_name,
                      from_address, to_addresses, date, snippet, unread, starred,
@@ -245,7 +266,13 @@ async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
             .bind(&text)
             .execute(&mut *tx)
             .await?;
-            let folder = if rng.chance(0.85) { inbox } else if rng.chance(0.5) { sent } else { label };
+            let folder = if rng.chance(0.85) {
+                inbox
+            } else if rng.chance(0.5) {
+                sent
+            } else {
+                label
+            };
             sqlx::query("INSERT INTO message_folders (message_id, folder_id) VALUES (?, ?)")
                 .bind(id)
                 .bind(folder)
@@ -339,11 +366,12 @@ pub async fn run(n: usize, samples: usize, dir: Option<&Path>) -> anyhow::Result
     let cold_first_page_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let mut first = time(samples, || async { Ok(store.messages(&unified).await?) }).await?;
-    let (date, id): (i64, i64) =
-        sqlx::query_as("SELECT date, id FROM messages ORDER BY date DESC, id DESC LIMIT 1 OFFSET ?")
-            .bind(n as i64 / 2)
-            .fetch_one(store.pool())
-            .await?;
+    let (date, id): (i64, i64) = sqlx::query_as(
+        "SELECT date, id FROM messages ORDER BY date DESC, id DESC LIMIT 1 OFFSET ?",
+    )
+    .bind(n as i64 / 2)
+    .fetch_one(store.pool())
+    .await?;
     let deep_query = MessageQuery {
         before: Some(PageCursor { date, id }),
         ..unified.clone()
@@ -355,13 +383,18 @@ pub async fn run(n: usize, samples: usize, dir: Option<&Path>) -> anyhow::Result
         },
         ..unified.clone()
     };
-    let mut category = time(samples, || async { Ok(store.messages(&category_query).await?) }).await?;
+    let mut category = time(samples, || async {
+        Ok(store.messages(&category_query).await?)
+    })
+    .await?;
     let conversation_query = MessageQuery {
         conversations: true,
         ..unified.clone()
     };
-    let mut conversations =
-        time(samples, || async { Ok(store.messages(&conversation_query).await?) }).await?;
+    let mut conversations = time(samples, || async {
+        Ok(store.messages(&conversation_query).await?)
+    })
+    .await?;
     let mut folders = time(samples.min(50), || async { Ok(store.folders(None).await?) }).await?;
 
     let mut all_searches = Vec::new();

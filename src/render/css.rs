@@ -59,12 +59,50 @@ const DROPPED_AT_RULES: &[&str] = &["import", "font-face", "namespace", "charset
 /// which ran script in old engines, and names disguised with escapes such
 /// as `\20url(`) is replaced by `none`.
 const KEPT_FUNCTIONS: &[&str] = &[
-    "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch", "color", "color-mix",
-    "calc", "min", "max", "clamp", "var", "linear-gradient", "radial-gradient",
-    "repeating-linear-gradient", "repeating-radial-gradient", "conic-gradient", "cubic-bezier",
-    "steps", "translate", "translatex", "translatey", "rotate", "scale", "scalex", "scaley",
-    "matrix", "skew", "not", "is", "where", "has", "nth-child", "nth-last-child", "nth-of-type",
-    "nth-last-of-type", "lang", "dir", "format", "local",
+    "rgb",
+    "rgba",
+    "hsl",
+    "hsla",
+    "hwb",
+    "lab",
+    "lch",
+    "oklab",
+    "oklch",
+    "color",
+    "color-mix",
+    "calc",
+    "min",
+    "max",
+    "clamp",
+    "var",
+    "linear-gradient",
+    "radial-gradient",
+    "repeating-linear-gradient",
+    "repeating-radial-gradient",
+    "conic-gradient",
+    "cubic-bezier",
+    "steps",
+    "translate",
+    "translatex",
+    "translatey",
+    "rotate",
+    "scale",
+    "scalex",
+    "scaley",
+    "matrix",
+    "skew",
+    "not",
+    "is",
+    "where",
+    "has",
+    "nth-child",
+    "nth-last-child",
+    "nth-of-type",
+    "nth-last-of-type",
+    "lang",
+    "dir",
+    "format",
+    "local",
 ];
 
 fn is_dropped_function(name: &str) -> bool {
@@ -93,20 +131,82 @@ pub(crate) fn sanitise_stylesheet(css: &str, policy: &mut UrlPolicy) -> String {
 /// CSS properties a `style` attribute keeps. No `position` (a message could
 /// overlay the app's own look), no `behavior` or `-moz-binding`.
 pub(crate) const STYLE_PROPERTIES: &[&str] = &[
-    "background", "background-color", "background-image", "background-position",
-    "background-repeat", "background-size", "border", "border-bottom", "border-bottom-color",
-    "border-bottom-style", "border-bottom-width", "border-collapse", "border-color", "border-left",
-    "border-left-color", "border-left-style", "border-left-width", "border-radius", "border-right",
-    "border-right-color", "border-right-style", "border-right-width", "border-spacing",
-    "border-style", "border-top", "border-top-color", "border-top-style", "border-top-width",
-    "border-width", "box-sizing", "clear", "color", "direction", "display", "float", "font",
-    "font-family", "font-size", "font-style", "font-variant", "font-weight", "height",
-    "letter-spacing", "line-height", "list-style", "list-style-position", "list-style-type",
-    "margin", "margin-bottom", "margin-left", "margin-right", "margin-top", "max-height",
-    "max-width", "min-height", "min-width", "opacity", "overflow", "padding", "padding-bottom",
-    "padding-left", "padding-right", "padding-top", "table-layout", "text-align",
-    "text-decoration", "text-indent", "text-transform", "vertical-align", "visibility",
-    "white-space", "width", "word-break", "word-spacing", "word-wrap", "overflow-wrap",
+    "background",
+    "background-color",
+    "background-image",
+    "background-position",
+    "background-repeat",
+    "background-size",
+    "border",
+    "border-bottom",
+    "border-bottom-color",
+    "border-bottom-style",
+    "border-bottom-width",
+    "border-collapse",
+    "border-color",
+    "border-left",
+    "border-left-color",
+    "border-left-style",
+    "border-left-width",
+    "border-radius",
+    "border-right",
+    "border-right-color",
+    "border-right-style",
+    "border-right-width",
+    "border-spacing",
+    "border-style",
+    "border-top",
+    "border-top-color",
+    "border-top-style",
+    "border-top-width",
+    "border-width",
+    "box-sizing",
+    "clear",
+    "color",
+    "direction",
+    "display",
+    "float",
+    "font",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-variant",
+    "font-weight",
+    "height",
+    "letter-spacing",
+    "line-height",
+    "list-style",
+    "list-style-position",
+    "list-style-type",
+    "margin",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "margin-top",
+    "max-height",
+    "max-width",
+    "min-height",
+    "min-width",
+    "opacity",
+    "overflow",
+    "padding",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "padding-top",
+    "table-layout",
+    "text-align",
+    "text-decoration",
+    "text-indent",
+    "text-transform",
+    "vertical-align",
+    "visibility",
+    "white-space",
+    "width",
+    "word-break",
+    "word-spacing",
+    "word-wrap",
+    "overflow-wrap",
 ];
 
 /// Rewrites a `style` attribute under `policy`, keeping only declarations
@@ -150,11 +250,8 @@ fn rewrite(p: &mut Parser<'_>, policy: &mut UrlPolicy, out: &mut String) {
     // Set while skipping a dropped at-rule's prelude: everything up to its
     // `;` or through its `{}` block goes.
     let mut skipping_at_rule = false;
-    loop {
-        let token = match p.next_including_whitespace_and_comments() {
-            Ok(t) => t.clone(),
-            Err(_) => break,
-        };
+    while let Ok(token) = p.next_including_whitespace_and_comments() {
+        let token = token.clone();
         if skipping_at_rule {
             match token {
                 Token::Semicolon | Token::CurlyBracketBlock => skipping_at_rule = false,
@@ -210,14 +307,14 @@ fn rewrite(p: &mut Parser<'_>, policy: &mut UrlPolicy, out: &mut String) {
                 });
                 out.push(close);
             }
-            Token::CloseParenthesis
-            | Token::CloseSquareBracket
-            | Token::CloseCurlyBracket => {
+            Token::CloseParenthesis | Token::CloseSquareBracket | Token::CloseCurlyBracket => {
                 // Unbalanced closers outside any block: dropped.
             }
             // Names that only escapes can produce (`url\(`) are not CSS
             // anyone writes: dropped.
-            Token::Ident(ref name) | Token::AtKeyword(ref name) | Token::Hash(ref name)
+            Token::Ident(ref name)
+            | Token::AtKeyword(ref name)
+            | Token::Hash(ref name)
             | Token::IDHash(ref name)
                 if !name
                     .chars()

@@ -66,8 +66,14 @@ fn assert_inert(input: &str, rendered: &RenderedBody, allow_remote: bool) {
     let lower = html.to_ascii_lowercase();
     let context = || format!("input: {input}\noutput: {html}");
     assert!(!lower.contains("<script"), "script survived\n{}", context());
-    for forbidden in ["<iframe", "<object", "<embed", "<svg", "<math", "<form", "<base", "<link", "<frame"] {
-        assert!(!lower.contains(forbidden), "{forbidden} survived\n{}", context());
+    for forbidden in [
+        "<iframe", "<object", "<embed", "<svg", "<math", "<form", "<base", "<link", "<frame",
+    ] {
+        assert!(
+            !lower.contains(forbidden),
+            "{forbidden} survived\n{}",
+            context()
+        );
     }
     assert_eq!(
         lower.matches("<meta").count(),
@@ -76,19 +82,47 @@ fn assert_inert(input: &str, rendered: &RenderedBody, allow_remote: bool) {
         context()
     );
     for (tag, attr, value) in attributes(html) {
-        assert!(!attr.starts_with("on"), "handler {attr} on <{tag}>\n{}", context());
+        assert!(
+            !attr.starts_with("on"),
+            "handler {attr} on <{tag}>\n{}",
+            context()
+        );
         let v = value.to_ascii_lowercase();
         // Text attributes (title, alt) may say anything; URL-bearing ones may not.
-        let url_bearing = ["href", "src", "srcset", "background", "style", "action", "formaction",
-            "data", "xlink:href", "poster", "content"].contains(&attr.as_str());
+        let url_bearing = [
+            "href",
+            "src",
+            "srcset",
+            "background",
+            "style",
+            "action",
+            "formaction",
+            "data",
+            "xlink:href",
+            "poster",
+            "content",
+        ]
+        .contains(&attr.as_str());
         for scheme in ["javascript:", "vbscript:", "data:text", "data:image/svg"] {
-            assert!(!(url_bearing && v.contains(scheme)), "{scheme} in {tag}.{attr}\n{}", context());
+            assert!(
+                !(url_bearing && v.contains(scheme)),
+                "{scheme} in {tag}.{attr}\n{}",
+                context()
+            );
         }
         if attr == "http-equiv" {
             assert_eq!(value, "Content-Security-Policy", "{}", context());
         }
-        let loading = ["src", "srcset", "background", "style", "poster", "data", "xlink:href"]
-            .contains(&attr.as_str());
+        let loading = [
+            "src",
+            "srcset",
+            "background",
+            "style",
+            "poster",
+            "data",
+            "xlink:href",
+        ]
+        .contains(&attr.as_str());
         if !allow_remote && loading {
             let remote = v.contains("http:")
                 || v.contains("https:")
@@ -173,9 +207,14 @@ fn remote_images_are_blocked_and_counted_then_allowed() -> anyhow::Result<()> {
     assert!(!blocked.remote_allowed);
     assert!(blocked.html.contains(PLACEHOLDER_IMAGE));
     assert!(blocked.html.contains("cid:logo@example"), "cid images stay");
-    assert!(blocked.html.contains("data:image/png;base64"), "inline images stay");
     assert!(
-        blocked.html.contains("href=\"https://shop.example/?utm_source=x\""),
+        blocked.html.contains("data:image/png;base64"),
+        "inline images stay"
+    );
+    assert!(
+        blocked
+            .html
+            .contains("href=\"https://shop.example/?utm_source=x\""),
         "links are not loads and stay: {}",
         blocked.html
     );
@@ -193,7 +232,11 @@ fn remote_images_are_blocked_and_counted_then_allowed() -> anyhow::Result<()> {
         "https://bg.example/d.png",
         "https://css.example/s.png",
     ] {
-        anyhow::ensure!(allowed.html.contains(url), "{url} missing when allowed:\n{}", allowed.html);
+        anyhow::ensure!(
+            allowed.html.contains(url),
+            "{url} missing when allowed:\n{}",
+            allowed.html
+        );
     }
     assert!(allowed.html.contains("img-src data: cid: https: http:"));
     Ok(())
@@ -211,7 +254,11 @@ fn every_httpleaks_construct_is_blocked() {
             + style_text(html).matches("leaking.via").count()
     };
     assert_eq!(leaks_outside_links(&blocked.html), 0, "{}", blocked.html);
-    assert!(blocked.remote_blocked > 10, "counted {}", blocked.remote_blocked);
+    assert!(
+        blocked.remote_blocked > 10,
+        "counted {}",
+        blocked.remote_blocked
+    );
     assert!(
         leaks_outside_links(&allowed.html) > 0,
         "the allowed render keeps remote images"
@@ -227,7 +274,10 @@ fn tracking_pixels_in_real_marketing_mail_are_blocked() {
         include_str!("../emulator/material/html/markup-0422.html"),
     ] {
         let (blocked, allowed) = both_ways(html);
-        assert!(blocked.remote_blocked > 0, "a marketing mail has remote images");
+        assert!(
+            blocked.remote_blocked > 0,
+            "a marketing mail has remote images"
+        );
         assert_eq!(allowed.remote_blocked, 0);
     }
 }
@@ -248,7 +298,10 @@ fn plain_text_is_escaped() {
 /// Payload lists from ../shared/data/xss: read at test time, not copied
 /// (their licences are not all ours to redistribute).
 #[test]
-#[allow(clippy::print_stderr, reason = "says plainly that the shared corpus is absent")]
+#[allow(
+    clippy::print_stderr,
+    reason = "says plainly that the shared corpus is absent"
+)]
 fn shared_attack_corpus_renders_inert() -> anyhow::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/xss");
     if !dir.is_dir() {
@@ -280,7 +333,11 @@ fn shared_attack_corpus_renders_inert() -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir.join("tracking-pixel-emails"))? {
         payloads.push(std::fs::read_to_string(entry?.path())?);
     }
-    anyhow::ensure!(payloads.len() > 1000, "only {} payloads read", payloads.len());
+    anyhow::ensure!(
+        payloads.len() > 1000,
+        "only {} payloads read",
+        payloads.len()
+    );
     for p in &payloads {
         both_ways(p);
     }

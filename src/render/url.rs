@@ -63,8 +63,20 @@ pub struct RefusedLink(pub String);
 
 /// Query parameters that only track the click; removed from web links.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "yclid",
-    "igshid", "oly_anon_id", "oly_enc_id", "vero_id", "mkt_tok",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "yclid",
+    "igshid",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "mkt_tok",
 ];
 
 /// The only fields a `mailto:` link keeps: a mail cannot smuggle in a body,
@@ -141,7 +153,10 @@ mod tests {
 
     #[test]
     fn resources_are_classified_by_scheme() {
-        assert_eq!(classify_resource("https://t.example/p.gif"), Resource::Remote);
+        assert_eq!(
+            classify_resource("https://t.example/p.gif"),
+            Resource::Remote
+        );
         assert_eq!(classify_resource("//t.example/p.gif"), Resource::Remote);
         assert_eq!(classify_resource("HTTP://t.example"), Resource::Remote);
         assert_eq!(classify_resource("cid:logo@x"), Resource::Inline);

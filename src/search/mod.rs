@@ -248,7 +248,13 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         }
         if !is_operator(&op) && value.starts_with("//") {
             // A pasted web address, not an operator.
-            push_term(&mut query, Field::Any, &format!("{op}:{value}"), false, negated);
+            push_term(
+                &mut query,
+                Field::Any,
+                &format!("{op}:{value}"),
+                false,
+                negated,
+            );
             continue;
         }
         let lower = value.trim().to_lowercase();
@@ -351,7 +357,20 @@ pub fn parse_day(text: &str) -> Option<i64> {
         return None;
     }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if day == 0 || day > month_days[month as usize - 1] {
         return None;
     }

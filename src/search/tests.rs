@@ -1,6 +1,6 @@
-use crate::model::Span;
 use super::highlight::spans;
 use super::*;
+use crate::model::Span;
 
 fn q(text: &str) -> Query {
     parse(text).unwrap_or_else(|e| panic!("{text:?} did not parse: {e}"))
@@ -21,8 +21,10 @@ fn free_text_is_anded_with_the_last_word_a_prefix() {
 
 #[test]
 fn operators_map_to_columns_and_conditions() {
-    let query = q("from:ada@example.org to:bob subject:\"new plan\" has:attachment is:unread \
-                   is:starred category:updates in:inbox after:2024-05-01 before:2024/06/01 budget");
+    let query = q(
+        "from:ada@example.org to:bob subject:\"new plan\" has:attachment is:unread \
+                   is:starred category:updates in:inbox after:2024-05-01 before:2024/06/01 budget",
+    );
     assert_eq!(
         query.fts_expression().as_deref(),
         Some("sender : \"ada example org\"* AND recipients : \"bob\"* AND subject : \"new plan\" AND \"budget\"*")
@@ -46,7 +48,10 @@ fn negation_excludes_words_phrases_and_flags() {
     assert_eq!(query.unread, Some(false));
     let only_negative = q("-paid");
     assert_eq!(only_negative.fts_expression(), None);
-    assert_eq!(only_negative.negated_expression().as_deref(), Some("\"paid\""));
+    assert_eq!(
+        only_negative.negated_expression().as_deref(),
+        Some("\"paid\"")
+    );
 }
 
 #[test]

@@ -5,8 +5,7 @@
 use super::{Ember, ServiceError};
 use crate::events::Event;
 use crate::model::{
-    AccountId, Folder, MessageDetail, MessageId, RemoteScope, RenderedBody, SearchHit,
-    SearchQuery,
+    AccountId, Folder, MessageDetail, MessageId, RemoteScope, RenderedBody, SearchHit, SearchQuery,
 };
 use crate::search::{self, highlight, Field};
 
@@ -65,9 +64,13 @@ impl Ember {
                 // async workers.
                 crate::cpu::run(move || crate::render::render(&html, allow))
                     .await
-                    .map_err(|e| ServiceError::InvalidInput(format!("cannot render message {id}: {e}")))
+                    .map_err(|e| {
+                        ServiceError::InvalidInput(format!("cannot render message {id}: {e}"))
+                    })
             }
-            None => Ok(crate::render::render_text(text.as_deref().unwrap_or_default())),
+            None => Ok(crate::render::render_text(
+                text.as_deref().unwrap_or_default(),
+            )),
         }
     }
 
@@ -103,10 +106,8 @@ impl Ember {
             .store
             .setting(crate::notify::NOTIFICATIONS_ENABLED)
             .await?;
-        Ok(!matches!(
-            value,
-            Some(serde_json::Value::Bool(false))
-        ) && !matches!(value, Some(serde_json::Value::String(ref s)) if s == "false"))
+        Ok(!matches!(value, Some(serde_json::Value::Bool(false)))
+            && !matches!(value, Some(serde_json::Value::String(ref s)) if s == "false"))
     }
 
     /// Checks a clicked link: returns what may be opened in the system

@@ -10,8 +10,8 @@ mod accounts;
 mod actions;
 mod categories;
 mod error;
-mod settings;
 mod mail;
+mod settings;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

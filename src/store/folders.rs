@@ -68,12 +68,11 @@ impl Store {
 
     /// The messages of a thread, oldest first.
     pub async fn thread_message_ids(&self, thread: i64) -> Result<Vec<MessageId>, StoreError> {
-        let ids: Vec<MessageId> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE thread_id = ? ORDER BY date, id",
-        )
-        .bind(thread)
-        .fetch_all(&self.pool)
-        .await?;
+        let ids: Vec<MessageId> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE thread_id = ? ORDER BY date, id")
+                .bind(thread)
+                .fetch_all(&self.pool)
+                .await?;
         if ids.is_empty() {
             return Err(StoreError::NotFound("thread"));
         }
@@ -102,15 +101,13 @@ impl Store {
 
     /// Whether remote content was allowed for this message itself.
     pub async fn remote_allowed_for_message(&self, id: MessageId) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM remote_content_messages WHERE message_id = ?",
-            )
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?
-                > 0,
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM remote_content_messages WHERE message_id = ?",
         )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?
+            > 0)
     }
 
     /// Allows remote content for one message.

@@ -27,11 +27,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
+pub use folders::REMOTE_CONTENT_SENDERS;
 pub use messages::{
     delete_message, put_body, set_labels, set_provider_category, upsert_folder, upsert_message,
     ExportedMessage, NewAttachment, NewMessage, NewMessageBody,
 };
-pub use folders::REMOTE_CONTENT_SENDERS;
 pub use search::{fts_match_expression, RANKED_MATCH_LIMIT};
 pub use work_items::upsert_work_item;
 

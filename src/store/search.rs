@@ -104,9 +104,10 @@ impl Store {
                     push_conditions(&mut q, query);
                     // Relevance means something for words; for a sender
                     // or recipient alone, newest first is what is wanted.
-                    let ranked = query.terms.iter().any(|t| {
-                        !t.negated && matches!(t.field, Field::Any | Field::Subject)
-                    });
+                    let ranked = query
+                        .terms
+                        .iter()
+                        .any(|t| !t.negated && matches!(t.field, Field::Any | Field::Subject));
                     if ranked {
                         q.push(format!(" ORDER BY {BM25}, m.date DESC, m.id DESC LIMIT "));
                     } else {

@@ -62,11 +62,46 @@ async fn world() -> anyhow::Result<World> {
     store::upsert_folder(&mut tx, account.id, "INBOX", "Inbox", Some("inbox")).await?;
     store::upsert_folder(&mut tx, account.id, "Label_1", "Receipts", None).await?;
     let mut messages = vec![
-        mail(account.id, "m1", "t1", MAY_1 + DAY, "ada@example.org", "Quarterly report draft"),
-        mail(account.id, "m2", "t1", MAY_1 + 2 * DAY, "bob@example.com", "Re: Quarterly report draft"),
-        mail(account.id, "m3", "t3", MAY_1 - 10 * DAY, "ada@example.org", "Holiday photos"),
-        mail(account.id, "m4", "t4", MAY_1 + 5 * DAY, "carol@example.net", "Budget meeting"),
-        mail(account.id, "m5", "t5", MAY_1 + 6 * DAY, "news@shop.example", "Spring sale"),
+        mail(
+            account.id,
+            "m1",
+            "t1",
+            MAY_1 + DAY,
+            "ada@example.org",
+            "Quarterly report draft",
+        ),
+        mail(
+            account.id,
+            "m2",
+            "t1",
+            MAY_1 + 2 * DAY,
+            "bob@example.com",
+            "Re: Quarterly report draft",
+        ),
+        mail(
+            account.id,
+            "m3",
+            "t3",
+            MAY_1 - 10 * DAY,
+            "ada@example.org",
+            "Holiday photos",
+        ),
+        mail(
+            account.id,
+            "m4",
+            "t4",
+            MAY_1 + 5 * DAY,
+            "carol@example.net",
+            "Budget meeting",
+        ),
+        mail(
+            account.id,
+            "m5",
+            "t5",
+            MAY_1 + 6 * DAY,
+            "news@shop.example",
+            "Spring sale",
+        ),
     ];
     messages[2].has_attachments = true;
     messages[3].starred = true;
@@ -158,7 +193,10 @@ async fn subject_matches_rank_first_and_come_with_highlights() -> anyhow::Result
             .collect::<Vec<_>>(),
         vec![(4, 13), (14, 20)]
     );
-    assert!(!re.snippet_matches.is_empty(), "the snippet repeats the subject");
+    assert!(
+        !re.snippet_matches.is_empty(),
+        "the snippet repeats the subject"
+    );
     Ok(())
 }
 
@@ -233,14 +271,31 @@ async fn folders_carry_roles_and_counts() -> anyhow::Result<()> {
     // The counts follow reads, moves and deletes (kept by triggers).
     let store = w.ember.store();
     let mut tx = store.begin_write().await?;
-    let mut read = mail(1, "m1", "t1", MAY_1 + DAY, "ada@example.org", "Quarterly report draft");
+    let mut read = mail(
+        1,
+        "m1",
+        "t1",
+        MAY_1 + DAY,
+        "ada@example.org",
+        "Quarterly report draft",
+    );
     read.unread = false;
     read.folders = vec!["Label_1".into()];
     store::upsert_message(&mut tx, &read).await?;
     store::delete_message(&mut tx, 1, "m2").await?;
     tx.commit().await?;
-    let counts: Vec<(i64, i64)> = w.ember.folders(None).await?.iter().map(|f| (f.unread, f.total)).collect();
-    assert_eq!(counts, vec![(1, 2), (1, 2)], "inbox lost m1 (moved) and m2 (deleted)");
+    let counts: Vec<(i64, i64)> = w
+        .ember
+        .folders(None)
+        .await?
+        .iter()
+        .map(|f| (f.unread, f.total))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![(1, 2), (1, 2)],
+        "inbox lost m1 (moved) and m2 (deleted)"
+    );
     let recomputed: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT coalesce(sum(m.unread), 0), count(*) FROM message_folders mf
            JOIN messages m ON m.id = mf.message_id GROUP BY mf.folder_id ORDER BY mf.folder_id",
@@ -292,7 +347,8 @@ async fn html_renders_inert_until_remote_content_is_allowed() -> anyhow::Result<
 async fn only_web_and_mail_links_open() -> anyhow::Result<()> {
     let w = world().await?;
     assert_eq!(
-        w.ember.checked_link("https://a.example/x?utm_source=m&id=1")?,
+        w.ember
+            .checked_link("https://a.example/x?utm_source=m&id=1")?,
         "https://a.example/x?id=1"
     );
     let refused = w

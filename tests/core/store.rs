@@ -48,7 +48,10 @@ async fn migrations_create_the_schema_on_an_empty_file_and_reopen_cleanly() -> a
         .fetch_one(again.pool())
         .await?;
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))?
-        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")))
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        })
         .count();
     assert_eq!(
         applied, migrations as i64,

@@ -28,6 +28,11 @@ folders: Array<string>,
  */
 bodyText: string | null, 
 /**
+ * Whether a sanitised HTML body exists (the pane then asks for
+ * `render_message`; otherwise it shows `bodyText`).
+ */
+html: boolean, 
+/**
  * Attachments.
  */
 attachments: Array<Attachment>, };

@@ -17,4 +17,9 @@ before: PageCursor | null,
 /**
  * At most this many (capped by the service).
  */
-limit: number, };
+limit: number, 
+/**
+ * One row per conversation (its newest message, with `threadSize`)
+ * instead of one per message.
+ */
+conversations: boolean, };

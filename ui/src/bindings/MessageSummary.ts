@@ -53,4 +53,12 @@ category: Category | null,
 /**
  * The categoriser's confidence, 0 to 1.
  */
-categoryConfidence: number | null, };
+categoryConfidence: number | null, 
+/**
+ * Messages in its conversation (1 when alone).
+ */
+threadSize: number, 
+/**
+ * Judged to be spam.
+ */
+spam: boolean, };
