@@ -245,6 +245,7 @@ async fn without_the_model_categorisation_is_unavailable_but_mail_still_lists() 
             view: MailView::Unified,
             before: None,
             limit: 50,
+            conversations: false,
         })
         .await?;
     assert_eq!(page.messages.len(), 3, "listing works without categories");
