@@ -13,7 +13,7 @@ use crate::model::MessageSummary;
 pub const NOTIFY_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The settings key that turns notifications off (`false`, or `"false"`).
-pub const NOTIFICATIONS_ENABLED: &str = "notifications_enabled";
+pub use crate::store::settings::NOTIFICATIONS_ENABLED;
 
 /// A notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]

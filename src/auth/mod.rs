@@ -66,3 +66,20 @@ pub fn client_secret_key(account: i64) -> String {
 pub fn pat_key(account: i64) -> String {
     format!("account:{account}:pat")
 }
+
+/// Files a fresh sign-in of `account` in the keychain: its tokens, and its
+/// OAuth client secret (or the removal of a stale one).
+pub async fn file_sign_in(
+    secrets: &Secrets,
+    account: i64,
+    tokens: &Tokens,
+    client_secret: Option<&str>,
+) -> Result<(), AuthError> {
+    let serialized =
+        serde_json::to_string(tokens).map_err(|e| AuthError::Storage(e.to_string()))?;
+    secrets.set(&tokens_key(account), &serialized).await?;
+    match client_secret {
+        Some(secret) => secrets.set(&client_secret_key(account), secret).await,
+        None => secrets.delete(&client_secret_key(account)).await,
+    }
+}

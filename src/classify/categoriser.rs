@@ -35,7 +35,7 @@ pub const CORRECTION_WEIGHT: f32 = 5.0;
 /// How much a provider's label counts.
 pub const PROVIDER_WEIGHT: f32 = 0.5;
 /// The settings key (owned by the settings screen) that switches categories off.
-pub const ENABLED_SETTING: &str = "categories_enabled";
+pub use crate::store::settings::CATEGORIES_ENABLED as ENABLED_SETTING;
 /// The retrained weights, inside `<data dir>/models/`.
 pub const WEIGHTS_FILE: &str = "classifier.json";
 

@@ -139,7 +139,7 @@ impl Ember {
             auth_url,
             token_url,
             client_id,
-            client_secret,
+            client_secret: client_secret.clone(),
             scopes,
         };
         let tokens = OAuthClient::new(config)
@@ -147,10 +147,8 @@ impl Ember {
             .authorize(browser)
             .await
             .map_err(sign_in_error)?;
-        let serialized =
-            serde_json::to_string(&tokens).map_err(|e| ServiceError::SignIn(e.to_string()))?;
-        secrets
-            .set(&auth::tokens_key(id), &serialized)
+        // The client secret is unchanged; filing it again keeps it as it was.
+        auth::file_sign_in(secrets, id, &tokens, client_secret.as_deref())
             .await
             .map_err(sign_in_error)?;
         // New settings make the sync source drop its old token source.
@@ -240,21 +238,13 @@ pub(crate) async fn graph_sign_in(
             sync_enabled: false,
         })
         .await?;
-    let secrets = ember.secrets().await;
-    let serialized =
-        serde_json::to_string(&tokens).map_err(|e| ServiceError::SignIn(e.to_string()))?;
-    secrets
-        .set(&auth::tokens_key(account.id), &serialized)
-        .await
-        .map_err(sign_in_error)?;
-    match &config.client_secret {
-        Some(secret) => {
-            secrets
-                .set(&auth::client_secret_key(account.id), secret)
-                .await
-        }
-        None => secrets.delete(&auth::client_secret_key(account.id)).await,
-    }
+    auth::file_sign_in(
+        ember.secrets().await,
+        account.id,
+        &tokens,
+        config.client_secret.as_deref(),
+    )
+    .await
     .map_err(sign_in_error)?;
     ember.account_signed_in(account.id).await
 }

@@ -7,9 +7,7 @@ use sqlx::Row;
 use super::{now_ms, Store, StoreError};
 use crate::model::{AccountId, Folder, FolderRole, MessageId};
 
-/// The settings key holding the senders whose remote content loads: a JSON
-/// array of lower-cased addresses (the lead's `Settings` reads the same key).
-pub const REMOTE_CONTENT_SENDERS: &str = "remote_content_senders";
+use super::settings::REMOTE_CONTENT_SENDERS;
 
 /// Where a folder role sorts in the folder list.
 fn role_rank(role: FolderRole) -> u8 {
@@ -157,17 +155,11 @@ impl Store {
             senders.push(address);
             senders.sort();
         }
-        let value = serde_json::to_string(&senders).map_err(|e| StoreError::Corrupt {
-            table: "settings",
-            detail: e.to_string(),
-        })?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        super::settings::upsert(
+            &mut tx,
+            REMOTE_CONTENT_SENDERS,
+            &super::settings::json(&senders)?,
         )
-        .bind(REMOTE_CONTENT_SENDERS)
-        .bind(value)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())

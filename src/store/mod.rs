@@ -27,12 +27,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-pub use folders::REMOTE_CONTENT_SENDERS;
 pub use messages::{
     delete_message, put_body, set_labels, set_provider_category, upsert_folder, upsert_message,
     ExportedMessage, NewAttachment, NewMessage, NewMessageBody,
 };
 pub use search::{fts_match_expression, RANKED_MATCH_LIMIT};
+pub use settings::REMOTE_CONTENT_SENDERS;
 pub use work_items::upsert_work_item;
 
 /// The database file inside the data directory.

@@ -47,14 +47,7 @@ impl Store {
     pub async fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
         let text = json(value)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(text)
-        .execute(&mut *tx)
-        .await?;
+        upsert(&mut tx, key, &text).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -115,14 +108,7 @@ impl Store {
         ];
         let mut tx = self.begin_write().await?;
         for (key, value) in values {
-            sqlx::query(
-                "INSERT INTO settings (key, value) VALUES (?, ?)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
+            upsert(&mut tx, key, &value).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -180,9 +166,27 @@ impl Store {
     }
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+/// `value` as the JSON text a setting is stored as.
+pub(super) fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
         table: "settings",
         detail: e.to_string(),
     })
+}
+
+/// Stores `value` under `key` as part of `tx`.
+pub(super) async fn upsert(
+    tx: &mut sqlx::SqliteConnection,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

@@ -103,20 +103,13 @@ pub async fn sign_in(
             sync_enabled: false,
         })
         .await?;
-    let secrets = ember.secrets().await;
-    let serialized =
-        serde_json::to_string(&tokens).map_err(|e| AuthError::Storage(e.to_string()))?;
-    secrets
-        .set(&auth::tokens_key(account.id), &serialized)
-        .await?;
-    match &options.client_secret {
-        Some(secret) => {
-            secrets
-                .set(&auth::client_secret_key(account.id), secret)
-                .await?
-        }
-        None => secrets.delete(&auth::client_secret_key(account.id)).await?,
-    }
+    auth::file_sign_in(
+        ember.secrets().await,
+        account.id,
+        &tokens,
+        options.client_secret.as_deref(),
+    )
+    .await?;
     // Only now may it sync: its credentials are where the first run looks.
     Ok(ember.account_signed_in(account.id).await?)
 }
