@@ -4,7 +4,8 @@
 # data directory, and checks it against the `ember` CLI.
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
-# (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional).
+# (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
+# (optional, default ../shared/data/xss: attack payloads and tracking mail).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 : "${EMBER_APP:?set EMBER_APP to the app binary}"
@@ -29,5 +30,9 @@ xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
     curl -fsS "http://127.0.0.1:$TAURI_DRIVER_PORT/status" >/dev/null 2>&1 && break
     sleep 0.2
   done
-  node "'"$here"'/smoke.mjs" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; exit 1; }
+  status=0
+  node "'"$here"'/smoke.mjs" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; status=1; }
+  # The mail window: safe HTML against a loopback beacon, search, categories.
+  node "'"$here"'/mail.mjs" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; status=1; }
+  exit $status
 '
