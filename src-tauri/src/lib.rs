@@ -97,8 +97,17 @@ fn run_app() -> anyhow::Result<()> {
         // Sign-in pages and links open in the system browser.
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
-        // Remembers the main window's size and position across runs.
-        .plugin(tauri_plugin_window_state::Builder::default().build());
+        // Remembers the main window's size and position across runs, but
+        // not whether it was hidden: closing hides to the tray, and a window
+        // restored hidden would be lost where no tray is hosted.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        );
     let app = app_builder(builder, ember.clone())
         .setup(|app| {
             create_main_window(app.handle())?;

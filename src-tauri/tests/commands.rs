@@ -91,3 +91,58 @@ fn sync_now_accepts_a_missing_account_id() -> anyhow::Result<()> {
     invoke(&window, "sync_now", json!({"accountId": null})).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
+
+#[test]
+fn mail_commands_take_the_contract_shapes() -> anyhow::Result<()> {
+    let (_dir, _ember, window) = app()?;
+    let call = |cmd: &str, args: serde_json::Value| {
+        invoke(&window, cmd, args).map_err(|e| anyhow::anyhow!("{cmd}: {e}"))
+    };
+    assert_eq!(
+        call(
+            "search_messages",
+            json!({"query": {"text": "from:ada", "limit": 20}})
+        )?,
+        json!([])
+    );
+    assert_eq!(call("list_folders", json!({"accountId": null}))?, json!([]));
+    let conversations = call(
+        "list_messages",
+        json!({"query": {"view": {"kind": "unified"}, "before": null, "limit": 25, "conversations": true}}),
+    )?;
+    assert_eq!(conversations["messages"], json!([]));
+    assert_eq!(
+        call(
+            "allow_remote",
+            json!({"scope": {"kind": "sender", "address": "news@shop.example"}})
+        )?,
+        json!(null)
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_searches_and_links_are_refused_with_their_codes() -> anyhow::Result<()> {
+    let (_dir, _ember, window) = app()?;
+    let bad_query = invoke(
+        &window,
+        "search_messages",
+        json!({"query": {"text": "before:soon", "limit": 20}}),
+    )
+    .err()
+    .ok_or_else(|| anyhow::anyhow!("a bad date was accepted"))?;
+    assert_eq!(bad_query["code"], "invalidQuery");
+    assert!(bad_query["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("2024-05-01"));
+    let refused = invoke(&window, "open_link", json!({"url": "javascript:alert(1)"}))
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("a javascript: link was accepted"))?;
+    assert_eq!(refused["code"], "refusedLink");
+    let missing = invoke(&window, "render_message", json!({"id": 999}))
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("a missing message rendered"))?;
+    assert_eq!(missing["code"], "notFound");
+    Ok(())
+}

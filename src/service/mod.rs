@@ -45,6 +45,10 @@ const DEMO_SEED: u64 = 1;
 const DEMO_MESSAGES: usize = 2_000;
 #[cfg(feature = "emulator")]
 const DEMO_WORK_ITEMS: usize = 200;
+/// The file in the data directory where demo mode writes its emulator's
+/// address (for end-to-end tests that inject mail into the demo world).
+#[cfg(feature = "emulator")]
+pub const DEMO_URL_FILE: &str = "demo-emulator.url";
 
 /// How shutdown went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +198,11 @@ impl Ember {
             done = crate::demo::setup(self, &url, crate::demo::SyncWindow::Days(90)) => { done?; }
         }
         info!(%url, "demo mode: accounts served by the built-in emulator");
+        // End-to-end tests reach the demo world's control API through this.
+        let url_file = self.config.data_dir.join(DEMO_URL_FILE);
+        if let Err(e) = std::fs::write(&url_file, &url) {
+            warn!(file = %url_file.display(), "cannot record the demo emulator's address: {e}");
+        }
         *slot = Some(emulator);
         Ok(Some(url))
     }

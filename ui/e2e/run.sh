@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# End-to-end smoke of the real app: starts it under Xvfb in its own D-Bus
-# session, driven by tauri-driver (WebKitWebDriver underneath), with a fresh
-# data directory, and checks it against the `ember` CLI.
+# End-to-end tests of the real app: each spec starts it under Xvfb in its own
+# D-Bus session, driven by tauri-driver (WebKitWebDriver underneath), with a
+# fresh data directory of its own.
+#   smoke.mjs  the first screen, the sync switch against the `ember` CLI,
+#              demo accounts and demo mail arriving.
+#   mail.mjs   the mail window: sync progress, safe HTML against a loopback
+#              beacon, remote content, search, categories.
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
-# (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional).
+# (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
+# (optional, default ../shared/data/xss: attack payloads and tracking mail).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 : "${EMBER_APP:?set EMBER_APP to the app binary}"
@@ -12,22 +17,36 @@ here="$(cd "$(dirname "$0")" && pwd)"
 : "${TAURI_DRIVER:?set TAURI_DRIVER to the tauri-driver binary}"
 command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver missing (Debian: webkit2gtk-driver)"; exit 1; }
 
-data="$(mktemp -d)"
-trap 'rm -rf "$data"' EXIT
-export EMBER_DATA_DIR="$data"
-export EMBER_STATUS_CMD="'$EMBER_BIN' --data-dir '$data' status --json"
+root="$(mktemp -d)"
+trap 'rm -rf "$root"' EXIT
 export TAURI_DRIVER_PORT="${TAURI_DRIVER_PORT:-4444}"
 export EMBER_LOG="${EMBER_LOG:-info}"
+export HERE="$here"
 
-# Everything inside one D-Bus session under one virtual display.
-xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
-  set -euo pipefail
-  "$TAURI_DRIVER" --port "$TAURI_DRIVER_PORT" > "$EMBER_DATA_DIR/tauri-driver.log" 2>&1 &
-  driver=$!
-  trap "kill $driver 2>/dev/null || true" EXIT
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$TAURI_DRIVER_PORT/status" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  node "'"$here"'/smoke.mjs" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; exit 1; }
-'
+# run_spec SPEC: one spec, its own data directory, display, D-Bus session and
+# tauri-driver (which passes its environment on to the app it starts).
+run_spec() {
+  local spec="$1"
+  local data="$root/${spec%.mjs}"
+  mkdir -p "$data"
+  EMBER_DATA_DIR="$data" \
+  EMBER_STATUS_CMD="'$EMBER_BIN' --data-dir '$data' status --json" \
+  SPEC="$spec" \
+  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
+    set -euo pipefail
+    "$TAURI_DRIVER" --port "$TAURI_DRIVER_PORT" --native-port "$((TAURI_DRIVER_PORT + 1))" \
+      > "$EMBER_DATA_DIR/tauri-driver.log" 2>&1 &
+    driver=$!
+    trap "kill $driver 2>/dev/null || true" EXIT
+    for _ in $(seq 1 100); do
+      curl -fsS "http://127.0.0.1:$TAURI_DRIVER_PORT/status" >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+    node "$HERE/$SPEC" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; exit 1; }
+  '
+}
+
+status=0
+run_spec smoke.mjs || status=1
+run_spec mail.mjs || status=1
+exit $status
