@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # drives it, so nothing is downloaded from Playwright's CDN).
 DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
 	libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
-	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core chromium
+	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core libglib2.0-bin chromium
 
 .PHONY: help run test setup system-deps ui-deps ui-build app bindings model \
 	check-rust test-rust check-ui test-ui test-browser e2e clean

@@ -34,7 +34,7 @@ pub struct SyncContext {
 }
 
 /// What one run did, for `ember sync --once` and the logs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
     /// Items fetched from the provider.
     pub fetched: u64,
@@ -58,6 +58,23 @@ pub struct SyncReport {
 
 /// New message ids a report keeps.
 pub const NEW_MAIL_KEPT: usize = 200;
+
+impl std::fmt::Debug for SyncReport {
+    /// As the logs show it: the new message ids only as a count, so a first
+    /// sync does not print 200 ids on one line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncReport")
+            .field("fetched", &self.fetched)
+            .field("stored", &self.stored)
+            .field("updated", &self.updated)
+            .field("deleted", &self.deleted)
+            .field("skipped", &self.skipped)
+            .field("retries", &self.retries)
+            .field("actions_sent", &self.actions_sent)
+            .field("new_messages", &self.new_messages.len())
+            .finish()
+    }
+}
 
 impl SyncReport {
     /// Notes newly stored messages, keeping the last [`NEW_MAIL_KEPT`].

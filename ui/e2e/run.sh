@@ -16,6 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 : "${EMBER_BIN:?set EMBER_BIN to the ember CLI binary}"
 : "${TAURI_DRIVER:?set TAURI_DRIVER to the tauri-driver binary}"
 command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver missing (Debian: webkit2gtk-driver)"; exit 1; }
+command -v gdbus >/dev/null || { echo "gdbus missing (Debian: libglib2.0-bin); the tray checks read the menu over D-Bus"; exit 1; }
 
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT

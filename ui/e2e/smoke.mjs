@@ -1,6 +1,7 @@
 // End-to-end smoke test of the built app through tauri-driver (WebDriver):
 // the first screen renders, and the "Sync enabled" switch round-trips to the
-// backend as seen by the CLI (EMBER_STATUS_CMD prints a JSON `Status`).
+// backend as seen by the CLI (EMBER_STATUS_CMD prints a JSON `Status`), and
+// the tray's "Sync enabled" check item agrees with it both ways (tray.mjs).
 //
 // Env: EMBER_APP (absolute path to the app binary, required),
 //      EMBER_STATUS_CMD (shell command printing Status JSON, required),
@@ -10,6 +11,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { TrayMenu } from './tray.mjs';
 
 /** @param {string} message @returns {never} */
 function usage(message) {
@@ -30,6 +32,7 @@ const screenshotDir = path.resolve(
 );
 
 const TOGGLE = '[data-testid=sync-toggle]';
+const SYNC_ITEM = 'Sync enabled';
 let passed = 0;
 let failed = 0;
 
@@ -153,6 +156,38 @@ async function main() {
           });
         });
         if (restored.ok) await check(`CLI reports syncEnabled=${initial}`, () => waitForCliSyncEnabled(initial));
+      }
+
+      step('the tray (read and clicked over D-Bus, as a panel does) and the window agree');
+      const tray = await check('tray menu published on the session bus', () => TrayMenu.find());
+      if (tray.ok) {
+        const menu = tray.value;
+        /** @param {boolean} want */
+        const trayShows = (want) =>
+          b.waitUntil(async () => menu.checked(SYNC_ITEM) === want, {
+            timeout: 5_000,
+            timeoutMsg: `tray's "${SYNC_ITEM}" never showed ${want ? 'checked' : 'unchecked'}`,
+          });
+        /** @param {boolean} want */
+        const windowShows = (want) =>
+          b.waitUntil(async () => (await toggle.isSelected()) === want, {
+            timeout: 5_000,
+            timeoutMsg: `the window's switch never showed ${want ? 'on' : 'off'}`,
+          });
+        const now = await toggle.isSelected();
+        await check(`tray's "${SYNC_ITEM}" is ${now ? 'checked' : 'unchecked'} like the window's switch`, () =>
+          trayShows(now),
+        );
+        await check("the window's switch moves the tray's check mark", async () => {
+          await toggle.click();
+          await trayShows(!now);
+        });
+        await check("clicking the tray's item moves the window's switch and the backend", async () => {
+          menu.click(SYNC_ITEM);
+          await windowShows(now);
+          await waitForCliSyncEnabled(now);
+          await trayShows(now);
+        });
       }
     }
 
