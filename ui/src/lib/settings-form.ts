@@ -1,6 +1,6 @@
 // Inline checks for the Settings form so mistakes show while typing; Rust
 // validates the same ranges on save and its sentence is shown if it disagrees.
-import type { Settings } from './backend/contract';
+import type { Settings } from '../bindings/Settings';
 
 export type NumericSetting = 'syncIntervalMinutes' | 'initialSyncDays' | 'initialSyncMaxMessages';
 

@@ -1,6 +1,6 @@
 // Small builders for test data so each test states only what it cares about.
 import type { Account } from '../bindings/Account';
-import type { MessageSummary } from '../lib/backend/contract';
+import type { MessageSummary } from '../bindings/MessageSummary';
 
 export function account(id: number, over: Partial<Account> = {}): Account {
   return {

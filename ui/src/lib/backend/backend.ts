@@ -5,20 +5,18 @@ import type { Category } from '../../bindings/Category';
 import type { SearchQuery } from '../../bindings/SearchQuery';
 import type { WorkItem } from '../../bindings/WorkItem';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
-import type {
-  AddAccount,
-  CategoryExplanation,
-  Event as BackendEvent,
-  Folder,
-  MessageDetail,
-  MessagePage,
-  MessageQuery,
-  RemoteScope,
-  RenderedBody,
-  SearchHit,
-  Settings,
-  Status,
-} from './contract';
+import type { AddAccount } from '../../bindings/AddAccount';
+import type { CategoryExplanation } from '../../bindings/CategoryExplanation';
+import type { Event as BackendEvent } from '../../bindings/Event';
+import type { Folder } from '../../bindings/Folder';
+import type { MessageDetail } from '../../bindings/MessageDetail';
+import type { MessagePage } from '../../bindings/MessagePage';
+import type { MessageQuery } from '../../bindings/MessageQuery';
+import type { RemoteScope } from '../../bindings/RemoteScope';
+import type { RenderedBody } from '../../bindings/RenderedBody';
+import type { SearchHit } from '../../bindings/SearchHit';
+import type { Settings } from '../../bindings/Settings';
+import type { Status } from '../../bindings/Status';
 
 /** Tauri event names whose payload is an `Event`; all three feed `onEvent`. */
 export const EVENT_NAMES = ['sync://progress', 'sync://state', 'mail://changed'] as const;

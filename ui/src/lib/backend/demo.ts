@@ -6,7 +6,8 @@ import type { Account } from '../../bindings/Account';
 import type { Category } from '../../bindings/Category';
 import type { SyncPhase } from '../../bindings/SyncPhase';
 import type { WorkItem } from '../../bindings/WorkItem';
-import type { Folder, MessageSummary } from './contract';
+import type { Folder } from '../../bindings/Folder';
+import type { MessageSummary } from '../../bindings/MessageSummary';
 import { MockBackend } from './mock';
 import { hostileBody, remoteImagesBody, type MockBody } from './mock-content';
 

@@ -1,6 +1,7 @@
 // Normalises whatever a rejected command produced into the typed ApiError the
 // Rust side promises, so the UI only ever has one error shape to render.
-import type { ApiError, ErrorCode } from './contract';
+import type { ApiError } from '../../bindings/ApiError';
+import type { ErrorCode } from '../../bindings/ErrorCode';
 
 const CODES: readonly ErrorCode[] = [
   'notFound',

@@ -1,7 +1,10 @@
 // Content the MockBackend serves where Rust would compute it: sanitised-looking
 // HTML documents (one with blocked remote images, one deliberately hostile to
 // prove the sandbox holds), a substring matcher with spans, and settings checks.
-import type { MessageSummary, RenderedBody, Settings, Span } from './contract';
+import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { RenderedBody } from '../../bindings/RenderedBody';
+import type { Settings } from '../../bindings/Settings';
+import type { Span } from '../../bindings/Span';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);

@@ -10,23 +10,21 @@ import type { WorkItem } from '../../bindings/WorkItem';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
 import { compareNewestFirst } from '../order';
 import type { Backend } from './backend';
-import type {
-  AddAccount,
-  ApiError,
-  CategoryExplanation,
-  ClassifierStatus,
-  Event as BackendEvent,
-  Folder,
-  MessageDetail,
-  MessagePage,
-  MessageQuery,
-  MessageSummary,
-  RemoteScope,
-  RenderedBody,
-  SearchHit,
-  Settings,
-  Status,
-} from './contract';
+import type { AddAccount } from '../../bindings/AddAccount';
+import type { ApiError } from '../../bindings/ApiError';
+import type { CategoryExplanation } from '../../bindings/CategoryExplanation';
+import type { ClassifierStatus } from '../../bindings/ClassifierStatus';
+import type { Event as BackendEvent } from '../../bindings/Event';
+import type { Folder } from '../../bindings/Folder';
+import type { MessageDetail } from '../../bindings/MessageDetail';
+import type { MessagePage } from '../../bindings/MessagePage';
+import type { MessageQuery } from '../../bindings/MessageQuery';
+import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { RemoteScope } from '../../bindings/RemoteScope';
+import type { RenderedBody } from '../../bindings/RenderedBody';
+import type { SearchHit } from '../../bindings/SearchHit';
+import type { Settings } from '../../bindings/Settings';
+import type { Status } from '../../bindings/Status';
 import {
   DEFAULT_SETTINGS,
   findSpans,

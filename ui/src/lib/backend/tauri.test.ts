@@ -1,7 +1,7 @@
 // Checks the Tauri seam: command names and argument shapes the Rust side must
 // accept, error normalisation, and the three event channels behind onEvent.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Event as BackendEvent } from './contract';
+import type { Event as BackendEvent } from '../../bindings/Event';
 
 const invoke = vi.fn();
 const listeners = new Map<string, (e: { payload: unknown }) => void>();

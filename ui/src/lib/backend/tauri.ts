@@ -3,7 +3,7 @@
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { EVENT_NAMES, type Backend } from './backend';
-import type { Event as BackendEvent } from './contract';
+import type { Event as BackendEvent } from '../../bindings/Event';
 import { toApiError } from './errors';
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {

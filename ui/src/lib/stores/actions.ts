@@ -6,7 +6,7 @@
 // and flush() sends whatever is waiting (on a new action, unmount, pagehide).
 import type { Category } from '../../bindings/Category';
 import type { Backend } from '../backend/backend';
-import type { MessageSummary } from '../backend/contract';
+import type { MessageSummary } from '../../bindings/MessageSummary';
 import { toApiError } from '../backend/errors';
 import type { NotificationStore } from './notifications.svelte';
 

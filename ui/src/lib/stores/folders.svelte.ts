@@ -1,7 +1,7 @@
 // Folders and labels of every account for the sidebar, refetched (debounced)
 // when the backend says data changed so unread counts stay current.
 import type { Backend } from '../backend/backend';
-import type { Folder } from '../backend/contract';
+import type { Folder } from '../../bindings/Folder';
 import { debounce } from '../debounce';
 import { subscribe } from './subscribe';
 

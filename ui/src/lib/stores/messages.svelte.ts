@@ -4,7 +4,8 @@
 import type { MailView } from '../../bindings/MailView';
 import type { PageCursor } from '../../bindings/PageCursor';
 import type { Backend } from '../backend/backend';
-import type { ApiError, MessageSummary } from '../backend/contract';
+import type { ApiError } from '../../bindings/ApiError';
+import type { MessageSummary } from '../../bindings/MessageSummary';
 import { toApiError } from '../backend/errors';
 import { debounce } from '../debounce';
 import { compareNewestFirst } from '../order';

@@ -2,7 +2,10 @@
 // get_message; each HTML body rendered (sanitised, in Rust) for a sandboxed
 // frame; remote content allowed per message or per sender on request.
 import type { Backend } from '../backend/backend';
-import type { ApiError, MessageDetail, MessageSummary, RenderedBody } from '../backend/contract';
+import type { ApiError } from '../../bindings/ApiError';
+import type { MessageDetail } from '../../bindings/MessageDetail';
+import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { RenderedBody } from '../../bindings/RenderedBody';
 import { toApiError } from '../backend/errors';
 import { idMap, idSet } from '../ids';
 

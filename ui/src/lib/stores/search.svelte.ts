@@ -2,7 +2,10 @@
 // operators), requests are debounced, and answers to stale text are dropped so
 // typing stays fluid. An unparsable query shows Rust's sentence, not a failure.
 import type { Backend } from '../backend/backend';
-import type { ApiError, MessageSummary, SearchHit, Span } from '../backend/contract';
+import type { ApiError } from '../../bindings/ApiError';
+import type { MessageSummary } from '../../bindings/MessageSummary';
+import type { SearchHit } from '../../bindings/SearchHit';
+import type { Span } from '../../bindings/Span';
 import { toApiError } from '../backend/errors';
 import { debounce } from '../debounce';
 import { idMap, idSet } from '../ids';

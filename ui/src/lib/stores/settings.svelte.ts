@@ -2,7 +2,8 @@
 // (Rust validates and says which field is wrong), and the remote-content
 // allowlist edited through the same save.
 import type { Backend } from '../backend/backend';
-import type { ApiError, Settings } from '../backend/contract';
+import type { ApiError } from '../../bindings/ApiError';
+import type { Settings } from '../../bindings/Settings';
 import { toApiError } from '../backend/errors';
 
 export class SettingsStore {

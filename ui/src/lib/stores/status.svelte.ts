@@ -4,7 +4,9 @@
 import type { AccountStatus } from '../../bindings/AccountStatus';
 import type { SyncState } from '../../bindings/SyncState';
 import type { Backend } from '../backend/backend';
-import type { ApiError, Event as BackendEvent, Status } from '../backend/contract';
+import type { ApiError } from '../../bindings/ApiError';
+import type { Event as BackendEvent } from '../../bindings/Event';
+import type { Status } from '../../bindings/Status';
 import { toApiError } from '../backend/errors';
 import { debounce } from '../debounce';
 import type { NotificationStore } from './notifications.svelte';

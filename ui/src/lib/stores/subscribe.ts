@@ -1,6 +1,6 @@
 // Wraps Backend.onEvent for stores whose start() must return a synchronous
 // stop function: handles unsubscribing even if stop runs before listen resolves.
-import type { Event as BackendEvent } from '../backend/contract';
+import type { Event as BackendEvent } from '../../bindings/Event';
 import type { Backend } from '../backend/backend';
 
 export function subscribe(
