@@ -57,6 +57,8 @@ pub struct Categoriser {
     classifier: RwLock<Arc<Classifier>>,
     state: Mutex<State>,
     retrain: Notify,
+    /// Signalled when the categories setting may have changed.
+    settings_changed: Notify,
     /// Signalled after each batch written and each retrain: tests wait on it.
     progress: Notify,
 }
@@ -100,6 +102,7 @@ impl Categoriser {
             classifier: RwLock::new(classifier),
             state: Mutex::default(),
             retrain: Notify::new(),
+            settings_changed: Notify::new(),
             progress: Notify::new(),
         })
     }
@@ -160,41 +163,61 @@ impl Categoriser {
         self.retrain.notify_one();
     }
 
+    /// Says the categories setting may have changed: switching it on picks
+    /// up everything left uncategorised while it was off.
+    pub fn settings_changed(&self) {
+        self.settings_changed.notify_one();
+    }
+
+    /// Whether categorisation runs now: switched on and the model loaded.
+    /// Keeps the status message in step.
+    async fn ready(&self) -> bool {
+        if !self.enabled().await {
+            self.set_state(
+                false,
+                "categorisation unavailable: switched off in settings".into(),
+            );
+            return false;
+        }
+        match self.embedder().await {
+            Ok(_) => {
+                self.set_state(true, "categorising on this device".into());
+                true
+            }
+            Err(e) => {
+                warn!("{e}");
+                self.set_state(false, e.to_string());
+                false
+            }
+        }
+    }
+
     /// The categorising task: start-up sweep, then the queue, until `cancel`.
+    /// While categories are switched off (or the model cannot load), queued
+    /// ids are dropped from the queue but stay uncategorised in the store, so
+    /// the sweep after switching back on (or the next start) finds them.
     pub async fn run(
         self: Arc<Self>,
         mut rx: mpsc::Receiver<MessageId>,
         cancel: CancellationToken,
     ) {
-        let ready = if !self.enabled().await {
-            self.set_state(
-                false,
-                "categorisation unavailable: switched off in settings".into(),
-            );
-            false
-        } else {
-            match self.embedder().await {
-                Ok(_) => {
-                    self.set_state(true, "categorising on this device".into());
-                    true
-                }
-                Err(e) => {
-                    warn!("{e}");
-                    self.set_state(false, e.to_string());
-                    false
-                }
-            }
-        };
+        let mut ready = self.ready().await;
         if ready {
-            if let Err(e) = self.sweep(&cancel).await {
-                warn!("start-up categorisation stopped: {e}");
-            }
+            self.sweep_logged(&cancel).await;
         }
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break,
+                () = self.settings_changed.notified() => {
+                    let was = ready;
+                    ready = self.ready().await;
+                    if ready && !was {
+                        info!("categories switched on: categorising what waited");
+                        self.sweep_logged(&cancel).await;
+                    }
+                }
                 n = rx.recv_many(&mut batch, BATCH) => {
                     if n == 0 {
                         break;
@@ -210,11 +233,17 @@ impl Categoriser {
         }
     }
 
+    async fn sweep_logged(&self, cancel: &CancellationToken) {
+        if let Err(e) = self.sweep(cancel).await {
+            warn!("categorisation of stored mail stopped: {e}");
+        }
+    }
+
     /// Categorises everything still uncategorised, a batch at a time,
-    /// checking for cancellation between batches.
+    /// checking for cancellation (and the setting) between batches.
     async fn sweep(&self, cancel: &CancellationToken) -> anyhow::Result<()> {
         let mut after = 0;
-        while !cancel.is_cancelled() {
+        while !cancel.is_cancelled() && self.enabled().await {
             let ids = records::uncategorised(&self.store, after, BATCH as i64).await?;
             let Some(last) = ids.last().copied() else {
                 break;

@@ -21,7 +21,7 @@ mod pool;
 mod queue;
 pub mod records;
 
-pub use categoriser::Categoriser;
+pub use categoriser::{Categoriser, BATCH};
 pub use pool::{default_threads, threads_from_env, ClassifyPool, THREADS_ENV};
 pub use queue::{CategoriseQueue, QUEUE_CAPACITY};
 

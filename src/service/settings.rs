@@ -13,7 +13,8 @@ impl Ember {
     }
 
     /// Validates and stores `settings`, then applies them: a new sync
-    /// interval reschedules the running loops. Nothing is stored when any
+    /// interval reschedules the running loops, and switching categories on
+    /// or off takes effect at once. Nothing is stored when any
     /// field is invalid.
     pub async fn update_settings(&self, settings: Settings) -> Result<Settings, ServiceError> {
         self.ensure_running()?;
@@ -22,6 +23,7 @@ impl Ember {
         self.sync.set_interval(Duration::from_secs(
             u64::from(settings.sync_interval_minutes) * 60,
         ));
+        self.categoriser.settings_changed();
         tracing::info!(?settings, "settings changed");
         Ok(settings)
     }

@@ -12,7 +12,7 @@ use ember::model::{Category, CategorySource, MailView, MessageQuery, ProviderKin
 use ember::store::{self, NewMessageBody, Store};
 use ember::{Config, Ember};
 
-use crate::support::{add_account, message};
+use crate::support::{add_account, insert_messages, message};
 
 /// The model folder, or `None` when absent and skipping is allowed.
 #[allow(
@@ -202,6 +202,98 @@ async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> any
     assert!(
         dir.path().join("models/classifier.json").exists(),
         "retrained weights are kept"
+    );
+    ember.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_mid_categorisation_loses_nothing_and_the_next_start_finishes(
+) -> anyhow::Result<()> {
+    let Some(model) = model_dir() else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path());
+    config.model_dir = model;
+    let store = Store::open(&config.database_path()).await?;
+    let account = add_account(&store, ProviderKind::Gmail, "me@example.org").await?;
+    // Short subjects keep each batch quick; 640 messages are many batches.
+    let messages: Vec<_> = (0..640)
+        .map(|i| message(account.id, &format!("m{i}"), i, &format!("note {i}")))
+        .collect();
+    insert_messages(&store, &messages).await?;
+    store.close().await;
+
+    let ember = Ember::open(config.clone(), ember::sync::SyncSources::new()).await?;
+    let first_batch = ember.categoriser().progressed();
+    tokio::time::timeout(Duration::from_secs(120), first_batch).await?;
+    let report = ember.shutdown(Duration::from_secs(20)).await;
+    assert!(
+        report.clean,
+        "cancellation reached the categoriser: {report:?}"
+    );
+
+    let store = Store::open(&config.database_path()).await?;
+    let waiting = ember::classify::records::pending(&store).await?;
+    assert!(
+        (1..640).contains(&waiting),
+        "stopped part-way with whole batches written: {waiting} waiting"
+    );
+    assert_eq!(
+        (640 - waiting) % ember::classify::BATCH as i64,
+        0,
+        "only whole batches are written ({waiting} waiting)"
+    );
+    store.close().await;
+
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    wait_until_categorised(&ember).await?;
+    let status = ember.status().await?;
+    assert_eq!(status.message_count, 640);
+    assert_eq!(
+        status.classifier.pending, 0,
+        "the next start finished the rest"
+    );
+    ember.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switched_off_categories_leave_mail_waiting_until_switched_back_on() -> anyhow::Result<()> {
+    let Some(model) = model_dir() else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path());
+    config.model_dir = model;
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    let mut settings = ember.settings().await?;
+    settings.categories_enabled = false;
+    ember.update_settings(settings.clone()).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = ember.status().await?;
+        if status.classifier.message.contains("switched off") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (list, _, _) = seed(ember.store()).await?;
+    // Switched off, the new mail waits.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = ember.status().await?;
+    assert_eq!(status.classifier.pending, 3, "{status:?}");
+    assert!(!status.classifier.available);
+
+    settings.categories_enabled = true;
+    ember.update_settings(settings).await?;
+    wait_until_categorised(&ember).await?;
+    assert!(ember.status().await?.classifier.available);
+    assert_eq!(
+        ember.message(list).await?.summary.category,
+        Some(Category::Forums)
     );
     ember.shutdown(Duration::from_secs(10)).await;
     Ok(())

@@ -13,6 +13,8 @@ use crate::support::{get_json, start};
 fn memory_config(dir: &std::path::Path) -> Config {
     let mut config = Config::new(dir);
     config.secrets = Some(Secrets::memory("tests use no keychain"));
+    // Sync and demo set-up under test; categorisation has its own tests.
+    config.model_dir = dir.join("no-model");
     config
 }
 
