@@ -18,8 +18,11 @@ pub const HEADER_DIM: usize = 1 << 10;
 pub const EMBEDDING_DIM: usize = 384;
 /// The length of the whole feature vector.
 pub const FEATURE_DIM: usize = LEXICAL_DIM + HEADER_DIM + EMBEDDING_DIM;
-/// Characters of the body that feed the word counts.
-pub const BODY_CHARS: usize = 2_000;
+/// Characters of the body that feed the word counts: all of it, up to the
+/// length the training file keeps (6,000). Cutting at 2,000 cost the lexical
+/// baseline about 0.04 macro-F1 in cross-validation: the closing lines
+/// (donation asks, "unsubscribe", list footers) tell the tabs apart.
+pub const BODY_CHARS: usize = 6_000;
 /// Characters of the body that feed the embedding (128 tokens come first).
 pub const EMBED_BODY_CHARS: usize = 1_000;
 

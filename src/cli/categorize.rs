@@ -186,12 +186,50 @@ struct Evaluated {
     scores: classifier::Scores,
 }
 
+/// Knobs to cross-validate next to the shipped configuration (any set one
+/// adds a `candidate` result; unset ones are the shipped values).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Candidate {
+    /// Header-block weight.
+    pub header_weight: Option<f32>,
+    /// Embedding-block weight.
+    pub embedding_weight: Option<f32>,
+    /// L2 penalty.
+    pub l2: Option<f32>,
+    /// Training epochs.
+    pub epochs: Option<usize>,
+}
+
+impl Candidate {
+    fn configured(self) -> Option<(FeatureWeights, TrainOptions)> {
+        let any = self.header_weight.is_some()
+            || self.embedding_weight.is_some()
+            || self.l2.is_some()
+            || self.epochs.is_some();
+        let options = TrainOptions::default();
+        any.then(|| {
+            (
+                FeatureWeights {
+                    header: self.header_weight.unwrap_or(DEFAULT_WEIGHTS.header),
+                    embedding: self.embedding_weight.unwrap_or(DEFAULT_WEIGHTS.embedding),
+                },
+                TrainOptions {
+                    l2: self.l2.unwrap_or(options.l2),
+                    epochs: self.epochs.unwrap_or(options.epochs),
+                    ..options
+                },
+            )
+        })
+    }
+}
+
 /// `ember classifier evaluate --folds K`: the shipped configuration next to
 /// the lexical baseline, on the same stratified folds.
 pub async fn evaluate(
     data: &Path,
     folds: usize,
     model_dir: &Path,
+    candidate: Candidate,
 ) -> anyhow::Result<serde_json::Value> {
     let started = Instant::now();
     let examples = examples(data, model_dir, Classifier::builtin().ok()).await?;
@@ -204,11 +242,13 @@ pub async fn evaluate(
         })
         .collect();
     let assignment = dataset::stratified_folds(&rows, folds);
-    let configs: [(&'static str, &'static str, FeatureWeights); 3] = [
+    let shipped = TrainOptions::default();
+    let mut configs: Vec<(&'static str, &'static str, FeatureWeights, TrainOptions)> = vec![
         (
             "baseline",
             "TF-IDF word counts + logistic regression",
             BASELINE_WEIGHTS,
+            shipped,
         ),
         (
             "lexical_headers",
@@ -217,27 +257,31 @@ pub async fn evaluate(
                 embedding: 0.0,
                 ..DEFAULT_WEIGHTS
             },
+            shipped,
         ),
         (
             "ember",
             "word counts + header facts + MiniLM embedding (shipped)",
             DEFAULT_WEIGHTS,
+            shipped,
         ),
     ];
+    if let Some((weights, options)) = candidate.configured() {
+        configs.push((
+            "candidate",
+            "the weights and options given on the command line",
+            weights,
+            options,
+        ));
+    }
     let n = examples.len();
     let pool = pool()?;
     let results = pool
-        .map(configs.to_vec(), move |(name, description, weights)| {
+        .map(configs, move |(name, description, weights, options)| {
             Evaluated {
                 name,
                 description,
-                scores: classifier::cross_validate(
-                    &examples,
-                    &assignment,
-                    folds,
-                    weights,
-                    TrainOptions::default(),
-                ),
+                scores: classifier::cross_validate(&examples, &assignment, folds, weights, options),
             }
         })
         .await?;

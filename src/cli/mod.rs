@@ -151,6 +151,19 @@ pub enum ClassifierCommand {
         /// Number of stratified folds.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=20))]
         folds: u32,
+        /// Also cross-validate a candidate with this header-block weight
+        /// (the other knobs default to the shipped ones).
+        #[arg(long)]
+        header_weight: Option<f32>,
+        /// ... with this embedding-block weight.
+        #[arg(long)]
+        embedding_weight: Option<f32>,
+        /// ... with this L2 penalty.
+        #[arg(long)]
+        l2: Option<f32>,
+        /// ... with this many training epochs.
+        #[arg(long)]
+        epochs: Option<usize>,
         /// Print JSON (the only output; accepted for symmetry).
         #[arg(long)]
         json: bool,
@@ -427,8 +440,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     embeddings_from,
                     ..
                 } => categorize::train(&data, &out, &model_dir, embeddings_from.as_deref()).await?,
-                ClassifierCommand::Evaluate { data, folds, .. } => {
-                    categorize::evaluate(&data, folds as usize, &model_dir).await?
+                ClassifierCommand::Evaluate {
+                    data,
+                    folds,
+                    header_weight,
+                    embedding_weight,
+                    l2,
+                    epochs,
+                    ..
+                } => {
+                    let candidate = categorize::Candidate {
+                        header_weight,
+                        embedding_weight,
+                        l2,
+                        epochs,
+                    };
+                    categorize::evaluate(&data, folds as usize, &model_dir, candidate).await?
                 }
             };
             return output::json_line(&report);
