@@ -401,3 +401,45 @@ fn ember_categorize_writes_one_verdict_per_line_in_order() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// The shipped weights are what `ember classifier train` builds from the
+/// labelled emails: rebuilding them (reusing the stored embeddings, as the
+/// README says) gives the committed file byte for byte.
+#[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped test says so in the test output"
+)]
+fn the_shipped_model_is_what_the_train_command_builds() -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("../shared/data/categories/train.csv");
+    if !data.is_file() {
+        eprintln!(
+            "skipping: {} is absent (CI has ../shared beside the clone)",
+            data.display()
+        );
+        return Ok(());
+    }
+    let shipped = root.join("src/classify/default_model.json");
+    let dir = tempfile::tempdir()?;
+    let rebuilt = dir.path().join("model.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args(["classifier", "train", "--data"])
+        .arg(&data)
+        .arg("--embeddings-from")
+        .arg(&shipped)
+        .arg("--out")
+        .arg(&rebuilt)
+        .env("EMBER_DATA_DIR", dir.path())
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&rebuilt)? == std::fs::read(&shipped)?,
+        "src/classify/default_model.json is stale: rebuild it with `ember classifier train`"
+    );
+    Ok(())
+}
