@@ -42,6 +42,18 @@ fn model_dir() -> Option<PathBuf> {
     );
 }
 
+/// A fresh data directory and a config that uses the real model, or `None`
+/// when the model is absent and skipping is allowed.
+fn with_model() -> anyhow::Result<Option<(tempfile::TempDir, Config)>> {
+    let Some(model) = model_dir() else {
+        return Ok(None);
+    };
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path());
+    config.model_dir = model;
+    Ok(Some((dir, config)))
+}
+
 #[test]
 fn candle_embeddings_match_the_float64_reference_on_20_texts() -> anyhow::Result<()> {
     let Some(dir) = model_dir() else {
@@ -151,12 +163,9 @@ async fn wait_until_categorised(ember: &Ember) -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> anyhow::Result<()> {
-    let Some(model) = model_dir() else {
+    let Some((dir, config)) = with_model()? else {
         return Ok(());
     };
-    let dir = tempfile::tempdir()?;
-    let mut config = Config::new(dir.path());
-    config.model_dir = model;
     // Messages stored before the service starts (as after a crash) are found.
     let store = Store::open(&config.database_path()).await?;
     let (list, promo, plain) = seed(&store).await?;
@@ -210,12 +219,9 @@ async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> any
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_mid_categorisation_loses_nothing_and_the_next_start_finishes(
 ) -> anyhow::Result<()> {
-    let Some(model) = model_dir() else {
+    let Some((_dir, config)) = with_model()? else {
         return Ok(());
     };
-    let dir = tempfile::tempdir()?;
-    let mut config = Config::new(dir.path());
-    config.model_dir = model;
     let store = Store::open(&config.database_path()).await?;
     let account = add_account(&store, ProviderKind::Gmail, "me@example.org").await?;
     // Short subjects keep each batch quick; 640 messages are many batches.
@@ -261,12 +267,9 @@ async fn a_shutdown_mid_categorisation_loses_nothing_and_the_next_start_finishes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switched_off_categories_leave_mail_waiting_until_switched_back_on() -> anyhow::Result<()> {
-    let Some(model) = model_dir() else {
+    let Some((_dir, config)) = with_model()? else {
         return Ok(());
     };
-    let dir = tempfile::tempdir()?;
-    let mut config = Config::new(dir.path());
-    config.model_dir = model;
     let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
     let mut settings = ember.settings().await?;
     settings.categories_enabled = false;

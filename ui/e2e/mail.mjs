@@ -22,15 +22,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { check, runSpec, step, usage as fail } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** @param {string} message @returns {never} */
-function usage(message) {
-  console.error(`mail: ${message}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
+const usage = (message) => fail('mail', message);
 
 const app = process.env.EMBER_APP || usage('EMBER_APP is not set (absolute path of the fireside-ember binary)');
 const dataDir = process.env.EMBER_DATA_DIR || usage('EMBER_DATA_DIR is not set (the data directory the app uses)');
@@ -38,31 +35,6 @@ const port = Number(process.env.TAURI_DRIVER_PORT || 4444);
 const screenshotDir = path.resolve(process.env.EMBER_SCREENSHOT_DIR || path.join(here, 'out'));
 const xssDir = path.resolve(process.env.EMBER_XSS_DIR || path.join(here, '../../../shared/data/xss'));
 
-let passed = 0;
-let failed = 0;
-
-/**
- * @template T
- * @param {string} name
- * @param {() => T | Promise<T>} fn
- * @returns {Promise<{ ok: true, value: T } | { ok: false }>}
- */
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    const value = await fn();
-    passed += 1;
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-    return { ok: /** @type {const} */ (true), value };
-  } catch (err) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    return { ok: /** @type {const} */ (false) };
-  }
-}
-
-/** @param {string} text */
-const step = (text) => console.log(`---- ${text}`);
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -456,11 +428,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed += 1;
-  console.log(`FAIL unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await runSpec(main);

@@ -11,14 +11,11 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { check, runSpec, step, usage as fail } from './checks.mjs';
 import { TrayMenu } from './tray.mjs';
 
 /** @param {string} message @returns {never} */
-function usage(message) {
-  console.error(`smoke: ${message}`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
+const usage = (message) => fail('smoke', message);
 
 const app =
   process.env.EMBER_APP || usage('EMBER_APP is not set; point it at the absolute path of the built fireside-ember binary');
@@ -33,34 +30,6 @@ const screenshotDir = path.resolve(
 
 const TOGGLE = '[data-testid=sync-toggle]';
 const SYNC_ITEM = 'Sync enabled';
-let passed = 0;
-let failed = 0;
-
-/**
- * Runs one named check and counts it as passed or failed.
- * @template T
- * @param {string} name
- * @param {() => T | Promise<T>} fn
- * @returns {Promise<{ ok: true, value: T } | { ok: false }>}
- */
-async function check(name, fn) {
-  const started = Date.now();
-  try {
-    const value = await fn();
-    passed += 1;
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-    return { ok: /** @type {const} */ (true), value };
-  } catch (err) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    return { ok: /** @type {const} */ (false) };
-  }
-}
-
-/** @param {string} text */
-function step(text) {
-  console.log(`---- ${text}`);
-}
 
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -243,11 +212,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  failed += 1;
-  console.log(`FAIL unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+await runSpec(main);

@@ -1,0 +1,58 @@
+// The end-to-end specs' small test runner: named checks counted as passed or
+// failed, step headings, and the summary line and exit code run.sh reads.
+// Each spec runs in its own node process, so the counts are per spec.
+
+let passed = 0;
+let failed = 0;
+
+/**
+ * Stops the spec before it starts, saying what is missing.
+ * @param {string} spec @param {string} message @returns {never}
+ */
+export function usage(spec, message) {
+  console.error(`${spec}: ${message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+/**
+ * Runs one named check and counts it as passed or failed.
+ * @template T
+ * @param {string} name
+ * @param {() => T | Promise<T>} fn
+ * @returns {Promise<{ ok: true, value: T } | { ok: false }>}
+ */
+export async function check(name, fn) {
+  const started = Date.now();
+  try {
+    const value = await fn();
+    passed += 1;
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    return { ok: /** @type {const} */ (true), value };
+  } catch (err) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return { ok: /** @type {const} */ (false) };
+  }
+}
+
+/** @param {string} text */
+export function step(text) {
+  console.log(`---- ${text}`);
+}
+
+/**
+ * Runs the spec's `main`, counts an unexpected error as a failure, prints
+ * the summary and exits 0 only when something passed and nothing failed.
+ * @param {() => Promise<void>} main
+ */
+export async function runSpec(main) {
+  try {
+    await main();
+  } catch (err) {
+    failed += 1;
+    console.log(`FAIL unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
