@@ -165,7 +165,7 @@ fn peak_flops(threads: usize) -> (f64, String) {
 
 /// GFLOP/s of a 512x512x512 fp32 matmul on the calling thread, best of five.
 fn matmul_gflops() -> f64 {
-    use crate::classify::kernels::{matmul, Mat};
+    use ember_minilm::kernels::{matmul, Mat};
     let n = 512usize;
     let a = vec![1.0f32; n * n];
     let mut c = vec![0.0f32; n * n];

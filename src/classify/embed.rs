@@ -15,8 +15,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::minilm::Encoder;
 use super::ClassifyError;
+use ember_minilm::Encoder;
 
 /// The folder name of the model inside `<data dir>/models/`.
 pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";

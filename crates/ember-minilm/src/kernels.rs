@@ -1,4 +1,4 @@
-//! The few numeric kernels the MiniLM forward pass ([`super::minilm`]) is
+//! The few numeric kernels the MiniLM forward pass ([`crate::Encoder`]) is
 //! made of: a single-threaded fp32 matrix multiply (the `gemm` crate, the
 //! same kernels candle uses), layer norm, softmax and exact-erf GELU.
 //!

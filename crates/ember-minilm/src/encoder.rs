@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Tensor};
 use candle_transformers::models::bert::{Config as BertConfig, HiddenAct};
 
-use super::kernels::{self, dispatch, matmul, Mat};
+use crate::kernels::{self, dispatch, matmul, Mat};
 
 struct Layer {
     /// `[hidden, 3 * hidden]`: Q, K and V side by side.
