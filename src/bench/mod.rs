@@ -6,6 +6,7 @@ pub mod classify;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod query;
+pub mod responsiveness;
 #[cfg(feature = "emulator")]
 pub mod sync;
 

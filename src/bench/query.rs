@@ -151,7 +151,7 @@ fn filler() -> Vec<String> {
 }
 
 /// Builds the synthetic store: `n` messages in one Gmail-like account.
-async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
+pub(super) async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
     let account = store
         .upsert_account(&NewAccount {
             provider: ProviderKind::Gmail,
@@ -432,7 +432,7 @@ pub async fn run(n: usize, samples: usize, dir: Option<&Path>) -> anyhow::Result
 }
 
 /// A temporary directory removed when dropped.
-struct TempDir(std::path::PathBuf);
+pub(super) struct TempDir(pub(super) std::path::PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -440,7 +440,7 @@ impl Drop for TempDir {
     }
 }
 
-fn tempfile_dir() -> anyhow::Result<TempDir> {
+pub(super) fn tempfile_dir() -> anyhow::Result<TempDir> {
     let dir = std::env::temp_dir().join(format!(
         "ember-bench-query-{}-{}",
         std::process::id(),

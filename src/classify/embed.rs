@@ -16,6 +16,7 @@ use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::ClassifyError;
+use ember_minilm::Encoder;
 
 /// The folder name of the model inside `<data dir>/models/`.
 pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
@@ -35,9 +36,41 @@ pub fn model_dir(data_dir: &Path) -> PathBuf {
     }
 }
 
+/// The environment variable that picks the inference path: `candle` runs
+/// candle-transformers' `BertModel` (the reference implementation), anything
+/// else or nothing the faster [`Encoder`] over the same weights.
+pub const BACKEND_ENV: &str = "EMBER_EMBED_BACKEND";
+
+/// Which implementation runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// [`Encoder`]: each batch on one thread, no padding, fused kernels.
+    Fast,
+    /// candle-transformers' `BertModel`: the reference implementation.
+    Candle,
+}
+
+impl Engine {
+    /// `EMBER_EMBED_BACKEND=candle` picks candle's; otherwise the fast one.
+    pub fn from_env() -> Self {
+        if std::env::var(BACKEND_ENV).is_ok_and(|v| v.trim() == "candle") {
+            Self::Candle
+        } else {
+            Self::Fast
+        }
+    }
+}
+
+enum Backend {
+    /// [`Encoder`]: one batch per thread, no padding, fused kernels.
+    Fast(Encoder),
+    /// candle-transformers' BERT over candle tensors.
+    Candle(BertModel),
+}
+
 /// A loaded sentence model. Immutable: share it behind an `Arc`.
 pub struct Embedder {
-    model: BertModel,
+    backend: Backend,
     tokenizer: Tokenizer,
     config: BertConfig,
     device: Device,
@@ -47,6 +80,7 @@ impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Embedder")
             .field("hidden_size", &self.config.hidden_size)
+            .field("engine", &self.engine())
             .finish_non_exhaustive()
     }
 }
@@ -56,8 +90,19 @@ fn unavailable(dir: &Path, what: impl std::fmt::Display) -> ClassifyError {
 }
 
 impl Embedder {
-    /// Loads the model from `dir`, truncating inputs at `max_tokens`.
+    /// Loads the model from `dir`, truncating inputs at `max_tokens`, to run
+    /// on the engine `EMBER_EMBED_BACKEND` names (the fast one by default).
     pub fn load(dir: &Path, max_tokens: usize) -> Result<Self, ClassifyError> {
+        Self::load_engine(dir, max_tokens, Engine::from_env())
+    }
+
+    /// Loads the model to run on `engine`. The fast engine falls back to
+    /// candle's for a model it cannot run (another activation function).
+    pub fn load_engine(
+        dir: &Path,
+        max_tokens: usize,
+        engine: Engine,
+    ) -> Result<Self, ClassifyError> {
         for file in MODEL_FILES {
             if !dir.join(file).is_file() {
                 return Err(unavailable(
@@ -84,16 +129,45 @@ impl Embedder {
         let device = Device::Cpu;
         let weights = std::fs::read(dir.join("model.safetensors"))
             .map_err(|e| unavailable(dir, format_args!("cannot read model.safetensors: {e}")))?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let tensors = candle_core::safetensors::load_buffer(&weights, &device)
             .map_err(|e| unavailable(dir, format_args!("model.safetensors is corrupt: {e}")))?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| unavailable(dir, format_args!("model.safetensors does not fit: {e}")))?;
+        drop(weights);
+        let fast = if engine == Engine::Candle {
+            None
+        } else {
+            match Encoder::from_tensors(&tensors, &config) {
+                Ok(encoder) => Some(encoder),
+                Err(e) => {
+                    tracing::warn!(
+                        "the fast sentence-model path cannot run this model ({e}); using candle's"
+                    );
+                    None
+                }
+            }
+        };
+        let backend = match fast {
+            Some(encoder) => Backend::Fast(encoder),
+            None => {
+                let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
+                Backend::Candle(BertModel::load(vb, &config).map_err(|e| {
+                    unavailable(dir, format_args!("model.safetensors does not fit: {e}"))
+                })?)
+            }
+        };
         Ok(Self {
-            model,
+            backend,
             tokenizer,
             config,
             device,
         })
+    }
+
+    /// Which implementation runs the model.
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Fast(_) => Engine::Fast,
+            Backend::Candle(_) => Engine::Candle,
+        }
     }
 
     /// The embedding's width (384).
@@ -119,9 +193,21 @@ impl Embedder {
             .collect()
     }
 
-    /// Embeds one batch of tokenised texts, padded to the longest of them.
-    /// Each vector has unit length.
+    /// Embeds one batch of tokenised texts on the calling thread. Each
+    /// vector has unit length.
     pub fn embed_tokens(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, ClassifyError> {
+        match &self.backend {
+            Backend::Fast(encoder) => Ok(encoder.embed(batch)),
+            Backend::Candle(model) => self.embed_tokens_candle(model, batch),
+        }
+    }
+
+    /// candle's path: the batch padded to its longest member and masked.
+    fn embed_tokens_candle(
+        &self,
+        model: &BertModel,
+        batch: &[&[u32]],
+    ) -> Result<Vec<Vec<f32>>, ClassifyError> {
         let longest = batch.iter().map(|t| t.len()).max().unwrap_or(0);
         if longest == 0 {
             return Ok(vec![vec![0.0; self.dim()]; batch.len()]);
@@ -139,7 +225,7 @@ impl Embedder {
             let ids = Tensor::from_vec(ids, shape, &self.device)?;
             let mask = Tensor::from_vec(mask, shape, &self.device)?;
             let types = ids.zeros_like()?;
-            let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+            let hidden = model.forward(&ids, &types, Some(&mask))?;
             // Mean over real tokens only, then unit length.
             let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
             let summed = hidden.broadcast_mul(&mask)?.sum(1)?;

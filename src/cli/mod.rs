@@ -283,6 +283,23 @@ pub enum BenchCommand {
         /// or cores − 1).
         #[arg(long)]
         threads: Option<usize>,
+        /// Emails per batch (default: the categoriser's).
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Command latency (inbox page, one message, status) through the
+    /// service while its categoriser works through N stored messages.
+    Responsiveness {
+        /// Uncategorised messages in the synthetic store.
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// Threads of the categoriser's pool (default: EMBER_CLASSIFY_THREADS
+        /// or cores − 1).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Print JSON (the only output; accepted for symmetry).
         #[arg(long)]
         json: bool,
@@ -561,10 +578,26 @@ async fn render_file(file: &std::path::Path, allow_remote: bool, json: bool) -> 
 async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     match bench {
         BenchCommand::Classify {
-            emails, threads, ..
+            emails,
+            threads,
+            batch_size,
+            ..
+        } => {
+            let result = crate::bench::classify::run(
+                emails.max(1),
+                threads,
+                batch_size,
+                &model_dir(data_dir),
+            )
+            .await?;
+            output::json_line(&result)
+        }
+        BenchCommand::Responsiveness {
+            messages, threads, ..
         } => {
             let result =
-                crate::bench::classify::run(emails.max(1), threads, &model_dir(data_dir)).await?;
+                crate::bench::responsiveness::run(messages.max(100), threads, &model_dir(data_dir))
+                    .await?;
             output::json_line(&result)
         }
         BenchCommand::Query {
