@@ -383,17 +383,13 @@ fn ember_categorize_writes_one_verdict_per_line_in_order() -> anyhow::Result<()>
         &input,
         lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
     )?;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["categorize", "--input"])
-        .arg(&input)
-        .env("EMBER_MODEL_DIR", &model)
-        .env("EMBER_DATA_DIR", dir.path())
-        .output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ember_cli(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
+            .args(["categorize", "--input"])
+            .arg(&input)
+            .env("EMBER_MODEL_DIR", &model)
+            .env("EMBER_DATA_DIR", dir.path()),
+    )?;
     let verdicts: Vec<serde_json::Value> = String::from_utf8(out.stdout)?
         .lines()
         .map(serde_json::from_str)
@@ -444,20 +440,16 @@ fn the_shipped_model_is_what_the_train_command_builds() -> anyhow::Result<()> {
     let shipped = root.join("src/classify/default_model.json");
     let dir = tempfile::tempdir()?;
     let rebuilt = dir.path().join("model.json");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["classifier", "train", "--data"])
-        .arg(&data)
-        .arg("--embeddings-from")
-        .arg(&shipped)
-        .arg("--out")
-        .arg(&rebuilt)
-        .env("EMBER_DATA_DIR", dir.path())
-        .output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ember_cli(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
+            .args(["classifier", "train", "--data"])
+            .arg(&data)
+            .arg("--embeddings-from")
+            .arg(&shipped)
+            .arg("--out")
+            .arg(&rebuilt)
+            .env("EMBER_DATA_DIR", dir.path()),
+    )?;
     let stale =
         "src/classify/default_model.json is stale: rebuild it with `ember classifier train`";
     let mut rebuilt: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&rebuilt)?)?;
@@ -493,4 +485,16 @@ fn numbers(value: &serde_json::Value) -> anyhow::Result<Vec<f32>> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect())
+}
+
+/// Runs an `ember` command to completion and insists it succeeded, showing
+/// its standard error when not.
+fn ember_cli(command: &mut std::process::Command) -> anyhow::Result<std::process::Output> {
+    let out = command.output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(out)
 }
