@@ -129,6 +129,18 @@ const DROPPED_WITH_CONTENT: &[&str] = &[
 /// Attributes any element may carry.
 const GENERIC_ATTRIBUTES: &[&str] = &["style", "dir", "lang", "title", "class", "align"];
 
+/// What table cells (`td`, `th`) may keep: layout-only attributes.
+const TABLE_CELL_ATTRIBUTES: &[&str] = &[
+    "width",
+    "height",
+    "valign",
+    "bgcolor",
+    "background",
+    "colspan",
+    "rowspan",
+    "nowrap",
+];
+
 /// Per-element attributes (presentational ones e-mail still uses).
 const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
     ("a", &["href"]),
@@ -150,32 +162,8 @@ const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
             "background",
         ],
     ),
-    (
-        "td",
-        &[
-            "width",
-            "height",
-            "valign",
-            "bgcolor",
-            "background",
-            "colspan",
-            "rowspan",
-            "nowrap",
-        ],
-    ),
-    (
-        "th",
-        &[
-            "width",
-            "height",
-            "valign",
-            "bgcolor",
-            "background",
-            "colspan",
-            "rowspan",
-            "nowrap",
-        ],
-    ),
+    ("td", TABLE_CELL_ATTRIBUTES),
+    ("th", TABLE_CELL_ATTRIBUTES),
     ("tr", &["valign", "bgcolor", "background", "height"]),
     ("tbody", &["valign"]),
     ("thead", &["valign"]),

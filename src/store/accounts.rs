@@ -85,23 +85,32 @@ impl Store {
         account_from_row(&row)
     }
 
+    /// Runs `update` (an UPDATE of one account row, its id bound last) in a
+    /// write transaction; `NotFound` when no such account exists.
+    async fn update_account<'q>(
+        &self,
+        update: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        if update.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound("account"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records an account's sign-in state.
     pub async fn set_account_state(
         &self,
         id: AccountId,
         state: AccountState,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE accounts SET state = ? WHERE id = ?")
-            .bind(state.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.update_account(
+            sqlx::query("UPDATE accounts SET state = ? WHERE id = ?")
+                .bind(state.as_str())
+                .bind(id),
+        )
+        .await
     }
 
     /// Switches one account's sync on or off.
@@ -110,17 +119,12 @@ impl Store {
         id: AccountId,
         enabled: bool,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE accounts SET sync_enabled = ? WHERE id = ?")
-            .bind(enabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.update_account(
+            sqlx::query("UPDATE accounts SET sync_enabled = ? WHERE id = ?")
+                .bind(enabled)
+                .bind(id),
+        )
+        .await
     }
 
     /// Replaces an account's provider settings (never secrets).
@@ -129,17 +133,12 @@ impl Store {
         id: AccountId,
         settings: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE accounts SET settings = ? WHERE id = ?")
-            .bind(settings.to_string())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("account"));
-        }
-        tx.commit().await?;
-        Ok(())
+        self.update_account(
+            sqlx::query("UPDATE accounts SET settings = ? WHERE id = ?")
+                .bind(settings.to_string())
+                .bind(id),
+        )
+        .await
     }
 
     /// Removes an account and everything synced for it.
