@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
@@ -97,4 +98,38 @@ export async function openApp(browser, baseUrl, options = {}) {
   await page.goto(`${baseUrl}${query}`);
   await page.locator('[data-testid=message-row]').first().waitFor({ timeout: 15_000 });
   return { page, context, dialogs, errors };
+}
+
+/**
+ * Serves the built UI and launches Chromium once for the test file (before
+ * its tests, closed after them); `open` gives each test a fresh page.
+ */
+export function useApp() {
+  /** @type {Awaited<ReturnType<typeof serveDist>> | undefined} */
+  let server;
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  before(async () => {
+    server = await serveDist();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const started = () => {
+    if (!server || !browser) throw new Error('useApp: the browser is not started (call open inside a test)');
+    return { server, browser };
+  };
+  return {
+    /** The served UI's address. */
+    get url() {
+      return started().server.url;
+    },
+    /** @param {{ messages?: number, colorScheme?: 'light' | 'dark' }} [options] */
+    open(options) {
+      const { server, browser } = started();
+      return openApp(browser, server.url, options);
+    },
+  };
 }

@@ -1,23 +1,10 @@
 // The mail window in headless Chromium against the demo MockBackend: cold
 // start, keyboard, search, categories, settings validation and themes.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launch, openApp, serveDist } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { useApp } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof serveDist>>} */
-let server;
-/** @type {import('playwright-core').Browser} */
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const ROW = '[data-testid=message-row]';
 
@@ -28,7 +15,7 @@ describe('cold start', () => {
     /** @type {number[]} */
     const ready = [];
     for (let i = 0; i < 5; i++) {
-      const { page, context } = await openApp(browser, server.url);
+      const { page, context } = await app.open();
       const mark = await page.waitForFunction(
         () => performance.getEntriesByName('ember:first-list-paint')[0]?.startTime,
         undefined,
@@ -51,7 +38,7 @@ describe('cold start', () => {
 
 describe('keyboard', () => {
   it('j/k select, Enter opens, s stars, u toggles unread, e archives, # deletes, Undo takes it back', async () => {
-    const { page, context, errors } = await openApp(browser, server.url);
+    const { page, context, errors } = await app.open();
     const rows = page.locator(ROW);
     await page.locator('body').press('j');
     await assert.doesNotReject(rows.nth(0).and(page.locator('[aria-selected=true]')).waitFor());
@@ -107,7 +94,7 @@ describe('keyboard', () => {
   });
 
   it('ignores shortcuts while typing, / focuses search, ? opens help, Escape closes it, g w goes to work items', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await page.keyboard.press('/');
     const search = page.getByTestId('search-input');
     assert.ok(await search.evaluate((el) => el === document.activeElement), '/ focuses the search box');
@@ -137,7 +124,7 @@ describe('keyboard', () => {
 
 describe('search', () => {
   it('shows ranked hits with the matches highlighted, and keeps typing fluid', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     const search = page.getByTestId('search-input');
     await search.click();
     await search.pressSequentially('tray', { delay: 30 });
@@ -152,7 +139,7 @@ describe('search', () => {
   });
 
   it('shows the backend sentence for a query it cannot parse', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await page.getByTestId('search-input').fill('before:yesterday');
     const error = page.getByTestId('search-error');
     await error.waitFor();
@@ -163,7 +150,7 @@ describe('search', () => {
 
 describe('categories', () => {
   it('a tab filters the list to that category; Move to… corrects a row at once; Why? explains', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await page.getByTestId('category-tab-promotions').click();
     await page.getByRole('heading', { name: 'Promotions', level: 2 }).waitFor();
     await page.waitForFunction(
@@ -193,7 +180,7 @@ describe('categories', () => {
 
 describe('settings', () => {
   it('validates numbers as typed, saves valid settings, and checks what a new account needs', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await page.getByTestId('open-settings').click();
     const dialog = page.getByTestId('settings-dialog');
     const interval = dialog.getByTestId('setting-syncIntervalMinutes');
@@ -235,8 +222,8 @@ describe('settings', () => {
 
 describe('themes and notifications', () => {
   it('follows the system colour scheme', async () => {
-    const light = await openApp(browser, server.url, { colorScheme: 'light' });
-    const dark = await openApp(browser, server.url, { colorScheme: 'dark' });
+    const light = await app.open({ colorScheme: 'light' });
+    const dark = await app.open({ colorScheme: 'dark' });
     const bg = (/** @type {import('playwright-core').Page} */ p) =>
       p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     assert.equal(await bg(light.page), 'rgb(251, 250, 248)');
@@ -246,7 +233,7 @@ describe('themes and notifications', () => {
   });
 
   it('shows a progress bar during a sync and a Re-authenticate action for a signed-out account', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     const toast = page.getByTestId('notifications').getByRole('button', { name: 'Re-authenticate' });
     await toast.waitFor();
     await page.getByRole('button', { name: 'Sync now' }).click();

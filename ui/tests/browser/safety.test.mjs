@@ -2,23 +2,10 @@
 // scripts or same-origin, a script-bearing document does nothing, and remote
 // content loads only after a click (per message or per sender).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launch, openApp, serveDist } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { useApp } from './harness.mjs';
 
-/** @type {Awaited<ReturnType<typeof serveDist>>} */
-let server;
-/** @type {import('playwright-core').Browser} */
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** @param {import('playwright-core').Page} page @param {number} id */
 async function openMessage(page, id) {
@@ -28,7 +15,7 @@ async function openMessage(page, id) {
 
 describe('message frame', () => {
   it('is sandboxed without allow-scripts or allow-same-origin', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await openMessage(page, 2);
     const sandbox = await page.getByTestId('message-frame').getAttribute('sandbox');
     assert.notEqual(sandbox, null, 'the frame has a sandbox attribute');
@@ -40,7 +27,7 @@ describe('message frame', () => {
   });
 
   it('runs nothing from a script-bearing document, even when its link is clicked', async () => {
-    const { page, context, dialogs, errors } = await openApp(browser, server.url);
+    const { page, context, dialogs, errors } = await app.open();
     await openMessage(page, 2);
     const srcdoc = (await page.getByTestId('message-frame').getAttribute('srcdoc')) ?? '';
     assert.match(srcdoc, /<script>/, 'the mock document really carries a script');
@@ -62,7 +49,7 @@ describe('message frame', () => {
     const inner = page.frames().find((f) => f !== page.mainFrame());
     assert.ok(inner, 'the message frame exists');
     assert.equal(await inner.evaluate(() => /** @type {any} */ (window).__emberPwned), undefined);
-    assert.equal(page.url().startsWith(server.url), true, 'the window was not navigated away');
+    assert.equal(page.url().startsWith(app.url), true, 'the window was not navigated away');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -70,7 +57,7 @@ describe('message frame', () => {
 
 describe('remote content', () => {
   it('is blocked with a count, and loads for one message after a click', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await openMessage(page, 1);
     const banner = page.getByTestId('remote-banner');
     assert.match((await banner.textContent()) ?? '', /Remote content blocked \(2\)/);
@@ -85,7 +72,7 @@ describe('remote content', () => {
   });
 
   it('"Always for <sender>" adds the sender to the allowlist in Settings, where it can be removed', async () => {
-    const { page, context } = await openApp(browser, server.url);
+    const { page, context } = await app.open();
     await openMessage(page, 1);
     await page.getByTestId('allow-remote-sender').click();
     await page.getByTestId('remote-banner').waitFor({ state: 'detached' });

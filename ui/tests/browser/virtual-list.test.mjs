@@ -3,27 +3,14 @@
 // Frame gaps and key latency are printed as measurements (`# ...` lines),
 // not asserted: speed is judged from figures, never by a timed test.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { launch, openApp, serveDist } from './harness.mjs';
+import { describe, it } from 'node:test';
+import { useApp } from './harness.mjs';
 
 /** Demo messages giving exactly 100,000 conversation rows (60 messages share 20 threads). */
 const MESSAGES = 100_020;
 const ROWS = 100_000;
 
-/** @type {Awaited<ReturnType<typeof serveDist>>} */
-let server;
-/** @type {import('playwright-core').Browser} */
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** @param {import('playwright-core').Page} page */
 function watchFrames(page) {
@@ -72,7 +59,7 @@ function listState(page) {
 
 describe('virtualised message list', () => {
   it('wheel-scrolls through keyset pages with a bounded DOM (frame gaps reported)', { timeout: 120_000 }, async () => {
-    const { page, context, errors } = await openApp(browser, server.url, { messages: MESSAGES });
+    const { page, context, errors } = await app.open({ messages: MESSAGES });
     const [ready, firstPaint] = await page.evaluate(() =>
       ['ember:backend-ready', 'ember:first-list-paint'].map((n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN),
     );
@@ -103,7 +90,7 @@ describe('virtualised message list', () => {
   });
 
   it('reaches row 100,000 with a bounded DOM and answers keys there (latency reported)', { timeout: 300_000 }, async () => {
-    const { page, context, errors } = await openApp(browser, server.url, { messages: MESSAGES });
+    const { page, context, errors } = await app.open({ messages: MESSAGES });
     let maxRows = 0;
     let state = await listState(page);
     const started = Date.now();
