@@ -101,6 +101,24 @@ fn add_rows(dst: &mut [f32], bias: &[f32]) {
     }
 }
 
+/// One forward pass as a pulp operation, so that [`dispatch`] inlines the
+/// whole pass, element-wise loops included, into the function it compiles
+/// for the CPU's instruction set.
+struct Forward<'a> {
+    encoder: &'a Encoder,
+    scratch: &'a mut Scratch,
+    batch: &'a [&'a [u32]],
+}
+
+impl pulp::WithSimd for Forward<'_> {
+    type Output = Vec<Vec<f32>>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
+        self.encoder.forward(self.scratch, self.batch)
+    }
+}
+
 impl Encoder {
     /// Builds the encoder from the tensors of a BERT safetensors file.
     pub fn from_tensors(
@@ -212,8 +230,12 @@ impl Encoder {
     /// calling thread. Texts longer than the model's positions are cut.
     pub fn embed(&self, batch: &[&[u32]]) -> Vec<Vec<f32>> {
         SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            dispatch(|| self.forward(&mut s, batch))
+            let mut scratch = s.borrow_mut();
+            dispatch(Forward {
+                encoder: self,
+                scratch: &mut scratch,
+                batch,
+            })
         })
     }
 
