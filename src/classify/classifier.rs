@@ -1,6 +1,6 @@
 //! The classifier: one multinomial logistic regression over word counts,
-//! header facts and the MiniLM embedding, deciding between the five
-//! categories and Spam.
+//! header facts, the MiniLM embedding and the sender's labelled history,
+//! deciding between the five categories and Spam.
 //!
 //! Why not a head over the embedding alone: measured on the training file, a
 //! frozen sentence embedding loses to plain word counts (it blurs Promotions
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::embed::cosine;
 use super::features::{self, Email, FeatureWeights, Idf, Sparse, FEATURE_DIM};
 use super::logreg::{LogReg, TrainOptions};
+use super::senders::SenderHistory;
 use super::ClassifyError;
 use crate::model::Category;
 
@@ -93,16 +94,20 @@ impl Class {
 pub const MIN_CONFIDENCE: f32 = 0.4;
 
 /// How the default model is built: the block weights and training knobs
-/// chosen by cross-validation (`ember classifier evaluate`).
+/// chosen by cross-validation (`ember classifier evaluate`). Sender history
+/// at weight 1, 2, 4 and 8 gave macro-F1 0.915, 0.919, 0.922 and 0.916
+/// (0.913 without it).
 pub const DEFAULT_WEIGHTS: FeatureWeights = FeatureWeights {
     header: 0.5,
     embedding: 1.0,
+    sender: 4.0,
 };
 
 /// The lexical baseline: the same word block and learner, nothing else.
 pub const BASELINE_WEIGHTS: FeatureWeights = FeatureWeights {
     header: 0.0,
     embedding: 0.0,
+    sender: 0.0,
 };
 
 /// One message's verdict.
@@ -207,6 +212,9 @@ pub struct Classifier {
     model: LogReg,
     references: Vec<Reference>,
     reference_embeddings: Vec<Vec<f32>>,
+    /// Who sent what, over the references and the examples of the last
+    /// retraining.
+    senders: SenderHistory,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -223,7 +231,7 @@ struct File {
     references: Vec<Reference>,
 }
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 fn encode_f32(v: &[f32]) -> String {
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -297,10 +305,14 @@ impl Classifier {
             .collect();
         let tfs: Vec<Sparse> = counts.iter().map(|c| features::sublinear(c)).collect();
         let idf = Idf::fit(&tfs);
+        let senders = SenderHistory::of(examples.iter().map(|e| (&e.email, e.class)));
         let xs: Vec<Sparse> = examples
             .iter()
             .zip(&tfs)
-            .map(|(e, tf)| features::features(tf, &e.email, Some(&e.embedding), &idf, weights))
+            .map(|(e, tf)| {
+                let sender = senders.features(&e.email, Some(e.class));
+                features::features(tf, &e.email, Some(&e.embedding), &sender, &idf, weights)
+            })
             .collect();
         let ys: Vec<usize> = examples.iter().map(|e| e.class as usize).collect();
         let sw: Vec<f32> = examples.iter().map(|e| e.weight).collect();
@@ -331,14 +343,29 @@ impl Classifier {
             model,
             references,
             reference_embeddings,
+            senders,
         }
     }
 
     /// Scores one email from its embedding.
     pub fn predict(&self, email: &Email, embedding: &[f32]) -> Prediction {
         let tf = features::term_frequencies(email);
-        let x = features::features(&tf, email, Some(embedding), &self.idf, self.weights);
+        let sender = self.senders.features(email, None);
+        let x = features::features(
+            &tf,
+            email,
+            Some(embedding),
+            &sender,
+            &self.idf,
+            self.weights,
+        );
         decide(&self.model.probabilities(&x))
+    }
+
+    /// How earlier labelled messages from `email`'s sender address were
+    /// filed, per class (by [`Class`] index): part of "why".
+    pub fn sender_counts(&self, email: &Email) -> [u32; Class::COUNT] {
+        self.senders.counts(email)
     }
 
     /// The built-in classifier, parsed once.
@@ -372,22 +399,25 @@ impl Classifier {
     /// of the training set, starting from the current weights and keeping
     /// its word statistics, so a correction takes effect in moments.
     pub fn retrain(&self, extra: &[Example], epochs: usize) -> Self {
+        let emails: Vec<Email> = self.references.iter().map(reference_email).collect();
+        let senders = SenderHistory::of(
+            emails
+                .iter()
+                .zip(&self.references)
+                .map(|(email, r)| (email, r.class))
+                .chain(extra.iter().map(|e| (&e.email, e.class))),
+        );
         let mut xs = Vec::with_capacity(self.references.len() + extra.len());
         let mut ys = Vec::with_capacity(xs.capacity());
         let mut sw = Vec::with_capacity(xs.capacity());
-        for (r, e) in self.references() {
-            let email = Email {
-                list_id: r.list_id.clone(),
-                list_unsubscribe: r.list_unsubscribe,
-                html: r.html,
-                from: r.from.clone(),
-                ..Email::default()
-            };
+        for ((r, e), email) in self.references().zip(&emails) {
             let tf = features::sublinear(&decode_counts(&r.counts));
+            let sender = senders.features(email, Some(r.class));
             xs.push(features::features(
                 &tf,
-                &email,
+                email,
                 Some(e),
+                &sender,
                 &self.idf,
                 self.weights,
             ));
@@ -396,10 +426,12 @@ impl Classifier {
         }
         for e in extra {
             let tf = features::term_frequencies(&e.email);
+            let sender = senders.features(&e.email, Some(e.class));
             xs.push(features::features(
                 &tf,
                 &e.email,
                 Some(&e.embedding),
+                &sender,
                 &self.idf,
                 self.weights,
             ));
@@ -407,6 +439,7 @@ impl Classifier {
             sw.push(e.weight);
         }
         let mut next = self.clone();
+        next.senders = senders;
         next.model.fit(
             &xs,
             &ys,
@@ -424,7 +457,8 @@ impl Classifier {
         let file = File {
             format: FORMAT,
             description: "Fireside Ember's categoriser: multinomial logistic regression over \
-                hashed word counts, header facts and the all-MiniLM-L6-v2 embedding. Built by \
+                hashed word counts, header facts, the all-MiniLM-L6-v2 embedding and the \
+                sender's labelled history. Built by \
                 `ember classifier train` from shared/data/categories/train.csv."
                 .into(),
             weights: self.weights,
@@ -458,6 +492,13 @@ impl Classifier {
             .iter()
             .map(|r| dequantise(&r.embedding))
             .collect::<Result<_, _>>()?;
+        let emails: Vec<Email> = file.references.iter().map(reference_email).collect();
+        let senders = SenderHistory::of(
+            emails
+                .iter()
+                .zip(&file.references)
+                .map(|(e, r)| (e, r.class)),
+        );
         Ok(Self {
             weights: file.weights,
             options: file.options,
@@ -470,7 +511,20 @@ impl Classifier {
             },
             references: file.references,
             reference_embeddings,
+            senders,
         })
+    }
+}
+
+/// What the model file keeps of a training example's email: its header
+/// facts and sender (the word counts are kept apart).
+fn reference_email(r: &Reference) -> Email {
+    Email {
+        list_id: r.list_id.clone(),
+        list_unsubscribe: r.list_unsubscribe,
+        html: r.html,
+        from: r.from.clone(),
+        ..Email::default()
     }
 }
 

@@ -1,14 +1,18 @@
 //! What the classifier sees of an email, as numbers.
 //!
-//! Three blocks side by side in one sparse vector: word counts (hashed,
+//! Four blocks side by side in one sparse vector: word counts (hashed,
 //! sublinear TF times IDF, L2-normalised: the lexical signal that separates
 //! promotions from updates), header facts (List-Id, List-Unsubscribe,
-//! Precedence, the sender's domain and its parents, HTML or not), and the
-//! MiniLM sentence embedding (what the text is about). Hashing keeps the
+//! Precedence, the sender's domain and its parents, HTML or not), the
+//! MiniLM sentence embedding (what the text is about), and the sender's
+//! history (how earlier labelled mail from the sender was filed, see
+//! [`super::senders`]). Hashing keeps the
 //! model a fixed size with no vocabulary to ship; FNV-1a makes it the same on
 //! every machine.
 
 use serde::{Deserialize, Serialize};
+
+use super::senders::SENDER_DIM;
 
 /// Hash buckets for words.
 pub const LEXICAL_DIM: usize = 1 << 14;
@@ -16,8 +20,10 @@ pub const LEXICAL_DIM: usize = 1 << 14;
 pub const HEADER_DIM: usize = 1 << 10;
 /// Dimensions of the sentence embedding.
 pub const EMBEDDING_DIM: usize = 384;
+/// Where the sender-history block starts.
+const SENDER_BASE: usize = LEXICAL_DIM + HEADER_DIM + EMBEDDING_DIM;
 /// The length of the whole feature vector.
-pub const FEATURE_DIM: usize = LEXICAL_DIM + HEADER_DIM + EMBEDDING_DIM;
+pub const FEATURE_DIM: usize = SENDER_BASE + SENDER_DIM;
 /// Characters of the body that feed the word counts: all of it, up to the
 /// length the training file keeps (6,000). Cutting at 2,000 cost the lexical
 /// baseline about 0.04 macro-F1 in cross-validation: the closing lines
@@ -183,6 +189,9 @@ pub struct FeatureWeights {
     pub header: f32,
     /// Multiplies the (unit-length) embedding; 0 leaves it out.
     pub embedding: f32,
+    /// Multiplies the sender-history block; 0 leaves it out.
+    #[serde(default)]
+    pub sender: f32,
 }
 
 /// The whole feature vector of one email.
@@ -190,6 +199,7 @@ pub fn features(
     tf: &Sparse,
     email: &Email,
     embedding: Option<&[f32]>,
+    sender: &[f32; SENDER_DIM],
     idf: &Idf,
     weights: FeatureWeights,
 ) -> Sparse {
@@ -217,6 +227,15 @@ pub fn features(
             e.iter()
                 .enumerate()
                 .map(|(i, v)| (base + i as u32, v * weights.embedding)),
+        );
+    }
+    if weights.sender != 0.0 {
+        out.extend(
+            sender
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(i, v)| ((SENDER_BASE + i) as u32, v * weights.sender)),
         );
     }
     out
@@ -272,8 +291,16 @@ mod tests {
         let weights = FeatureWeights {
             header: 0.5,
             embedding: 1.0,
+            sender: 2.0,
         };
-        let x = features(&tf, &e, Some(&[0.6, 0.8]), &idf, weights);
+        let mut sender = [0.0; SENDER_DIM];
+        sender[3] = 0.5;
+        let x = features(&tf, &e, Some(&[0.6, 0.8]), &sender, &idf, weights);
+        assert_eq!(
+            x.last(),
+            Some(&((SENDER_BASE + 3) as u32, 1.0)),
+            "the sender block comes last, weighted, zeros left out"
+        );
         let lexical: f32 = x
             .iter()
             .filter(|(i, _)| (*i as usize) < LEXICAL_DIM)
@@ -284,7 +311,14 @@ mod tests {
             x.windows(2).all(|w| w[0].0 < w[1].0),
             "blocks do not overlap"
         );
-        assert_eq!(x.last().map(|p| p.1), Some(0.8));
+        let embedding: Vec<f32> = x
+            .iter()
+            .filter(|(i, _)| {
+                (*i as usize) >= LEXICAL_DIM + HEADER_DIM && (*i as usize) < SENDER_BASE
+            })
+            .map(|(_, v)| *v)
+            .collect();
+        assert_eq!(embedding, [0.6, 0.8]);
     }
 
     #[test]

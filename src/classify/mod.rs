@@ -4,8 +4,9 @@
 //! [`CategoriseQueue`]; the categoriser drains it, reads each message's
 //! subject, sender, list headers and body start from the store, embeds them
 //! with MiniLM ([`embed`]) on a dedicated Rayon pool, and scores them with a
-//! logistic regression over word counts, header facts and the embedding
-//! ([`features`], [`logreg`], [`classifier`]). The default weights are
+//! logistic regression over word counts, header facts, the embedding and
+//! the sender's labelled history ([`features`], [`senders`], [`logreg`],
+//! [`classifier`]). The default weights are
 //! trained from `shared/data/categories/train.csv` by
 //! `ember classifier train` and ship with the app; the user's corrections
 //! retrain them in the background.
@@ -20,6 +21,7 @@ pub mod pipeline;
 mod pool;
 mod queue;
 pub mod records;
+pub mod senders;
 
 pub use categoriser::{Categoriser, BATCH};
 pub use pool::{default_threads, threads_from_env, ClassifyPool, THREADS_ENV};

@@ -194,6 +194,8 @@ pub struct Candidate {
     pub header_weight: Option<f32>,
     /// Embedding-block weight.
     pub embedding_weight: Option<f32>,
+    /// Sender-history weight.
+    pub sender_weight: Option<f32>,
     /// L2 penalty.
     pub l2: Option<f32>,
     /// Training epochs.
@@ -204,6 +206,7 @@ impl Candidate {
     fn configured(self) -> Option<(FeatureWeights, TrainOptions)> {
         let any = self.header_weight.is_some()
             || self.embedding_weight.is_some()
+            || self.sender_weight.is_some()
             || self.l2.is_some()
             || self.epochs.is_some();
         let options = TrainOptions::default();
@@ -212,6 +215,7 @@ impl Candidate {
                 FeatureWeights {
                     header: self.header_weight.unwrap_or(DEFAULT_WEIGHTS.header),
                     embedding: self.embedding_weight.unwrap_or(DEFAULT_WEIGHTS.embedding),
+                    sender: self.sender_weight.unwrap_or(DEFAULT_WEIGHTS.sender),
                 },
                 TrainOptions {
                     l2: self.l2.unwrap_or(options.l2),
@@ -255,13 +259,23 @@ pub async fn evaluate(
             "word counts + header facts",
             FeatureWeights {
                 embedding: 0.0,
+                sender: 0.0,
+                ..DEFAULT_WEIGHTS
+            },
+            shipped,
+        ),
+        (
+            "without_senders",
+            "word counts + header facts + MiniLM embedding (no sender history)",
+            FeatureWeights {
+                sender: 0.0,
                 ..DEFAULT_WEIGHTS
             },
             shipped,
         ),
         (
             "ember",
-            "word counts + header facts + MiniLM embedding (shipped)",
+            "word counts + header facts + MiniLM embedding + sender history (shipped)",
             DEFAULT_WEIGHTS,
             shipped,
         ),

@@ -158,6 +158,9 @@ pub enum ClassifierCommand {
         /// ... with this embedding-block weight.
         #[arg(long)]
         embedding_weight: Option<f32>,
+        /// ... with this sender-history weight.
+        #[arg(long)]
+        sender_weight: Option<f32>,
         /// ... with this L2 penalty.
         #[arg(long)]
         l2: Option<f32>,
@@ -462,6 +465,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     folds,
                     header_weight,
                     embedding_weight,
+                    sender_weight,
                     l2,
                     epochs,
                     ..
@@ -469,6 +473,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let candidate = categorize::Candidate {
                         header_weight,
                         embedding_weight,
+                        sender_weight,
                         l2,
                         epochs,
                     };

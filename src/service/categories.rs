@@ -2,6 +2,7 @@
 //! message's category.
 
 use super::{Ember, ServiceError};
+use crate::classify::classifier::Class;
 use crate::classify::embed::cosine;
 use crate::classify::records;
 use crate::events::Event;
@@ -44,8 +45,9 @@ impl Ember {
             .await?
             .unwrap_or((None, false));
         let mut neighbours = Vec::new();
+        let classifier = self.categoriser.classifier();
+        let sender = classifier.sender_counts(&record.email);
         if let Some(embedding) = record.embedding.as_deref() {
-            let classifier = self.categoriser.classifier();
             for (r, similarity) in classifier.nearest(embedding, 50) {
                 let category = match r.class.category() {
                     Some(c) => c,
@@ -79,7 +81,7 @@ impl Ember {
             neighbours.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
             neighbours.truncate(NEIGHBOURS);
         }
-        let reason = reason(&record, confidence, spam, &neighbours);
+        let reason = reason(&record, confidence, spam, &neighbours, sender);
         Ok(CategoryExplanation {
             category: record.category,
             confidence,
@@ -111,12 +113,14 @@ fn kind(category: Category) -> &'static str {
     }
 }
 
-/// One sentence saying why.
+/// One sentence saying why. `sender` counts the labelled messages from the
+/// same address per class (training examples, provider labels, corrections).
 fn reason(
     record: &records::Record,
     confidence: Option<f64>,
     spam: bool,
     neighbours: &[Neighbour],
+    sender: [u32; Class::COUNT],
 ) -> String {
     let Some(category) = record.category else {
         return "Not categorised yet.".into();
@@ -133,6 +137,14 @@ fn reason(
         && confidence.is_some_and(|c| c < f64::from(crate::classify::classifier::MIN_CONFIDENCE))
     {
         return "No other tab was a confident fit, so it stays in Primary.".into();
+    }
+    let earlier: u32 = sender.iter().sum();
+    let same = sender[Class::of(category) as usize];
+    if !spam && earlier >= 2 && same * 2 > earlier {
+        return format!(
+            "{same} of {earlier} earlier messages from this sender are in {}.",
+            tab(category)
+        );
     }
     let like = neighbours.iter().filter(|n| n.category == category).count();
     let signal = if record.email.list_id.is_some() {

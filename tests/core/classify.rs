@@ -231,6 +231,81 @@ async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> any
     Ok(())
 }
 
+/// Moving a few of one sender's messages teaches Ember where that sender's
+/// mail goes: the next one from the same address follows, and "why" says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrections_teach_where_a_senders_next_message_goes() -> anyhow::Result<()> {
+    let Some((_dir, config)) = with_model()? else {
+        return Ok(());
+    };
+    let store = Store::open(&config.database_path()).await?;
+    let account = add_account(&store, ProviderKind::Gmail, "me@example.org").await?;
+    let weeks = [
+        "garden tools",
+        "rain jackets",
+        "camping stoves",
+        "bike lights",
+    ];
+    let messages: Vec<_> = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut m = message(
+                account.id,
+                &format!("d{i}"),
+                1_000 * (i as i64 + 1),
+                &format!("Chip in {item} before midnight"),
+            );
+            m.from = Some(ember::model::Address {
+                name: Some("Friends of the Valley".into()),
+                address: "team@valley-campaign.example".into(),
+            });
+            m.headers.insert(
+                "List-Unsubscribe".into(),
+                "<mailto:leave@valley-campaign.example>".into(),
+            );
+            m
+        })
+        .collect();
+    let ids = insert_messages(&store, &messages).await?;
+    let mut tx = store.begin_write().await?;
+    for (id, item) in ids.iter().zip(weeks) {
+        store::put_body(&mut tx, *id, &NewMessageBody {
+            text: Some(format!("We are only $2,000 short of our goal. Chip in {item} now to help us reach it before the deadline. Donate now. Unsubscribe.")),
+            html: Some(format!("<p>Chip in {item} now.</p>")),
+            ..NewMessageBody::default()
+        }).await?;
+    }
+    tx.commit().await?;
+    store.close().await;
+
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    wait_until_categorised(&ember).await?;
+    let last = ids[3];
+    assert_eq!(
+        ember.message(last).await?.summary.category,
+        Some(Category::Promotions),
+        "a fundraising newsletter starts in Promotions"
+    );
+
+    let progressed = ember.categoriser().progressed();
+    ember.move_to_category(&ids[..3], Category::Updates).await?;
+    tokio::time::timeout(Duration::from_secs(60), progressed).await?;
+    assert_eq!(
+        ember.message(last).await?.summary.category,
+        Some(Category::Updates),
+        "the sender's next message follows the corrections"
+    );
+    let why = ember.explain_category(last).await?;
+    assert_eq!(why.source, Some(CategorySource::Model));
+    assert_eq!(
+        why.reason, "3 of 3 earlier messages from this sender are in Updates.",
+        "{why:?}"
+    );
+    ember.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_mid_categorisation_loses_nothing_and_the_next_start_finishes(
 ) -> anyhow::Result<()> {
