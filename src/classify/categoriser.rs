@@ -73,13 +73,18 @@ impl Categoriser {
         data_dir: &std::path::Path,
     ) -> Arc<Self> {
         let weights_path = data_dir.join("models").join(WEIGHTS_FILE);
+        // Retrained weights this version cannot read (an older format, a
+        // damaged file) are set aside, and the corrections they came from
+        // are learned again from the store once the service runs.
+        let mut relearn = false;
         let (classifier, message) = match std::fs::read_to_string(&weights_path)
             .ok()
             .map(|text| Classifier::from_json(&text))
         {
             Some(Ok(c)) => (Some(c), "retrained weights"),
             Some(Err(e)) => {
-                warn!("ignoring {}: {e}", weights_path.display());
+                warn!("ignoring {}: {e}; retraining", weights_path.display());
+                relearn = true;
                 (None, "")
             }
             None => (None, ""),
@@ -92,7 +97,7 @@ impl Categoriser {
             })),
         };
         debug!(message, "classifier ready");
-        Arc::new(Self {
+        let categoriser = Arc::new(Self {
             store,
             events,
             pool,
@@ -104,7 +109,12 @@ impl Categoriser {
             retrain: Notify::new(),
             settings_changed: Notify::new(),
             progress: Notify::new(),
-        })
+        });
+        if relearn {
+            // A stored permit: the retraining task starts on it.
+            categoriser.retrain.notify_one();
+        }
+        categoriser
     }
 
     fn set_state(&self, available: bool, message: String) {

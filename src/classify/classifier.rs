@@ -215,6 +215,10 @@ pub struct Classifier {
     /// Who sent what, over the references and the examples of the last
     /// retraining.
     senders: SenderHistory,
+    /// The part of `senders` that came from those examples (corrections,
+    /// provider labels): kept in the model file, so that after a restart the
+    /// retrained weights still see what they were trained with.
+    learned_senders: SenderHistory,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -229,6 +233,9 @@ struct File {
     coefficients: String,
     bias: Vec<f32>,
     references: Vec<Reference>,
+    /// Sender history from the examples of the last retraining.
+    #[serde(default, skip_serializing_if = "SenderHistory::is_empty")]
+    learned_senders: SenderHistory,
 }
 
 const FORMAT: u32 = 2;
@@ -344,6 +351,7 @@ impl Classifier {
             references,
             reference_embeddings,
             senders,
+            learned_senders: SenderHistory::default(),
         }
     }
 
@@ -400,13 +408,14 @@ impl Classifier {
     /// its word statistics, so a correction takes effect in moments.
     pub fn retrain(&self, extra: &[Example], epochs: usize) -> Self {
         let emails: Vec<Email> = self.references.iter().map(reference_email).collect();
-        let senders = SenderHistory::of(
+        let learned_senders = SenderHistory::of(extra.iter().map(|e| (&e.email, e.class)));
+        let mut senders = SenderHistory::of(
             emails
                 .iter()
                 .zip(&self.references)
-                .map(|(email, r)| (email, r.class))
-                .chain(extra.iter().map(|e| (&e.email, e.class))),
+                .map(|(email, r)| (email, r.class)),
         );
+        senders.merge(&learned_senders);
         let mut xs = Vec::with_capacity(self.references.len() + extra.len());
         let mut ys = Vec::with_capacity(xs.capacity());
         let mut sw = Vec::with_capacity(xs.capacity());
@@ -440,6 +449,7 @@ impl Classifier {
         }
         let mut next = self.clone();
         next.senders = senders;
+        next.learned_senders = learned_senders;
         next.model.fit(
             &xs,
             &ys,
@@ -469,6 +479,7 @@ impl Classifier {
             coefficients: encode_f32(&self.model.weights),
             bias: self.model.bias.clone(),
             references: self.references.clone(),
+            learned_senders: self.learned_senders.clone(),
         };
         serde_json::to_string(&file).map_err(|e| ClassifyError::Weights(e.to_string()))
     }
@@ -493,12 +504,13 @@ impl Classifier {
             .map(|r| dequantise(&r.embedding))
             .collect::<Result<_, _>>()?;
         let emails: Vec<Email> = file.references.iter().map(reference_email).collect();
-        let senders = SenderHistory::of(
+        let mut senders = SenderHistory::of(
             emails
                 .iter()
                 .zip(&file.references)
                 .map(|(e, r)| (e, r.class)),
         );
+        senders.merge(&file.learned_senders);
         Ok(Self {
             weights: file.weights,
             options: file.options,
@@ -512,6 +524,7 @@ impl Classifier {
             references: file.references,
             reference_embeddings,
             senders,
+            learned_senders: file.learned_senders,
         })
     }
 }
@@ -643,6 +656,50 @@ mod tests {
         assert!((s.f1["promotions"] - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(s.f1["updates"], 0.0);
         assert!((s.macro_f1 - 0.5).abs() < 1e-9);
+    }
+
+    /// After a restart, retrained weights must still see the sender history
+    /// they were trained with: the model file keeps it.
+    #[test]
+    fn a_retrained_model_file_keeps_the_senders_it_learned() -> Result<(), ClassifyError> {
+        let email = |from: &str, subject: &str| Email {
+            from: from.into(),
+            subject: subject.into(),
+            body: "the news of the week".into(),
+            ..Email::default()
+        };
+        let example = |id: &str, email: Email, class| Example {
+            id: id.into(),
+            email,
+            class,
+            embedding: vec![0.0; features::EMBEDDING_DIM],
+            weight: 1.0,
+        };
+        let options = TrainOptions {
+            epochs: 20,
+            ..TrainOptions::default()
+        };
+        let base = Classifier::train(
+            &[
+                example("a", email("x@shop.example", "sale"), Class::Promotions),
+                example("b", email("y@list.example", "thread"), Class::Forums),
+            ],
+            DEFAULT_WEIGHTS,
+            options,
+        );
+        assert!(
+            !base.to_json()?.contains("learned_senders"),
+            "the shipped file has none"
+        );
+        let correction = example("c", email("news@paper.example", "today"), Class::Updates);
+        let retrained = base.retrain(std::slice::from_ref(&correction), 5);
+        let reloaded = Classifier::from_json(&retrained.to_json()?)?;
+        assert_eq!(
+            reloaded.sender_counts(&correction.email)[Class::Updates as usize],
+            1
+        );
+        assert_eq!(reloaded, retrained);
+        Ok(())
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! example's own label is left out of its counts: otherwise the model would
 //! learn that the sender's share always contains the answer.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::classifier::Class;
 use super::features::Email;
@@ -27,11 +29,12 @@ pub const SENDER_DIM: usize = 2 * PER_KEY;
 
 type Counts = [u32; Class::COUNT];
 
-/// Labelled messages per sender address and per sender domain.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Labelled messages per sender address and per sender domain (ordered
+/// maps, so a model file that keeps them is the same bytes every time).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SenderHistory {
-    addresses: HashMap<String, Counts>,
-    domains: HashMap<String, Counts>,
+    addresses: BTreeMap<String, Counts>,
+    domains: BTreeMap<String, Counts>,
 }
 
 /// The sender's address, lower-cased: what is inside `<...>`, else the
@@ -65,9 +68,29 @@ impl SenderHistory {
         history
     }
 
+    /// Adds another history's counts to this one.
+    pub fn merge(&mut self, other: &Self) {
+        for (mine, theirs) in [
+            (&mut self.addresses, &other.addresses),
+            (&mut self.domains, &other.domains),
+        ] {
+            for (key, counts) in theirs {
+                let entry = mine.entry(key.clone()).or_default();
+                for (a, b) in entry.iter_mut().zip(counts) {
+                    *a += b;
+                }
+            }
+        }
+    }
+
     /// Senders (addresses) with at least one labelled message.
     pub fn senders(&self) -> usize {
         self.addresses.len()
+    }
+
+    /// Whether nothing is counted.
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty() && self.domains.is_empty()
     }
 
     /// The labelled messages from this email's sender address, per class.
@@ -155,5 +178,11 @@ mod tests {
         // A sender never seen has no history.
         let stranger = history.features(&from("someone@example.org"), None);
         assert!(stranger.iter().all(|v| *v == 0.0));
+
+        // Merging adds counts, key by key.
+        let mut merged = SenderHistory::of([(&booker, Class::Updates)]);
+        merged.merge(&history);
+        assert_eq!(merged.counts(&booker)[updates], 2);
+        assert_eq!(merged.counts(&booker)[promotions], 2);
     }
 }

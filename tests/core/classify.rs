@@ -232,7 +232,8 @@ async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> any
 }
 
 /// Moving a few of one sender's messages teaches Ember where that sender's
-/// mail goes: the next one from the same address follows, and "why" says so.
+/// mail goes: the next one from the same address follows, "why" says so, and
+/// the lesson survives a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrections_teach_where_a_senders_next_message_goes() -> anyhow::Result<()> {
     let Some((_dir, config)) = with_model()? else {
@@ -279,7 +280,7 @@ async fn corrections_teach_where_a_senders_next_message_goes() -> anyhow::Result
     tx.commit().await?;
     store.close().await;
 
-    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    let ember = Ember::open(config.clone(), ember::sync::SyncSources::new()).await?;
     wait_until_categorised(&ember).await?;
     let last = ids[3];
     assert_eq!(
@@ -301,6 +302,72 @@ async fn corrections_teach_where_a_senders_next_message_goes() -> anyhow::Result
     assert_eq!(
         why.reason, "3 of 3 earlier messages from this sender are in Updates.",
         "{why:?}"
+    );
+    ember.shutdown(Duration::from_secs(10)).await;
+
+    // After a restart the lesson holds for mail that arrives next.
+    let store = Store::open(&config.database_path()).await?;
+    let mut next = messages[3].clone();
+    next.provider_id = "d4".into();
+    next.subject = "Chip in $50 before midnight".into();
+    let next = insert_messages(&store, &[next]).await?[0];
+    let mut tx = store.begin_write().await?;
+    store::put_body(&mut tx, next, &NewMessageBody {
+        text: Some("We are only $500 short of our goal. Chip in $50 now to help us reach it before the deadline. Donate now. Unsubscribe.".into()),
+        html: Some("<p>Chip in $50 now.</p>".into()),
+        ..NewMessageBody::default()
+    }).await?;
+    tx.commit().await?;
+    store.close().await;
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    wait_until_categorised(&ember).await?;
+    assert_eq!(
+        ember.message(next).await?.summary.category,
+        Some(Category::Updates),
+        "the retrained weights and the sender history they learned are kept"
+    );
+    ember.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}
+
+/// Retrained weights this version cannot read (an older model format, a
+/// damaged file) are not the end of the user's corrections: they are learned
+/// again from the store, and the file is written anew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_retrained_weights_are_relearned_from_the_stored_corrections(
+) -> anyhow::Result<()> {
+    let Some((dir, config)) = with_model()? else {
+        return Ok(());
+    };
+    let store = Store::open(&config.database_path()).await?;
+    let (_, promo, _) = seed(&store).await?;
+    ember::classify::records::correct(&store, &[promo], Category::Updates).await?;
+    store.close().await;
+    let weights = dir.path().join("models/classifier.json");
+    std::fs::create_dir_all(dir.path().join("models"))?;
+    std::fs::write(&weights, r#"{"format": 1, "dim": 17792}"#)?;
+
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let retrained = loop {
+        let text = std::fs::read_to_string(&weights)?;
+        if let Ok(c) = ember::classify::classifier::Classifier::from_json(&text) {
+            break c;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the weights were not retrained"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let sender = ember::classify::features::Email {
+        from: "Ada Lovelace <ada@example.org>".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        retrained.sender_counts(&sender)[ember::classify::classifier::Class::Updates as usize],
+        1,
+        "the stored correction was learned again"
     );
     ember.shutdown(Duration::from_secs(10)).await;
     Ok(())
