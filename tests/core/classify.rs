@@ -341,12 +341,17 @@ async fn unreadable_retrained_weights_are_relearned_from_the_stored_corrections(
     };
     let store = Store::open(&config.database_path()).await?;
     let (_, promo, _) = seed(&store).await?;
-    ember::classify::records::correct(&store, &[promo], Category::Updates).await?;
     store.close().await;
-    let weights = dir.path().join("models/classifier.json");
-    std::fs::create_dir_all(dir.path().join("models"))?;
-    std::fs::write(&weights, r#"{"format": 1, "dim": 17792}"#)?;
+    let ember = Ember::open(config.clone(), ember::sync::SyncSources::new()).await?;
+    wait_until_categorised(&ember).await?;
+    let progressed = ember.categoriser().progressed();
+    ember.move_to_category(&[promo], Category::Updates).await?;
+    tokio::time::timeout(Duration::from_secs(60), progressed).await?;
+    ember.shutdown(Duration::from_secs(10)).await;
 
+    // As if written by a version before the sender history.
+    let weights = dir.path().join("models/classifier.json");
+    std::fs::write(&weights, r#"{"format": 1, "dim": 17792}"#)?;
     let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let retrained = loop {
