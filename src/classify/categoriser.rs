@@ -78,16 +78,16 @@ impl Categoriser {
         // are learned again from the store once the service runs.
         let mut relearn = false;
         let (classifier, message) = match std::fs::read_to_string(&weights_path)
-            .ok()
-            .map(|text| Classifier::from_json(&text))
+            .map_err(|e| ClassifyError::Weights(e.to_string()))
+            .and_then(|text| Classifier::from_json(&text))
         {
-            Some(Ok(c)) => (Some(c), "retrained weights"),
-            Some(Err(e)) => {
+            Ok(c) => (Some(c), "retrained weights"),
+            Err(_) if !weights_path.exists() => (None, ""),
+            Err(e) => {
                 warn!("ignoring {}: {e}; retraining", weights_path.display());
                 relearn = true;
                 (None, "")
             }
-            None => (None, ""),
         };
         let classifier = match classifier {
             Some(c) => Arc::new(c),
@@ -223,8 +223,14 @@ impl Categoriser {
                 () = self.settings_changed.notified() => {
                     let was = ready;
                     ready = self.ready().await;
-                    if ready && !was {
-                        info!("categories switched on: categorising what waited");
+                    if ready {
+                        if !was {
+                            info!("categories switched on: categorising what waited");
+                        }
+                        // Also when the switch went off and on again between
+                        // two looks (the notifications merge): what arrived
+                        // meanwhile waits uncategorised. A sweep with nothing
+                        // to do is one query.
                         self.sweep_logged(&cancel).await;
                     }
                 }
@@ -243,10 +249,41 @@ impl Categoriser {
         }
     }
 
+    /// The sweep, then a retrain when corrections wait to be learned
+    /// (made while categories were off or before the model had read them).
     async fn sweep_logged(&self, cancel: &CancellationToken) {
         if let Err(e) = self.sweep(cancel).await {
             warn!("categorisation of stored mail stopped: {e}");
         }
+        match records::corrected_without_embedding(&self.store, 0, 1).await {
+            Ok(ids) if !ids.is_empty() => self.corrected(),
+            Ok(_) => {}
+            Err(e) => warn!("cannot look for corrections to learn: {e}"),
+        }
+    }
+
+    /// Embeds corrected messages that have no embedding yet, so that the
+    /// retrain learns from every correction. Skipped while categorisation
+    /// is off or the model unavailable: the next sweep asks again.
+    async fn embed_corrections(&self, cancel: &CancellationToken) -> anyhow::Result<()> {
+        if !self.enabled().await || self.embedder().await.is_err() {
+            return Ok(());
+        }
+        let mut after = 0;
+        while !cancel.is_cancelled() {
+            let ids =
+                records::corrected_without_embedding(&self.store, after, BATCH as i64).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = last;
+            // One message that cannot be read or embedded must not keep
+            // every other correction from being learned.
+            if let Err(e) = self.categorise(&ids).await {
+                warn!("cannot embed {} corrected messages: {e}", ids.len());
+            }
+        }
+        Ok(())
     }
 
     /// Categorises everything still uncategorised, a batch at a time,
@@ -333,6 +370,7 @@ impl Categoriser {
     /// Retrains with every correction and provider label now; returns how
     /// many corrections it learned from.
     pub async fn retrain_now(&self, cancel: &CancellationToken) -> anyhow::Result<usize> {
+        self.embed_corrections(cancel).await?;
         let mut extra = Vec::new();
         let user = self.labelled(CategorySource::User).await?;
         let corrections = user.len();

@@ -126,6 +126,25 @@ pub async fn uncategorised(
     .await?)
 }
 
+/// Up to `limit` ids after `after` of messages the user corrected that have
+/// no embedding yet (moved before the categoriser reached them, or while
+/// categories were off), ascending. Retraining embeds them first, so that
+/// no correction goes unlearned.
+pub async fn corrected_without_embedding(
+    store: &Store,
+    after: MessageId,
+    limit: i64,
+) -> Result<Vec<MessageId>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM messages WHERE category_source = 'user' AND embedding IS NULL \
+         AND id > ? ORDER BY id LIMIT ?",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}
+
 /// How many messages wait for a category.
 pub async fn pending(store: &Store) -> Result<i64, StoreError> {
     Ok(

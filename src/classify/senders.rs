@@ -5,9 +5,11 @@
 //! the majority label of a sender's other messages is right for 91% of the
 //! Promotions and Updates messages whose sender has any (220 of 242), and
 //! the words alone cannot tell those two tabs apart as well. The counts come
-//! from every labelled message the classifier knows: the training file, the
-//! providers' own labels (Gmail's CATEGORY_*) and the user's corrections, so
-//! moving one message from a sender moves the next one too.
+//! from the training file and, at each retrain, from the labelled messages
+//! it learns from: the user's corrections (the retrain follows each one
+//! within seconds, so moving a message from a sender moves the next one too)
+//! and the providers' own labels (Gmail's CATEGORY_*) that have been read by
+//! the model.
 //!
 //! The classifier sees these counts as features (a share per class, and how
 //! many messages the share rests on), so a sender seen once weighs little

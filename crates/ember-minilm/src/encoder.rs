@@ -78,6 +78,7 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+#[inline(always)]
 fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     if v.len() < len {
         v.resize(len, 0.0);
@@ -86,6 +87,7 @@ fn grow(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
 }
 
 /// Fills each of the `rows` rows (row stride `bias.len()`) with `bias`.
+#[inline(always)]
 fn fill_rows(dst: &mut [f32], bias: &[f32]) {
     for row in dst.chunks_exact_mut(bias.len()) {
         row.copy_from_slice(bias);
@@ -93,6 +95,7 @@ fn fill_rows(dst: &mut [f32], bias: &[f32]) {
 }
 
 /// Adds `bias` to each row.
+#[inline(always)]
 fn add_rows(dst: &mut [f32], bias: &[f32]) {
     for row in dst.chunks_exact_mut(bias.len()) {
         for (v, b) in row.iter_mut().zip(bias) {
