@@ -176,6 +176,32 @@ async fn wait_until_categorised(ember: &Ember) -> anyhow::Result<()> {
     }
 }
 
+/// Waits until the retrained weights in the data folder `dir` are readable
+/// and count the seeded sender's (ada@example.org) one correction to Updates.
+async fn wait_until_the_correction_is_learned(dir: &std::path::Path) -> anyhow::Result<()> {
+    use ember::classify::classifier::{Class, Classifier};
+    let weights = dir.join("models/classifier.json");
+    let ada = ember::classify::features::Email {
+        from: "Ada Lovelace <ada@example.org>".into(),
+        ..Default::default()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let learned = std::fs::read_to_string(&weights)
+            .ok()
+            .and_then(|text| Classifier::from_json(&text).ok())
+            .is_some_and(|c| c.sender_counts(&ada)[Class::Updates as usize] == 1);
+        if learned {
+            return Ok(());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the correction was not learned"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_mail_is_categorised_at_start_up_and_a_correction_sticks() -> anyhow::Result<()> {
     let Some((dir, config)) = with_model()? else {
@@ -356,27 +382,7 @@ async fn unreadable_retrained_weights_are_relearned_from_the_stored_corrections(
     std::fs::create_dir_all(dir.path().join("models"))?;
     std::fs::write(&weights, r#"{"format": 1, "dim": 17792}"#)?;
     let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let retrained = loop {
-        let text = std::fs::read_to_string(&weights)?;
-        if let Ok(c) = ember::classify::classifier::Classifier::from_json(&text) {
-            break c;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the weights were not retrained"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let sender = ember::classify::features::Email {
-        from: "Ada Lovelace <ada@example.org>".into(),
-        ..Default::default()
-    };
-    assert_eq!(
-        retrained.sender_counts(&sender)[ember::classify::classifier::Class::Updates as usize],
-        1,
-        "the stored correction was learned again"
-    );
+    wait_until_the_correction_is_learned(dir.path()).await?;
     ember.shutdown(Duration::from_secs(10)).await;
     Ok(())
 }
@@ -496,27 +502,7 @@ async fn a_correction_made_while_categories_were_off_is_learned_when_back_on() -
     settings.categories_enabled = true;
     ember.update_settings(settings).await?;
     wait_until_categorised(&ember).await?;
-    let weights = dir.path().join("models/classifier.json");
-    let ada = ember::classify::features::Email {
-        from: "ada@example.org".into(),
-        ..Default::default()
-    };
-    let updates = ember::classify::classifier::Class::Updates as usize;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let learned = std::fs::read_to_string(&weights)
-            .ok()
-            .and_then(|text| ember::classify::classifier::Classifier::from_json(&text).ok())
-            .is_some_and(|c| c.sender_counts(&ada)[updates] == 1);
-        if learned {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the correction was not learned"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_the_correction_is_learned(dir.path()).await?;
     ember.shutdown(Duration::from_secs(10)).await;
     Ok(())
 }
