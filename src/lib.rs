@@ -17,9 +17,6 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod cpu;
-pub mod demo;
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod events;
 pub mod model;
 pub mod notify;

@@ -17,7 +17,6 @@ mod tray;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ember::sync::SyncSources;
 use ember::{Config, Ember};
 use tauri::{Manager, RunEvent, Runtime, WindowEvent};
 
@@ -86,7 +85,7 @@ fn run_app() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no data directory: set EMBER_DATA_DIR or a home folder"))?;
     let ember = tauri::async_runtime::block_on(Ember::open(
         Config::new(data_dir),
-        SyncSources::standard(),
+        ember::service::sources::standard(),
     ))?;
 
     let builder = tauri::Builder::default()

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::AuthError;
+use super::{AuthError, DeviceCode};
 
 /// Opens an authorization URL for the user.
 pub trait Browser: Send + Sync {
@@ -12,6 +12,15 @@ pub trait Browser: Send + Sync {
         &'a self,
         url: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>>;
+
+    /// Shows a device-code sign-in: the address to open and the code to
+    /// type there. By default opens the address.
+    fn show_device_code<'a>(
+        &'a self,
+        code: &'a DeviceCode,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
+        self.open(&code.verification_uri)
+    }
 }
 
 /// Prints the URL for a person to open (headless use).
@@ -29,6 +38,25 @@ impl Browser for PrintBrowser {
             writeln!(
                 err,
                 "Open this address in a browser to sign in:\n\n  {url}\n"
+            )?;
+            Ok(())
+        })
+    }
+
+    fn show_device_code<'a>(
+        &'a self,
+        code: &'a DeviceCode,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
+        Box::pin(async move {
+            use std::io::Write as _;
+            let mut err = std::io::stderr().lock();
+            writeln!(
+                err,
+                "To sign in, open this address on any device:\n\n  {}\n\nand enter the code {} \
+                 (it expires in {} minutes). Waiting ...",
+                code.verification_uri,
+                code.user_code,
+                code.expires_in.as_secs().div_ceil(60)
             )?;
             Ok(())
         })
@@ -62,6 +90,20 @@ impl Default for DirectBrowser {
 }
 
 impl Browser for DirectBrowser {
+    /// Approves the code at once, as a user typing it in would.
+    fn show_device_code<'a>(
+        &'a self,
+        code: &'a DeviceCode,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut url = reqwest::Url::parse(&code.verification_uri)
+                .map_err(|e| AuthError::Config(e.to_string()))?;
+            url.query_pairs_mut()
+                .append_pair("user_code", &code.user_code);
+            self.open(url.as_str()).await
+        })
+    }
+
     fn open<'a>(
         &'a self,
         url: &'a str,

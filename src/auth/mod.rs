@@ -12,9 +12,9 @@ mod secrets;
 mod token_source;
 
 pub use browser::{Browser, DirectBrowser, PrintBrowser};
-pub use oauth::{OAuthClient, OAuthConfig, Tokens};
+pub use oauth::{DeviceCode, OAuthClient, OAuthConfig, Tokens};
 pub use secrets::{SecretStorage, Secrets};
-pub use token_source::{PatCredential, TokenSource};
+pub use token_source::TokenSource;
 
 /// What can go wrong while signing in or handling credentials.
 #[derive(Debug, thiserror::Error)]

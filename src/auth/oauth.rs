@@ -1,17 +1,20 @@
 //! The OAuth 2.0 client, through the `oauth2` crate: authorization code with
-//! PKCE (S256) and a checked state, the code exchange, and refresh.
+//! PKCE (S256) and a checked state, the code exchange, the device-code flow
+//! (RFC 8628) for machines without a browser, and refresh.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    DeviceAuthorizationUrl, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
 use super::loopback::Loopback;
 use super::{AuthError, Browser};
+use crate::model::OAuthEndpoints;
 
 /// How long the user has to finish signing in in the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -19,32 +22,22 @@ pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Timeout for each request to the token endpoint.
 pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A provider's OAuth endpoints and this app's client registration. Its
-/// `Debug` leaves the client secret out.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A provider's OAuth endpoints and this app's client registration, with
+/// its client secret where it has one. Its `Debug` leaves the secret out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OAuthConfig {
-    /// The authorization endpoint.
-    pub auth_url: String,
-    /// The token endpoint.
-    pub token_url: String,
-    /// The client id.
-    pub client_id: String,
+    /// The endpoints, client id and scopes (as the account's settings keep them).
+    pub endpoints: OAuthEndpoints,
     /// The client secret (Google desktop clients have one; it is not
-    /// confidential, but is still kept out of logs).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// confidential, but is still kept out of logs and the database).
     pub client_secret: Option<String>,
-    /// Scopes to ask for.
-    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for OAuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OAuthConfig")
-            .field("auth_url", &self.auth_url)
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
+            .field("endpoints", &self.endpoints)
             .field("has_client_secret", &self.client_secret.is_some())
-            .field("scopes", &self.scopes)
             .finish()
     }
 }
@@ -126,7 +119,7 @@ impl OAuthClient {
         let mut request = client
             .authorize_url(CsrfToken::new_random)
             .set_pkce_challenge(challenge);
-        for scope in &self.config.scopes {
+        for scope in &self.config.endpoints.scopes {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state) = request.url();
@@ -147,6 +140,43 @@ impl OAuthClient {
             .request_async(&self.http)
             .await
             .map_err(token_error)?;
+        Ok(Self::token_tokens(&response, None))
+    }
+
+    /// Runs the device-code flow: asks the provider for a code, shows it
+    /// through `browser` (the address to open and the code to type), and
+    /// polls the token endpoint at the interval the provider asks for
+    /// (slower when told to slow down) until the user approves, refuses,
+    /// or the code expires.
+    pub async fn authorize_device(&self, browser: &dyn Browser) -> Result<Tokens, AuthError> {
+        let url = self
+            .config
+            .endpoints
+            .device_code_url
+            .clone()
+            .ok_or_else(|| AuthError::Config("this provider has no device-code sign-in".into()))?;
+        let client = self.basic_client()?.set_device_authorization_url(
+            DeviceAuthorizationUrl::new(url).map_err(|e| AuthError::Config(e.to_string()))?,
+        );
+        let mut request = client.exchange_device_code();
+        for scope in &self.config.endpoints.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let details: StandardDeviceAuthorizationResponse = request
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let code = DeviceCode {
+            verification_uri: details.verification_uri().to_string(),
+            user_code: details.user_code().secret().clone(),
+            expires_in: details.expires_in(),
+        };
+        browser.show_device_code(&code).await?;
+        let response = client
+            .exchange_device_access_token(&details)
+            .request_async(&self.http, tokio::time::sleep, None)
+            .await
+            .map_err(device_error)?;
         Ok(Self::token_tokens(&response, None))
     }
 
@@ -175,15 +205,53 @@ impl OAuthClient {
         AuthError,
     > {
         let config_err = |e: oauth2::url::ParseError| AuthError::Config(e.to_string());
-        let mut client = BasicClient::new(ClientId::new(self.config.client_id.clone()))
-            .set_auth_uri(AuthUrl::new(self.config.auth_url.clone()).map_err(config_err)?)
-            .set_token_uri(TokenUrl::new(self.config.token_url.clone()).map_err(config_err)?)
+        let mut client = BasicClient::new(ClientId::new(self.config.endpoints.client_id.clone()))
+            .set_auth_uri(AuthUrl::new(self.config.endpoints.auth_url.clone()).map_err(config_err)?)
+            .set_token_uri(
+                TokenUrl::new(self.config.endpoints.token_url.clone()).map_err(config_err)?,
+            )
             // Installed-app clients send their id (and secret) in the body.
             .set_auth_type(AuthType::RequestBody);
         if let Some(secret) = &self.config.client_secret {
             client = client.set_client_secret(ClientSecret::new(secret.clone()));
         }
         Ok(client)
+    }
+}
+
+/// What the user needs to approve a device sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    /// The address to open, on any device.
+    pub verification_uri: String,
+    /// The code to type there.
+    pub user_code: String,
+    /// How long the code is good for.
+    pub expires_in: Duration,
+}
+
+fn device_error<RE: std::error::Error + 'static>(
+    e: RequestTokenError<RE, oauth2::DeviceCodeErrorResponse>,
+) -> AuthError {
+    use oauth2::DeviceCodeErrorResponseType as Kind;
+    match e {
+        RequestTokenError::ServerResponse(r) => match r.error() {
+            Kind::ExpiredToken => AuthError::Timeout,
+            Kind::AccessDenied => AuthError::Denied(
+                r.error_description()
+                    .cloned()
+                    .unwrap_or_else(|| "the sign-in was declined".into()),
+            ),
+            other => AuthError::Rejected(format!(
+                "{other}{}",
+                r.error_description()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )),
+        },
+        RequestTokenError::Request(e) => AuthError::Unreachable(e.to_string()),
+        RequestTokenError::Parse(e, _) => AuthError::Unreachable(format!("unreadable answer: {e}")),
+        RequestTokenError::Other(e) => AuthError::Unreachable(e),
     }
 }
 

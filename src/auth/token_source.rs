@@ -8,8 +8,6 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use super::{tokens_key, AuthError, OAuthClient, Secrets, Tokens};
-use crate::providers::http::{Credential, CredentialFuture};
-use crate::providers::ProviderError;
 
 /// Refresh when the token has less than this left.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -105,59 +103,5 @@ impl TokenSource {
         current.tokens = Some(fresh);
         current.generation += 1;
         Ok(())
-    }
-}
-
-impl Credential for TokenSource {
-    fn apply(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> CredentialFuture<'_, (reqwest::RequestBuilder, u64)> {
-        Box::pin(async move {
-            let (token, generation) = self.access_token().await.map_err(ProviderError::from)?;
-            Ok((request.bearer_auth(token), generation))
-        })
-    }
-
-    fn rejected(&self, generation: u64) -> CredentialFuture<'_, bool> {
-        Box::pin(async move {
-            TokenSource::rejected(self, generation)
-                .await
-                .map_err(ProviderError::from)?;
-            Ok(true)
-        })
-    }
-}
-
-/// Basic authentication with a personal access token (Azure DevOps).
-#[derive(Clone)]
-pub struct PatCredential {
-    pat: String,
-}
-
-impl std::fmt::Debug for PatCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PatCredential(..)")
-    }
-}
-
-impl PatCredential {
-    /// A credential for `pat`.
-    pub fn new(pat: String) -> Self {
-        Self { pat }
-    }
-}
-
-impl Credential for PatCredential {
-    fn apply(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> CredentialFuture<'_, (reqwest::RequestBuilder, u64)> {
-        Box::pin(async move { Ok((request.basic_auth("", Some(&self.pat)), 1)) })
-    }
-
-    fn rejected(&self, _generation: u64) -> CredentialFuture<'_, bool> {
-        // A PAT cannot be refreshed: the user must give a new one.
-        Box::pin(async { Ok(false) })
     }
 }

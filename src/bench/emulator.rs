@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::percentile_ms;
-use crate::emulator::world::WorldConfig;
-use crate::emulator::{Emulator, EmulatorConfig};
+use ember_emulator::world::WorldConfig;
+use ember_emulator::{Emulator, EmulatorConfig};
 
 /// What the benchmark prints.
 #[derive(Debug, Clone, Serialize)]

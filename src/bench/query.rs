@@ -157,7 +157,7 @@ pub(super) async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
             provider: ProviderKind::Gmail,
             address: "bench@example.org".into(),
             display_name: "Bench".into(),
-            settings: serde_json::json!({}),
+            settings: crate::model::AccountSettings::offline(ProviderKind::Gmail),
             sync_enabled: false,
         })
         .await?;
@@ -165,12 +165,39 @@ pub(super) async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
     let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
     let mut rng = Rng(0x5EED);
     let mut tx = store.begin_write().await?;
-    let inbox =
-        crate::store::upsert_folder(&mut tx, account.id, "INBOX", "Inbox", Some("inbox")).await?;
-    let sent =
-        crate::store::upsert_folder(&mut tx, account.id, "SENT", "Sent", Some("sent")).await?;
-    let label =
-        crate::store::upsert_folder(&mut tx, account.id, "Label_1", "Receipts", None).await?;
+    let inbox = crate::store::upsert_folder(
+        &mut tx,
+        account.id,
+        &crate::store::NewFolder {
+            provider_id: "INBOX".into(),
+            name: "Inbox".into(),
+            role: Some("inbox"),
+            parent: None,
+        },
+    )
+    .await?;
+    let sent = crate::store::upsert_folder(
+        &mut tx,
+        account.id,
+        &crate::store::NewFolder {
+            provider_id: "SENT".into(),
+            name: "Sent".into(),
+            role: Some("sent"),
+            parent: None,
+        },
+    )
+    .await?;
+    let label = crate::store::upsert_folder(
+        &mut tx,
+        account.id,
+        &crate::store::NewFolder {
+            provider_id: "Label_1".into(),
+            name: "Receipts".into(),
+            role: None,
+            parent: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
 
     // Three years of mail, oldest first, about one message per 15 minutes at 100k.

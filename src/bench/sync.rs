@@ -1,38 +1,42 @@
-//! `ember bench sync`: a first Gmail sync of N messages against an
-//! in-process emulator, end to end (HTTP, parsing, writes), next to the write
-//! ceiling measured in the same run: the same rows inserted through one
-//! prepared statement in one transaction, the fastest this machine can store
-//! them. With `--quota`, Gmail's per-user quota applies and the figure to
-//! compare is the quota ceiling instead.
+//! `ember bench sync`: a first sync of N messages of one mail provider
+//! (Gmail or Microsoft Graph) against an in-process emulator, end to end
+//! (HTTP, parsing, sanitising, writes, and the categoriser catching up
+//! behind), next to the write ceiling measured in the same run: the same
+//! rows inserted through one prepared statement in one transaction, the
+//! fastest this machine can store them. With `--quota`, the provider's
+//! limits apply in the emulator and in Ember's own limiter, and the figure
+//! to compare is the quota ceiling instead.
 
 use std::time::{Duration, Instant};
 
+use ember_emulator::world::WorldConfig;
+use ember_emulator::{Emulator, EmulatorConfig};
 use serde::Serialize;
 use sqlx::Row;
 
 use crate::auth::Secrets;
-use crate::demo::{self, SyncWindow};
-use crate::emulator::world::WorldConfig;
-use crate::emulator::{Emulator, EmulatorConfig};
-use crate::model::ProviderKind;
-use crate::providers::gmail::GmailSource;
-use crate::providers::limits::GMAIL_UNITS_PER_SECOND;
-use crate::providers::{AccountLimits, Http};
+use crate::model::{ProviderKind, SyncWindow};
+use crate::providers::graph::client::DELTA_PAGE;
+use crate::providers::limits::{GMAIL_UNITS_PER_SECOND, GRAPH_REQUESTS_PER_SECOND};
+use crate::service::{demo, sources};
 use crate::store::Store;
-use crate::sync::SyncSources;
 use crate::{Config, Ember};
 
 /// Gmail's documented per-user quota, units a second.
 const GMAIL_QUOTA_UNITS_PER_SECOND: f64 = 250.0;
-/// Units one message costs in a first sync (one `messages.get`).
-const UNITS_PER_MESSAGE: f64 = 5.0;
+/// Units one message costs in a first Gmail sync (one `messages.get`).
+const GMAIL_UNITS_PER_MESSAGE: f64 = 5.0;
+/// Graph's documented budget: 10,000 requests per ten minutes per mailbox.
+const GRAPH_REQUESTS_PER_S: f64 = 10_000.0 / 600.0;
 
 /// What the benchmark prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncBench {
+    /// `gmail` or `graph`.
+    pub provider: String,
     /// Messages stored by the sync.
     pub messages: usize,
-    /// Whether Gmail's quota was enforced.
+    /// Whether the provider's quota was enforced.
     pub quota: bool,
     /// Seconds for the sync.
     pub seconds: f64,
@@ -44,21 +48,36 @@ pub struct SyncBench {
     pub requests: u64,
     /// Retries the client made.
     pub retries: u64,
+    /// The most requests of the account the emulator saw at once.
+    pub max_concurrency: u64,
     /// Messages a second through one prepared statement in one transaction.
     pub ceiling_messages_per_s: f64,
     /// `messages_per_s / ceiling_messages_per_s`.
     pub fraction_of_write_ceiling: f64,
-    /// With the quota on: messages a second Gmail's quota allows (250 units
-    /// a second at 5 units a message).
+    /// With the quota on: messages a second the provider's quota allows
+    /// (Gmail: 250 units a second at 5 units a message; Graph: 10,000
+    /// requests per ten minutes at one delta page of 100 messages each).
     pub quota_ceiling_messages_per_s: Option<f64>,
     /// With the quota on: `messages_per_s / quota_ceiling_messages_per_s`.
     pub fraction_of_quota_ceiling: Option<f64>,
-    /// Ember's own limiter, units a second.
-    pub client_units_per_s: u32,
+    /// Ember's own limiter: units (Gmail) or requests (Graph) a second.
+    pub client_rate_per_s: u32,
+    /// Messages the categoriser had categorised when the sync finished.
+    pub categorised_at_end: i64,
+    /// Whether the categoriser could run (the model is present).
+    pub categoriser_available: bool,
 }
 
-/// Runs the benchmark.
-pub async fn run(messages: usize, quota: bool) -> anyhow::Result<SyncBench> {
+/// Runs the benchmark for `provider` (`Gmail` or `Graph`).
+pub async fn run(
+    provider: ProviderKind,
+    messages: usize,
+    quota: bool,
+) -> anyhow::Result<SyncBench> {
+    anyhow::ensure!(
+        provider.is_mail(),
+        "the sync benchmark measures a mail provider"
+    );
     let emu = Emulator::start(EmulatorConfig {
         world: WorldConfig {
             seed: 11,
@@ -71,35 +90,56 @@ pub async fn run(messages: usize, quota: bool) -> anyhow::Result<SyncBench> {
     .await?;
     let dir = tempfile_dir()?;
     let mut config = Config::new(&dir);
+    if let Some(models) = std::env::var_os("EMBER_MODEL_DIR") {
+        config.model_dir = models.into();
+    }
     config.secrets = Some(Secrets::memory("benchmark"));
     config.sync.run_timeout = Duration::from_secs(24 * 3600);
-    let limits: fn() -> AccountLimits = if quota {
-        AccountLimits::gmail
+    let sources = if quota {
+        sources::standard()
     } else {
-        AccountLimits::unmetered_gmail
+        sources::unmetered()
     };
-    let sources = SyncSources::new().with(
-        ProviderKind::Gmail,
-        std::sync::Arc::new(GmailSource::with_limits(Http::new(), limits)),
-    );
     let ember = Ember::open(config, sources).await?;
     let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
-    let gmail = accounts
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("no Gmail demo account"))?
-        .id;
+    let account = accounts
+        .iter()
+        .find(|a| a.provider == provider)
+        .ok_or_else(|| anyhow::anyhow!("no {} demo account", provider.as_str()))?;
+    let address = format!("{}:{}", provider.as_str(), account.address);
+    // What the other demo accounts' sign-in cost is not the sync's.
+    let before = emu.shared().stats();
 
     let started = Instant::now();
-    let report = ember.sync_once(gmail).await?;
+    let report = ember.sync_once(account.id).await?;
     let seconds = started.elapsed().as_secs_f64();
+    let status = ember.status().await?;
+    let categorised: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messages WHERE account_id = ? AND category IS NOT NULL",
+    )
+    .bind(account.id)
+    .fetch_one(ember.store().pool())
+    .await?;
     let stats = emu.shared().stats();
-    let http_429 = stats
-        .statuses
-        .values()
-        .filter_map(|s| s.get(&429))
-        .sum::<u64>();
-    let requests = stats.requests.values().sum::<u64>();
-    let ceiling = write_ceiling(ember.store(), &dir).await?;
+    let count = |s: &ember_emulator::state::Stats| -> (u64, u64) {
+        (
+            s.statuses
+                .values()
+                .filter_map(|by| by.get(&429))
+                .sum::<u64>(),
+            s.requests.values().sum::<u64>(),
+        )
+    };
+    let (http_429, requests) = count(&stats);
+    let (before_429, before_requests) = count(&before);
+    let max_concurrency = stats
+        .max_concurrency
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(&address))
+        .map(|(_, v)| u64::try_from(*v).unwrap_or(u64::MAX))
+        .max()
+        .unwrap_or(0);
+    let ceiling = write_ceiling(ember.store(), account.id, &dir).await?;
     ember.shutdown(Duration::from_secs(10)).await;
     emu.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -107,20 +147,30 @@ pub async fn run(messages: usize, quota: bool) -> anyhow::Result<SyncBench> {
     // The rate of what was actually stored, not of what was asked for.
     let stored = usize::try_from(report.stored).unwrap_or(usize::MAX);
     let rate = stored as f64 / seconds;
-    let quota_ceiling = quota.then_some(GMAIL_QUOTA_UNITS_PER_SECOND / UNITS_PER_MESSAGE);
+    let quota_ceiling = quota.then_some(match provider {
+        ProviderKind::Graph => GRAPH_REQUESTS_PER_S * f64::from(DELTA_PAGE),
+        _ => GMAIL_QUOTA_UNITS_PER_SECOND / GMAIL_UNITS_PER_MESSAGE,
+    });
     Ok(SyncBench {
+        provider: provider.as_str().to_owned(),
         messages: stored,
         quota,
         seconds,
         messages_per_s: rate,
-        http_429,
-        requests,
+        http_429: http_429 - before_429,
+        requests: requests - before_requests,
         retries: report.retries,
+        max_concurrency,
         ceiling_messages_per_s: ceiling,
         fraction_of_write_ceiling: rate / ceiling,
         quota_ceiling_messages_per_s: quota_ceiling,
         fraction_of_quota_ceiling: quota_ceiling.map(|q| rate / q),
-        client_units_per_s: GMAIL_UNITS_PER_SECOND,
+        client_rate_per_s: match provider {
+            ProviderKind::Graph => GRAPH_REQUESTS_PER_SECOND,
+            _ => GMAIL_UNITS_PER_SECOND,
+        },
+        categorised_at_end: categorised,
+        categoriser_available: status.classifier.available,
     })
 }
 
@@ -136,13 +186,19 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 
 /// Re-inserts the synced messages and bodies into a fresh database through
 /// one prepared statement each, in one transaction; returns messages a second.
-async fn write_ceiling(synced: &Store, dir: &std::path::Path) -> anyhow::Result<f64> {
+async fn write_ceiling(
+    synced: &Store,
+    account: crate::model::AccountId,
+    dir: &std::path::Path,
+) -> anyhow::Result<f64> {
     let rows = sqlx::query(
         "SELECT m.provider_id, m.subject, m.from_name, m.from_address, m.to_addresses,
                 m.cc_addresses, m.headers, m.date, m.snippet, m.unread, m.size,
                 b.text, b.html, b.raw_size
-           FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id",
+           FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id
+          WHERE m.account_id = ?",
     )
+    .bind(account)
     .fetch_all(synced.pool())
     .await?;
     let target = Store::open(&dir.join("ceiling.sqlite3")).await?;

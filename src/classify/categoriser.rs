@@ -209,6 +209,7 @@ impl Categoriser {
     pub async fn run(
         self: Arc<Self>,
         mut rx: mpsc::Receiver<MessageId>,
+        queue: super::CategoriseQueue,
         cancel: CancellationToken,
     ) {
         let mut ready = self.ready().await;
@@ -243,6 +244,12 @@ impl Categoriser {
                         if let Err(e) = self.categorise(&ids).await {
                             warn!("categorisation of {} messages failed: {e}", ids.len());
                         }
+                    }
+                    // Sync left ids out while the queue was full: once it
+                    // is drained, what is still uncategorised is swept up.
+                    if rx.is_empty() && queue.take_overflow() && ready {
+                        debug!("the queue overflowed: sweeping the store");
+                        self.sweep_logged(&cancel).await;
                     }
                 }
             }

@@ -1,10 +1,16 @@
 //! The bounded queue between sync and the categoriser.
 //!
-//! Sync pushes the ids of messages it stored; when the categoriser falls
-//! behind, pushing waits (backpressure) instead of letting the queue grow.
-//! Nothing is lost if the process dies with ids still queued: the store
-//! indexes uncategorised messages (`category IS NULL`), which is where the
-//! categoriser will look when it starts.
+//! Sync offers the ids of messages it stored and never waits: when the
+//! categoriser is behind and the queue is full, the ids that do not fit are
+//! left out and the queue remembers that it overflowed. They are not lost:
+//! the store indexes uncategorised messages (`category IS NULL`), and the
+//! categoriser sweeps it once it has drained the queue after an overflow
+//! (and at every start, so a crash loses nothing either). A first sync thus
+//! runs at the speed of the network and the disk, and categorisation
+//! catches up behind it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -18,26 +24,42 @@ pub const QUEUE_CAPACITY: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct CategoriseQueue {
     tx: mpsc::Sender<MessageId>,
+    overflowed: Arc<AtomicBool>,
 }
 
 impl CategoriseQueue {
     /// A queue of `capacity` and its receiving end.
     pub fn new(capacity: usize) -> (Self, mpsc::Receiver<MessageId>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        (Self { tx }, rx)
+        (
+            Self {
+                tx,
+                overflowed: Arc::default(),
+            },
+            rx,
+        )
     }
 
-    /// Queues `ids`, waiting for room when the categoriser is behind.
-    /// Returns how many were queued (fewer only if the consumer is gone).
-    pub async fn push(&self, ids: &[MessageId]) -> usize {
-        let mut queued = 0;
-        for id in ids {
-            if self.tx.send(*id).await.is_err() {
-                break;
+    /// Queues what fits of `ids` without waiting; notes an overflow when
+    /// some did not fit. Returns how many were queued.
+    pub fn offer(&self, ids: &[MessageId]) -> usize {
+        for (queued, id) in ids.iter().enumerate() {
+            match self.tx.try_send(*id) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.overflowed.store(true, Ordering::Release);
+                    return queued;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return queued,
             }
-            queued += 1;
         }
-        queued
+        ids.len()
+    }
+
+    /// Whether ids were left out since the last call (and forgets it): the
+    /// consumer then sweeps the store for what is still uncategorised.
+    pub fn take_overflow(&self) -> bool {
+        self.overflowed.swap(false, Ordering::AcqRel)
     }
 
     /// Drains the queue until `cancel`, handing each batch of ids to `handle`.
@@ -68,14 +90,14 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_full_queue_makes_the_producer_wait_instead_of_growing() {
+    async fn offering_to_a_full_queue_never_waits_and_notes_the_overflow() {
         let (queue, mut rx) = CategoriseQueue::new(2);
-        assert_eq!(queue.push(&[1, 2]).await, 2);
-        let blocked =
-            tokio::time::timeout(std::time::Duration::from_millis(50), queue.push(&[3])).await;
-        assert!(blocked.is_err(), "the third id waits for room");
+        assert_eq!(queue.offer(&[1, 2, 3, 4]), 2, "only what fits is queued");
+        assert!(queue.take_overflow(), "the overflow is noted");
+        assert!(!queue.take_overflow(), "and forgotten once taken");
         assert_eq!(rx.recv().await, Some(1));
-        assert_eq!(queue.push(&[3]).await, 1);
+        assert_eq!(queue.offer(&[5]), 1);
+        assert!(!queue.take_overflow());
     }
 
     #[tokio::test]
@@ -91,7 +113,7 @@ mod tests {
                     .extend(ids)
             }
         }));
-        queue.push(&(1..=20).collect::<Vec<_>>()).await;
+        queue.offer(&(1..=20).collect::<Vec<_>>());
         while seen.lock().map(|s| s.len()).unwrap_or(0) < 20 {
             tokio::task::yield_now().await;
         }

@@ -17,7 +17,6 @@ use clap::{Parser, Subcommand};
 use crate::config::{resolve_data_dir, Config, DATA_DIR_ENV};
 use crate::model::{SearchQuery, WorkItemQuery};
 use crate::service::{ApiError, Ember, ErrorCode, ServiceError};
-use crate::sync::SyncSources;
 
 /// Fireside Ember: Gmail, Microsoft 365 and Azure DevOps in one local store.
 #[derive(Debug, Parser)]
@@ -100,7 +99,7 @@ pub enum Command {
     },
     /// Serve the emulated Gmail, Microsoft Graph and Azure DevOps on 127.0.0.1.
     #[cfg(feature = "emulator")]
-    #[command(after_help = crate::emulator::faults::FAULT_SPEC_HELP)]
+    #[command(after_help = ember_emulator::faults::FAULT_SPEC_HELP)]
     Emulator(EmulatorArgs),
     /// Measure a code path and print one JSON object.
     #[command(subcommand)]
@@ -177,23 +176,43 @@ pub enum ClassifierCommand {
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Sign in to an account. Opens nothing by itself: it prints the address
-    /// to open in a browser and waits for the sign-in to come back.
+    /// to open in a browser (or, with --device-code, an address and a code
+    /// to type on any device) and waits for the sign-in to come back.
+    /// Secrets are never arguments (they would show in `ps` and the shell's
+    /// history): an OAuth client secret comes from EMBER_CLIENT_SECRET or
+    /// standard input (--client-secret-stdin), an Azure DevOps personal
+    /// access token from EMBER_ADO_PAT or standard input (--pat-stdin).
     Add {
         /// Which service.
         #[arg(value_enum)]
         provider: AddProvider,
-        /// Your OAuth client id (Google Cloud: a "Desktop app" client).
+        /// Your OAuth client id (Google Cloud: a "Desktop app" client;
+        /// Microsoft: the application (client) id of an app registration).
+        #[arg(long, required_if_eq_any([("provider", "gmail"), ("provider", "microsoft")]))]
+        client_id: Option<String>,
+        /// Read the OAuth client secret from the first line of standard input.
         #[arg(long)]
-        client_id: String,
-        /// Its client secret.
+        client_secret_stdin: bool,
+        /// The Microsoft Entra tenant (default: common, any account).
         #[arg(long)]
-        client_secret: Option<String>,
-        /// Talk to this address instead of Google (an emulator).
+        tenant: Option<String>,
+        /// Sign in with a code typed on any device instead of a browser on
+        /// this one.
+        #[arg(long)]
+        device_code: bool,
+        /// The Azure DevOps organisation.
+        #[arg(long, required_if_eq("provider", "ado"))]
+        organization: Option<String>,
+        /// Read the Azure DevOps personal access token from the first line
+        /// of standard input.
+        #[arg(long)]
+        pat_stdin: bool,
+        /// Talk to this address instead of the real service (an emulator).
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
         /// Initial sync window: a number of days, or `all`.
-        #[arg(long, default_value = "90", value_parser = parse_window)]
-        window: crate::demo::SyncWindow,
+        #[arg(long, value_parser = parse_window)]
+        window: Option<crate::model::SyncWindow>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -212,10 +231,35 @@ pub enum AccountCommand {
 }
 
 /// Services `account add` can sign in to.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AddProvider {
     /// Gmail.
     Gmail,
+    /// Microsoft 365 mail (Microsoft Graph).
+    #[value(alias = "graph")]
+    Microsoft,
+    /// Azure DevOps work items.
+    Ado,
+}
+
+impl AddProvider {
+    fn kind(self) -> crate::model::ProviderKind {
+        match self {
+            Self::Gmail => crate::model::ProviderKind::Gmail,
+            Self::Microsoft => crate::model::ProviderKind::Graph,
+            Self::Ado => crate::model::ProviderKind::Ado,
+        }
+    }
+}
+
+/// Providers `bench sync` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchProvider {
+    /// Gmail.
+    Gmail,
+    /// Microsoft Graph.
+    #[value(alias = "microsoft")]
+    Graph,
 }
 
 /// `ember demo ...`.
@@ -229,13 +273,13 @@ pub enum DemoCommand {
         emulator: String,
         /// Initial sync window: a number of days, or `all`.
         #[arg(long, default_value = "90", value_parser = parse_window)]
-        window: crate::demo::SyncWindow,
-        /// Then sync the Gmail demo account once (credentials may not
+        window: crate::model::SyncWindow,
+        /// Then sync the demo mail accounts once (credentials may not
         /// outlive this process when no keychain is reachable).
         #[arg(long)]
         sync: bool,
-        /// With --sync: ignore Gmail's quota (for an emulator run with
-        /// --no-quota, and benchmarks).
+        /// With --sync: ignore the providers' quotas (for an emulator run
+        /// with --no-quota, and benchmarks).
         #[arg(long, requires = "sync")]
         no_quota: bool,
         /// Print JSON.
@@ -244,8 +288,26 @@ pub enum DemoCommand {
     },
 }
 
-fn parse_window(text: &str) -> Result<crate::demo::SyncWindow, String> {
-    crate::demo::SyncWindow::parse(text)
+/// A secret from the environment variable `var`, or the first line of
+/// standard input when `stdin` is set; never from the command line.
+fn secret(var: &str, stdin: bool) -> anyhow::Result<Option<String>> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the secret from standard input")?;
+        let line = line.trim().to_owned();
+        anyhow::ensure!(!line.is_empty(), "standard input held no secret");
+        return Ok(Some(line));
+    }
+    Ok(std::env::var(var)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty()))
+}
+
+fn parse_window(text: &str) -> Result<crate::model::SyncWindow, String> {
+    crate::model::SyncWindow::parse(text)
         .ok_or_else(|| format!("expected a number of days or 'all', not {text:?}"))
 }
 
@@ -323,14 +385,18 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// A first Gmail sync against an in-process emulator, next to the
-    /// machine's write ceiling (and Gmail's quota ceiling with --quota).
+    /// A first sync of one mail provider against an in-process emulator,
+    /// next to the machine's write ceiling (and the provider's quota
+    /// ceiling with --quota).
     #[cfg(feature = "emulator")]
     Sync {
+        /// Which provider: gmail or graph.
+        #[arg(long, value_enum, default_value = "gmail")]
+        provider: BenchProvider,
         /// Messages in the mailbox.
         #[arg(long, default_value_t = 10_000)]
         messages: usize,
-        /// Enforce Gmail's per-user quota in the emulator.
+        /// Enforce the provider's quota in the emulator and in Ember.
         #[arg(long)]
         quota: bool,
         /// Print JSON (the only output; accepted for symmetry).
@@ -398,8 +464,7 @@ pub fn main() -> ExitCode {
 
 /// The `{code, message}` an error is reported as.
 fn api_error(e: anyhow::Error) -> ApiError {
-    use crate::demo::DemoError;
-    use crate::providers::gmail::account::SignInError;
+    use crate::service::demo::DemoError;
     let unavailable = |message: String| ApiError {
         code: ErrorCode::Unavailable,
         message,
@@ -410,11 +475,6 @@ fn api_error(e: anyhow::Error) -> ApiError {
     };
     let e = match e.downcast::<DemoError>() {
         Ok(DemoError::Service(service)) => return ApiError::from(service),
-        Ok(other) => return unavailable(other.to_string()),
-        Err(e) => e,
-    };
-    let e = match e.downcast::<SignInError>() {
-        Ok(SignInError::Service(service)) => return ApiError::from(service),
         Ok(other) => return unavailable(other.to_string()),
         Err(e) => e,
     };
@@ -492,19 +552,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = resolve_data_dir(cli.data_dir.as_deref())
         .context("no data directory: pass --data-dir or set EMBER_DATA_DIR")?;
     let sources = match &cli.command {
-        Command::Demo(DemoCommand::Setup { no_quota: true, .. }) => SyncSources::new().with(
-            crate::model::ProviderKind::Gmail,
-            std::sync::Arc::new(crate::providers::gmail::GmailSource::with_limits(
-                crate::providers::Http::new(),
-                || {
-                    crate::providers::AccountLimits::new(
-                        crate::providers::limits::GMAIL_CONCURRENCY,
-                        None,
-                    )
-                },
-            )),
-        ),
-        _ => SyncSources::standard(),
+        Command::Demo(DemoCommand::Setup { no_quota: true, .. }) => {
+            crate::service::sources::unmetered()
+        }
+        _ => crate::service::sources::standard(),
     };
     let ember = Ember::open(Config::new(data_dir), sources).await?;
     let result = execute(&ember, cli.command).await;
@@ -514,7 +565,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 #[cfg(feature = "emulator")]
 async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
-    use crate::emulator::{faults::FaultSpec, world::WorldConfig, Emulator, EmulatorConfig};
+    use ember_emulator::{faults::FaultSpec, world::WorldConfig, Emulator, EmulatorConfig};
     let emulator = Emulator::start(EmulatorConfig {
         world: WorldConfig {
             seed: args.seed,
@@ -621,9 +672,16 @@ async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> a
         }
         #[cfg(feature = "emulator")]
         BenchCommand::Sync {
-            messages, quota, ..
+            provider,
+            messages,
+            quota,
+            ..
         } => {
-            let result = crate::bench::sync::run(messages.max(10), quota).await?;
+            let provider = match provider {
+                BenchProvider::Gmail => crate::model::ProviderKind::Gmail,
+                BenchProvider::Graph => crate::model::ProviderKind::Graph,
+            };
+            let result = crate::bench::sync::run(provider, messages.max(10), quota).await?;
             output::json_line(&result)
         }
         #[cfg(feature = "emulator")]
@@ -692,15 +750,12 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             json,
             ..
         }) => {
-            let accounts = crate::demo::setup(ember, &emulator, window).await?;
+            let accounts = crate::service::demo::setup(ember, &emulator, window).await?;
             if !sync {
                 return output::accounts(json, &accounts);
             }
             let mut results = Vec::new();
-            for account in accounts
-                .iter()
-                .filter(|a| a.provider == crate::model::ProviderKind::Gmail)
-            {
+            for account in accounts.iter().filter(|a| a.provider.is_mail()) {
                 let started = std::time::Instant::now();
                 let outcome = ember.sync_once(account.id).await;
                 results.push(output::SyncResult::new(account, outcome, started.elapsed()));
@@ -708,26 +763,34 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             output::sync_results(json, &results)
         }
         Command::Account(AccountCommand::Add {
-            provider: AddProvider::Gmail,
+            provider,
             client_id,
-            client_secret,
+            client_secret_stdin,
+            tenant,
+            device_code,
+            organization,
+            pat_stdin,
             base_url,
             window,
             json,
         }) => {
-            let options = crate::providers::gmail::account::GmailSignIn {
+            let add = crate::model::AddAccount {
+                provider: provider.kind(),
                 client_id,
-                client_secret,
+                client_secret: secret("EMBER_CLIENT_SECRET", client_secret_stdin)?,
+                organization,
+                pat: if provider == AddProvider::Ado {
+                    secret("EMBER_ADO_PAT", pat_stdin)?
+                } else {
+                    None
+                },
                 base_url,
-                window,
-                demo: false,
+                tenant,
+                device_code,
             };
-            let account = crate::providers::gmail::account::sign_in(
-                ember,
-                options,
-                &crate::auth::PrintBrowser,
-            )
-            .await?;
+            let account = ember
+                .sign_in_with_window(add, window, &crate::auth::PrintBrowser)
+                .await?;
             if let crate::auth::SecretStorage::Memory(reason) = ember.secrets().await.storage() {
                 tracing::warn!(
                     "no secure storage ({reason}): the sign-in lasts until this command exits"

@@ -99,7 +99,7 @@ pub struct Account {
 }
 
 /// What is needed to add an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewAccount {
     /// The service behind it.
     pub provider: ProviderKind,
@@ -108,14 +108,14 @@ pub struct NewAccount {
     /// What the sidebar shows.
     pub display_name: String,
     /// Provider settings (base URL, client id, sync window ...); never secrets.
-    pub settings: serde_json::Value,
+    pub settings: super::AccountSettings,
     /// Whether it may sync at once. Sign-in adds accounts switched off until
     /// their credentials are filed, then calls `Ember::account_signed_in`.
     pub sync_enabled: bool,
 }
 
-/// What the "add account" form sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// What the "add account" form sends. Its `Debug` leaves the secrets out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AddAccount {
     /// Which service.
@@ -131,4 +131,26 @@ pub struct AddAccount {
     /// A stand-in for the provider's hosts (the emulator); `None` for the
     /// real service.
     pub base_url: Option<String>,
+    /// The Microsoft Entra tenant (`common` when absent).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Sign in with the device-code flow (an address and a code to type on
+    /// any device) instead of the system browser.
+    #[serde(default)]
+    pub device_code: bool,
+}
+
+impl std::fmt::Debug for AddAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddAccount")
+            .field("provider", &self.provider)
+            .field("client_id", &self.client_id)
+            .field("has_client_secret", &self.client_secret.is_some())
+            .field("organization", &self.organization)
+            .field("has_pat", &self.pat.is_some())
+            .field("base_url", &self.base_url)
+            .field("tenant", &self.tenant)
+            .field("device_code", &self.device_code)
+            .finish()
+    }
 }

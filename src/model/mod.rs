@@ -4,6 +4,7 @@
 //! builds them and the service hands them out.
 
 mod account;
+mod account_settings;
 mod category;
 mod mail;
 mod message;
@@ -12,6 +13,9 @@ mod status;
 mod work_item;
 
 pub use account::{Account, AccountId, AccountState, AddAccount, NewAccount, ProviderKind};
+pub use account_settings::{
+    AccountSettings, AdoSettings, MailSettings, OAuthEndpoints, SyncWindow,
+};
 pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
 pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};
 pub use message::{

@@ -15,8 +15,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::limits::AccountLimits;
+use super::retry::{self, RetryPolicy, Retryable};
 use crate::auth::AuthError;
-use crate::sync::retry::{self, RetryPolicy, Retryable};
+use crate::sync::ActionError;
 
 /// Longest time one request (headers and body) may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -155,6 +156,25 @@ impl Retryable for ProviderError {
     }
 }
 
+/// A failed action as the outbox acts on it: gone, sign in again, try again
+/// later, or refused for good.
+impl From<ProviderError> for ActionError {
+    fn from(e: ProviderError) -> Self {
+        let message = e.to_string();
+        match e {
+            ProviderError::Status { status: 404, .. } => Self::Gone(message),
+            ProviderError::Auth(_) | ProviderError::Status { status: 401, .. } => {
+                Self::Reauth(message)
+            }
+            e if e.is_retryable() => Self::Later {
+                retry_after: e.retry_after(),
+                message,
+            },
+            _ => Self::Refused(message),
+        }
+    }
+}
+
 impl From<AuthError> for ProviderError {
     fn from(e: AuthError) -> Self {
         // Only a refused credential means "sign in again"; an unreachable
@@ -208,8 +228,13 @@ pub struct Call {
     pub url: String,
     /// JSON body, if any.
     pub json: Option<serde_json::Value>,
-    /// Rate-limiter cost (Gmail quota units; 1 elsewhere).
+    /// Extra request headers (Graph's `Prefer`, Azure DevOps' content type).
+    pub headers: Vec<(&'static str, String)>,
+    /// Rate-limiter cost (Gmail quota units; requests elsewhere).
     pub cost: u32,
+    /// Holds every request slot of the account while in flight (a Graph
+    /// `$batch`, whose inner requests count against the mailbox's limit).
+    pub exclusive: bool,
 }
 
 impl Call {
@@ -220,8 +245,23 @@ impl Call {
             method: Method::GET,
             url,
             json: None,
+            headers: Vec::new(),
             cost,
+            exclusive: false,
         }
+    }
+
+    /// The same call with `body` as its JSON body and `method`.
+    pub fn with_json(mut self, method: Method, body: serde_json::Value) -> Self {
+        self.method = method;
+        self.json = Some(body);
+        self
+    }
+
+    /// The same call with one more header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -364,10 +404,17 @@ impl Http {
         credential: &dyn Credential,
         limits: &AccountLimits,
     ) -> Result<Vec<u8>, (ProviderError, u64)> {
-        let _permit = limits.acquire(call.cost).await;
+        let _permit = if call.exclusive {
+            limits.acquire_all(call.cost).await
+        } else {
+            limits.acquire(call.cost).await
+        };
         let mut request = self.client.request(call.method.clone(), &call.url);
         if let Some(body) = &call.json {
             request = request.json(body);
+        }
+        for (name, value) in &call.headers {
+            request = request.header(*name, value);
         }
         let (request, generation) = credential.apply(request).await.map_err(|e| (e, 0))?;
         let with = |e| (e, generation);

@@ -27,6 +27,7 @@ pub const ADO_REQUESTS_PER_SECOND: u32 = 20;
 #[derive(Debug, Clone)]
 pub struct AccountLimits {
     concurrency: Arc<Semaphore>,
+    slots: u32,
     rate: Option<Arc<DefaultDirectRateLimiter>>,
     burst: u32,
     /// No request starts before this (the provider asked us to wait).
@@ -40,8 +41,10 @@ impl AccountLimits {
         let rate = per_second
             .and_then(NonZeroU32::new)
             .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n).allow_burst(n))));
+        let slots = u32::try_from(concurrency.max(1)).unwrap_or(u32::MAX);
         Self {
             concurrency: Arc::new(Semaphore::new(concurrency.max(1))),
+            slots,
             rate,
             burst: per_second.unwrap_or(u32::MAX).max(1),
             paused_until: Arc::default(),
@@ -91,15 +94,38 @@ impl AccountLimits {
     /// Waits out any pause, until `cost` units may be spent, and for a
     /// free request slot.
     pub async fn acquire(&self, cost: u32) -> Option<OwnedSemaphorePermit> {
+        self.wait_turn(cost).await;
+        self.concurrency.clone().acquire_owned().await.ok()
+    }
+
+    /// As [`AccountLimits::acquire`], but holds every request slot: nothing
+    /// else of the account runs until the permit is dropped.
+    pub async fn acquire_all(&self, cost: u32) -> Option<OwnedSemaphorePermit> {
+        self.wait_turn(cost).await;
+        self.concurrency
+            .clone()
+            .acquire_many_owned(self.slots)
+            .await
+            .ok()
+    }
+
+    async fn wait_turn(&self, cost: u32) {
         while let Some(until) = self.pause().filter(|u| *u > tokio::time::Instant::now()) {
             tokio::time::sleep_until(until).await;
         }
         if let Some(rate) = &self.rate {
-            let n = NonZeroU32::new(cost.clamp(1, self.burst)).unwrap_or(NonZeroU32::MIN);
-            // Cannot fail: the cost is clamped to the burst size.
-            let _ = rate.until_n_ready(n).await;
+            // A cost above the burst is paid in bursts, so a batch of many
+            // requests is charged every one of them.
+            let mut left = cost.max(1);
+            while left > 0 {
+                let n = left.min(self.burst);
+                left -= n;
+                // Cannot fail: `n` is at most the burst size.
+                let _ = rate
+                    .until_n_ready(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+                    .await;
+            }
         }
-        self.concurrency.clone().acquire_owned().await.ok()
     }
 }
 

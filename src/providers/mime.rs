@@ -75,7 +75,7 @@ pub fn snippet_of(text: &str) -> String {
 }
 
 /// Headers copied into the message's header bag.
-const KEPT_HEADERS: &[&str] = &[
+pub const KEPT_HEADERS: &[&str] = &[
     "List-Id",
     "List-Unsubscribe",
     "List-Post",
@@ -104,7 +104,9 @@ fn addresses(value: Option<&MpAddress<'_>>) -> Vec<Address> {
         .collect()
 }
 
-fn clip(text: &str) -> String {
+/// `text` cut to [`MAX_TEXT`] bytes (at a character boundary), with a note
+/// saying how much was left out.
+pub fn clip(text: &str) -> String {
     if text.len() <= MAX_TEXT {
         return text.to_owned();
     }

@@ -4,10 +4,17 @@
 //! a timeout on each request, bounded concurrency and a quota-aware rate per
 //! account, and retries only of what can heal, honouring Retry-After.
 
+pub mod ado;
+pub mod clients;
+pub mod credential;
 pub mod gmail;
+pub mod graph;
 pub mod http;
 pub mod limits;
 pub mod mime;
+pub mod retry;
+pub mod window;
 
+pub use credential::{BearerToken, PatCredential};
 pub use http::{Http, ProviderError};
 pub use limits::AccountLimits;

@@ -268,10 +268,10 @@ fn every_httpleaks_construct_is_blocked() {
 #[test]
 fn tracking_pixels_in_real_marketing_mail_are_blocked() {
     for html in [
-        include_str!("../emulator/material/html/markup-0024.html"),
-        include_str!("../emulator/material/html/markup-0124.html"),
-        include_str!("../emulator/material/html/markup-0322.html"),
-        include_str!("../emulator/material/html/markup-0422.html"),
+        include_str!("../../crates/ember-emulator/src/material/html/markup-0024.html"),
+        include_str!("../../crates/ember-emulator/src/material/html/markup-0124.html"),
+        include_str!("../../crates/ember-emulator/src/material/html/markup-0322.html"),
+        include_str!("../../crates/ember-emulator/src/material/html/markup-0422.html"),
     ] {
         let (blocked, allowed) = both_ways(html);
         assert!(

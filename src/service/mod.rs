@@ -9,9 +9,12 @@
 mod accounts;
 mod actions;
 mod categories;
+pub mod demo;
 mod error;
 mod mail;
 mod settings;
+pub mod sign_in;
+pub mod sources;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,10 +25,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-pub(crate) use accounts::{ado_sign_in, graph_sign_in};
-pub use accounts::{
-    ADO_API_BASE, GRAPH_API_BASE, GRAPH_SCOPES, MICROSOFT_AUTH_URL, MICROSOFT_TOKEN_URL,
-};
 pub use error::{ApiError, ErrorCode, ServiceError};
 
 use crate::auth::Secrets;
@@ -77,7 +76,7 @@ pub struct Ember {
     categoriser: Arc<crate::classify::Categoriser>,
     /// The in-process emulator demo mode runs, if any.
     #[cfg(feature = "emulator")]
-    demo: Arc<tokio::sync::Mutex<Option<crate::emulator::Emulator>>>,
+    demo: Arc<tokio::sync::Mutex<Option<ember_emulator::Emulator>>>,
 }
 
 impl Ember {
@@ -108,7 +107,11 @@ impl Ember {
             config.model_dir.clone(),
             &config.data_dir,
         );
-        tracker.spawn(categoriser.clone().run(queued, root.child_token()));
+        tracker.spawn(
+            categoriser
+                .clone()
+                .run(queued, categorise.clone(), root.child_token()),
+        );
         tracker.spawn(categoriser.clone().retrain_loop(root.child_token()));
         let sync = SyncController::new(
             store.clone(),
@@ -165,8 +168,8 @@ impl Ember {
     /// emulator and three demo accounts signed in against it. Returns the
     /// emulator's address, or `None` when real accounts exist.
     #[cfg(feature = "emulator")]
-    pub async fn start_demo(&self) -> Result<Option<String>, crate::demo::DemoError> {
-        use crate::emulator::{world::WorldConfig, Emulator, EmulatorConfig};
+    pub async fn start_demo(&self) -> Result<Option<String>, demo::DemoError> {
+        use ember_emulator::{world::WorldConfig, Emulator, EmulatorConfig};
         self.ensure_running()?;
         let accounts = self.store.accounts().await.map_err(ServiceError::from)?;
         if accounts.iter().any(|a| !a.demo) {
@@ -185,7 +188,7 @@ impl Ember {
             ..EmulatorConfig::default()
         })
         .await
-        .map_err(|e| crate::demo::DemoError::Emulator {
+        .map_err(|e| demo::DemoError::Emulator {
             url: "127.0.0.1".into(),
             reason: e.to_string(),
         })?;
@@ -195,7 +198,7 @@ impl Ember {
                 emulator.stop().await;
                 return Err(ServiceError::ShuttingDown.into());
             }
-            done = crate::demo::setup(self, &url, crate::demo::SyncWindow::Days(90)) => { done?; }
+            done = demo::setup(self, &url, crate::model::SyncWindow::Days(90)) => { done?; }
         }
         info!(%url, "demo mode: accounts served by the built-in emulator");
         // End-to-end tests reach the demo world's control API through this.
@@ -314,7 +317,9 @@ impl Ember {
         &self,
         account: AccountId,
     ) -> Result<crate::sync::SyncReport, crate::sync::SyncError> {
-        self.ensure_running()?;
+        if self.root.is_cancelled() {
+            return Err(crate::sync::SyncError::ShuttingDown);
+        }
         self.sync.sync_once(account).await
     }
 

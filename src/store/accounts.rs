@@ -4,7 +4,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{now_ms, Store, StoreError};
-use crate::model::{Account, AccountId, AccountState, NewAccount, ProviderKind};
+use crate::model::{Account, AccountId, AccountSettings, AccountState, NewAccount, ProviderKind};
 
 const COLUMNS: &str = "id, provider, address, display_name, sync_enabled, state, \
      coalesce(json_extract(settings, '$.demo'), 0) = 1 AS demo";
@@ -49,15 +49,20 @@ impl Store {
     }
 
     /// An account's provider settings (base URL, client id, window ...).
-    pub async fn account_settings(&self, id: AccountId) -> Result<serde_json::Value, StoreError> {
-        let text: String = sqlx::query_scalar("SELECT settings FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound("account"))?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+    pub async fn account_settings(&self, id: AccountId) -> Result<AccountSettings, StoreError> {
+        let (provider, text): (String, String) =
+            sqlx::query_as("SELECT provider, settings FROM accounts WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound("account"))?;
+        let provider = ProviderKind::parse(&provider).ok_or_else(|| StoreError::Corrupt {
             table: "accounts",
-            detail: format!("settings are not JSON: {e}"),
+            detail: format!("unknown provider {provider:?}"),
+        })?;
+        AccountSettings::from_json(provider, &text).map_err(|e| StoreError::Corrupt {
+            table: "accounts",
+            detail: format!("the settings of account {id} do not read: {e}"),
         })
     }
 
@@ -76,7 +81,7 @@ impl Store {
         .bind(new.provider.as_str())
         .bind(&new.address)
         .bind(&new.display_name)
-        .bind(new.settings.to_string())
+        .bind(new.settings.to_json())
         .bind(now_ms())
         .bind(new.sync_enabled)
         .fetch_one(&mut *tx)
@@ -131,11 +136,11 @@ impl Store {
     pub async fn set_account_settings(
         &self,
         id: AccountId,
-        settings: &serde_json::Value,
+        settings: &AccountSettings,
     ) -> Result<(), StoreError> {
         self.update_account(
             sqlx::query("UPDATE accounts SET settings = ? WHERE id = ?")
-                .bind(settings.to_string())
+                .bind(settings.to_json())
                 .bind(id),
         )
         .await

@@ -60,4 +60,19 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?)
     }
+
+    /// The resources of `account`'s cursors that start with `prefix`.
+    pub async fn cursor_resources(
+        &self,
+        account: AccountId,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let all: Vec<String> = sqlx::query_scalar(
+            "SELECT resource FROM sync_cursors WHERE account_id = ? ORDER BY resource",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(all.into_iter().filter(|r| r.starts_with(prefix)).collect())
+    }
 }

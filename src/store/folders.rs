@@ -64,6 +64,56 @@ impl Store {
         Ok(folders)
     }
 
+    /// The provider ids of `account`'s folders and labels.
+    pub async fn folder_provider_ids(&self, account: AccountId) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT provider_id FROM folders WHERE account_id = ? ORDER BY id")
+                .bind(account)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Provider ids of `account`'s messages in the folder `folder` (a
+    /// provider id), received at or after `since_ms` when given.
+    pub async fn messages_in_folder(
+        &self,
+        account: AccountId,
+        folder: &str,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.provider_id FROM folders f
+               JOIN message_folders mf ON mf.folder_id = f.id
+               JOIN messages m ON m.id = mf.message_id
+              WHERE f.account_id = ?1 AND f.provider_id = ?2 AND m.date >= ?3",
+        )
+        .bind(account)
+        .bind(folder)
+        .bind(since_ms.unwrap_or(i64::MIN))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Provider ids of `account`'s messages in no folder, not counting
+    /// labels whose provider ids start with `label_prefix`.
+    pub async fn messages_without_folder(
+        &self,
+        account: AccountId,
+        label_prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.provider_id FROM messages m
+              WHERE m.account_id = ?1 AND NOT EXISTS (
+                    SELECT 1 FROM message_folders mf JOIN folders f ON f.id = mf.folder_id
+                     WHERE mf.message_id = m.id AND substr(f.provider_id, 1, length(?2)) <> ?2)",
+        )
+        .bind(account)
+        .bind(label_prefix)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The messages of a thread, oldest first.
     pub async fn thread_message_ids(&self, thread: i64) -> Result<Vec<MessageId>, StoreError> {
         let ids: Vec<MessageId> =

@@ -11,6 +11,7 @@
 mod accounts;
 pub mod cursors;
 mod folders;
+mod mail_writes;
 mod messages;
 mod new_mail;
 pub mod outbox;
@@ -27,13 +28,15 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-pub use messages::{
-    delete_message, put_body, set_labels, set_provider_category, upsert_folder, upsert_message,
-    ExportedMessage, NewAttachment, NewMessage, NewMessageBody,
+pub use mail_writes::{
+    delete_message, leave_folder, prune_folders, put_body, set_flags, set_provider_category,
+    upsert_folder, upsert_message, FlagChange, NewAttachment, NewFolder, NewMessage,
+    NewMessageBody,
 };
+pub use messages::ExportedMessage;
 pub use search::{fts_match_expression, RANKED_MATCH_LIMIT};
 pub use settings::REMOTE_CONTENT_SENDERS;
-pub use work_items::upsert_work_item;
+pub use work_items::{delete_work_item, upsert_work_item};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "ember.sqlite3";

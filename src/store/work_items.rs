@@ -62,6 +62,21 @@ pub async fn upsert_work_item(
     .await?)
 }
 
+/// Removes a work item (by its Azure DevOps id) as part of `tx`; returns
+/// whether it was stored.
+pub async fn delete_work_item(
+    tx: &mut SqliteConnection,
+    account: crate::model::AccountId,
+    item_id: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM work_items WHERE account_id = ? AND item_id = ?")
+        .bind(account)
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 impl Store {
     /// Work items, most recently changed first.
     pub async fn work_items(&self, query: &WorkItemQuery) -> Result<Vec<WorkItem>, StoreError> {

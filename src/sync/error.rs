@@ -34,25 +34,6 @@ pub enum SyncError {
     ShuttingDown,
 }
 
-impl From<crate::service::ServiceError> for SyncError {
-    fn from(e: crate::service::ServiceError) -> Self {
-        use crate::service::ServiceError;
-        match e {
-            ServiceError::Store(s) => Self::Store(s),
-            ServiceError::ShuttingDown => Self::ShuttingDown,
-            other @ (ServiceError::InvalidInput(_)
-            | ServiceError::InvalidSetting(_)
-            | ServiceError::SignIn(_)
-            | ServiceError::InvalidQuery(_)
-            | ServiceError::RefusedLink(_)
-            | ServiceError::DataDir { .. }) => Self::Provider {
-                code: "invalid",
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
 fn provider_label(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Gmail => "Gmail",

@@ -9,8 +9,7 @@
 
 use decide::Outcome;
 
-use super::{SyncContext, SyncError, SyncReport, SyncSource};
-use crate::providers::ProviderError;
+use super::{ActionError, SyncContext, SyncError, SyncReport, SyncSource};
 use crate::store::outbox::MAX_ATTEMPTS;
 
 /// Entries sent per run at most; the rest wait for the next run.
@@ -69,6 +68,10 @@ pub(super) async fn send_due(
                     "The provider no longer accepts this sign-in ({e}). Sign in again."
                 )));
             }
+            Outcome::Gone(e) => {
+                tracing::info!(account = ctx.account.id, entry = entry.id, error = %e, "action's target is gone");
+                ctx.store.outbox_done(entry.id).await?;
+            }
         }
     }
     Ok(())
@@ -76,24 +79,24 @@ pub(super) async fn send_due(
 
 /// What to do with an entry after one send: pure, so it is tested alone.
 mod decide {
-    use super::{ProviderError, MAX_ATTEMPTS};
-    use crate::sync::retry::Retryable;
+    use super::{ActionError, MAX_ATTEMPTS};
 
     #[derive(Debug)]
     pub(super) enum Outcome {
         Sent,
-        Later(ProviderError),
-        Drop(ProviderError),
-        Reauth(ProviderError),
+        Later(ActionError),
+        Drop(ActionError),
+        Gone(ActionError),
+        Reauth(ActionError),
     }
 
-    pub(super) fn classify(result: Result<(), ProviderError>, attempts: i64) -> Outcome {
+    pub(super) fn classify(result: Result<(), ActionError>, attempts: i64) -> Outcome {
         match result {
             Ok(()) => Outcome::Sent,
-            // The message is gone at the provider: nothing left to change.
-            Err(e) if e.status() == Some(404) => Outcome::Drop(e),
-            Err(e @ ProviderError::Auth(_)) => Outcome::Reauth(e),
-            Err(e) if e.is_retryable() && attempts + 1 < MAX_ATTEMPTS => Outcome::Later(e),
+            // Nothing left to change at the provider.
+            Err(e @ ActionError::Gone(_)) => Outcome::Gone(e),
+            Err(e @ ActionError::Reauth(_)) => Outcome::Reauth(e),
+            Err(e @ ActionError::Later { .. }) if attempts + 1 < MAX_ATTEMPTS => Outcome::Later(e),
             Err(e) => Outcome::Drop(e),
         }
     }
@@ -102,25 +105,23 @@ mod decide {
     mod tests {
         use super::*;
 
-        fn status(status: u16) -> ProviderError {
-            ProviderError::Status {
-                service: "Gmail",
-                status,
-                message: String::new(),
-                reason: None,
-                retry_after: None,
-            }
-        }
-
         #[test]
         fn outages_wait_refusals_drop_and_rejections_need_sign_in() {
             assert!(matches!(classify(Ok(()), 0), Outcome::Sent));
-            assert!(matches!(classify(Err(status(503)), 0), Outcome::Later(_)));
-            assert!(matches!(classify(Err(status(429)), 3), Outcome::Later(_)));
-            assert!(matches!(classify(Err(status(404)), 0), Outcome::Drop(_)));
-            assert!(matches!(classify(Err(status(400)), 0), Outcome::Drop(_)));
             assert!(matches!(
-                classify(Err(ProviderError::Auth("no".into())), 0),
+                classify(Err(ActionError::later("503")), 0),
+                Outcome::Later(_)
+            ));
+            assert!(matches!(
+                classify(Err(ActionError::Gone("404".into())), 0),
+                Outcome::Gone(_)
+            ));
+            assert!(matches!(
+                classify(Err(ActionError::Refused("400".into())), 0),
+                Outcome::Drop(_)
+            ));
+            assert!(matches!(
+                classify(Err(ActionError::Reauth("no".into())), 0),
                 Outcome::Reauth(_)
             ));
         }
@@ -128,7 +129,7 @@ mod decide {
         #[test]
         fn an_entry_that_keeps_failing_is_eventually_dropped() {
             assert!(matches!(
-                classify(Err(status(503)), MAX_ATTEMPTS - 1),
+                classify(Err(ActionError::later("503")), MAX_ATTEMPTS - 1),
                 Outcome::Drop(_)
             ));
         }

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Progress, SyncError};
+use super::{ActionError, Progress, SyncError};
 use crate::model::{Account, ProviderKind};
-use crate::providers::ProviderError;
 use crate::store::outbox::OutboxEntry;
 use crate::store::Store;
 
@@ -77,6 +76,18 @@ impl std::fmt::Debug for SyncReport {
 }
 
 impl SyncReport {
+    /// Adds what `other` counted to this report.
+    pub fn absorb(&mut self, other: SyncReport) {
+        self.fetched += other.fetched;
+        self.stored += other.stored;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.retries += other.retries;
+        self.actions_sent += other.actions_sent;
+        self.skipped.extend(other.skipped);
+        self.note_new(&other.new_messages);
+    }
+
     /// Notes newly stored messages, keeping the last [`NEW_MAIL_KEPT`].
     pub fn note_new(&mut self, ids: &[crate::model::MessageId]) {
         self.new_messages.extend_from_slice(ids);
@@ -99,11 +110,11 @@ pub trait SyncSource: Send + Sync + 'static {
         &'a self,
         ctx: &'a SyncContext,
         entry: &'a OutboxEntry,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
         let _ = ctx;
         Box::pin(async move {
-            Err(ProviderError::Unsupported(format!(
-                "{} cannot be sent to this provider yet",
+            Err(ActionError::Refused(format!(
+                "{} cannot be sent to this provider",
                 entry.action.name()
             )))
         })
@@ -128,15 +139,6 @@ impl SyncSources {
     /// No sources: every account reports that its provider is unsupported.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// The sources of this build: Gmail (Microsoft 365 and Azure DevOps follow).
-    pub fn standard() -> Self {
-        let http = crate::providers::Http::new();
-        Self::new().with(
-            ProviderKind::Gmail,
-            Arc::new(crate::providers::gmail::GmailSource::new(http)),
-        )
     }
 
     /// Registers `source` for `provider`, replacing any other.

@@ -53,14 +53,34 @@ async fn world() -> anyhow::Result<World> {
             provider: ProviderKind::Gmail,
             address: "me@example.org".into(),
             display_name: "Me".into(),
-            settings: serde_json::json!({}),
+            settings: ember::model::AccountSettings::offline(ember::model::ProviderKind::Gmail),
             sync_enabled: false,
         })
         .await?;
     let store = ember.store();
     let mut tx = store.begin_write().await?;
-    store::upsert_folder(&mut tx, account.id, "INBOX", "Inbox", Some("inbox")).await?;
-    store::upsert_folder(&mut tx, account.id, "Label_1", "Receipts", None).await?;
+    store::upsert_folder(
+        &mut tx,
+        account.id,
+        &ember::store::NewFolder {
+            provider_id: "INBOX".into(),
+            name: "Inbox".into(),
+            role: Some("inbox"),
+            parent: None,
+        },
+    )
+    .await?;
+    store::upsert_folder(
+        &mut tx,
+        account.id,
+        &ember::store::NewFolder {
+            provider_id: "Label_1".into(),
+            name: "Receipts".into(),
+            role: None,
+            parent: None,
+        },
+    )
+    .await?;
     let mut messages = vec![
         mail(
             account.id,

@@ -28,7 +28,7 @@ async fn add(ember: &Ember, provider: ProviderKind, address: &str) -> anyhow::Re
             provider,
             address: address.into(),
             display_name: address.into(),
-            settings: serde_json::json!({}),
+            settings: ember::model::AccountSettings::offline(ember::model::ProviderKind::Gmail),
             sync_enabled: true,
         })
         .await?

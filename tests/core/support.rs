@@ -22,7 +22,7 @@ pub async fn add_account(
             provider,
             address: address.into(),
             display_name: address.into(),
-            settings: serde_json::json!({}),
+            settings: ember::model::AccountSettings::offline(ember::model::ProviderKind::Gmail),
             sync_enabled: true,
         })
         .await?)

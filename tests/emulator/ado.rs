@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use base64::Engine as _;
-use ember::emulator::Emulator;
+use ember_emulator::Emulator;
 use serde_json::{json, Value};
 
 use crate::support::{client, control, control_get, recorded, shape_diff, shared_data, start};

@@ -133,10 +133,9 @@ async fn gmail_responses_have_the_real_services_shape() -> anyhow::Result<()> {
     )?)?;
     assert_same_shape("messages.get(raw)", &export["raw"], &raw);
     assert!(raw.get("payload").is_none(), "raw carries no payload");
-    let decoded = ember::emulator::gmail::payload::b64_decode_lenient(
-        raw["raw"].as_str().unwrap_or_default(),
-    )
-    .unwrap_or_default();
+    let decoded =
+        ember_emulator::gmail::payload::b64_decode_lenient(raw["raw"].as_str().unwrap_or_default())
+            .unwrap_or_default();
     assert_eq!(
         raw["sizeEstimate"].as_u64(),
         Some(decoded.len() as u64),

@@ -52,7 +52,7 @@ async fn profile_with(
     faults: &str,
 ) -> anyhow::Result<(
     reqwest::Result<reqwest::Response>,
-    ember::emulator::Emulator,
+    ember_emulator::Emulator,
     Duration,
 )> {
     let emu = start_with(20, faults, true).await?;
@@ -150,10 +150,9 @@ async fn every_fault_kind_is_observable_from_a_plain_client() -> anyhow::Result<
         &bearer,
     )
     .await?;
-    let bytes = ember::emulator::gmail::payload::b64_decode_lenient(
-        raw["raw"].as_str().unwrap_or_default(),
-    )
-    .unwrap_or_default();
+    let bytes =
+        ember_emulator::gmail::payload::b64_decode_lenient(raw["raw"].as_str().unwrap_or_default())
+            .unwrap_or_default();
     assert!(
         bytes.windows(10).any(|w| w == b"never-used"),
         "the MIME is broken"

@@ -4,8 +4,9 @@
 use std::process::Command;
 
 use ember::auth::{self, Secrets, Tokens};
-use ember::demo::{self, SyncWindow};
 use ember::model::ProviderKind;
+use ember::model::SyncWindow;
+use ember::service::demo;
 use ember::{Config, Ember};
 
 use crate::support::{get_json, start};
@@ -48,10 +49,14 @@ async fn setup_signs_in_three_demo_accounts_whose_tokens_work() -> anyhow::Resul
     assert!(secrets.get(&auth::pat_key(accounts[2].id)).await?.is_some());
 
     let settings = ember.store().account_settings(accounts[0].id).await?;
-    assert_eq!(settings["api_base"], emu.base_url().as_str());
-    assert_eq!(settings["sync_window_days"], 30);
+    let mail = settings
+        .mail()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("mail settings"))?;
+    assert_eq!(mail.api_base, emu.base_url());
+    assert_eq!(mail.window, Some(SyncWindow::Days(30)));
     assert!(
-        !settings.to_string().contains(&tokens.access_token),
+        !settings.to_json().contains(&tokens.access_token),
         "no token in the database"
     );
 
@@ -88,7 +93,7 @@ async fn demo_mode_starts_only_when_no_real_account_exists() -> anyhow::Result<(
             provider: ProviderKind::Gmail,
             address: "real@example.com".into(),
             display_name: "Real".into(),
-            settings: serde_json::json!({}),
+            settings: ember::model::AccountSettings::offline(ember::model::ProviderKind::Gmail),
             sync_enabled: true,
         })
         .await?;

@@ -242,7 +242,7 @@ async fn sent_mail_lands_in_sent_and_attachments_come_back_whole() -> anyhow::Re
     let emu = start(120).await?;
     let base = emu.base_url();
     let bearer = token(&emu, "gmail").await?;
-    let raw = ember::emulator::gmail::payload::b64url(b"From: alex.rivera@gmail.example\r\nTo: z@example.com\r\nSubject: Sent from Ember\r\n\r\nHi\r\n");
+    let raw = ember_emulator::gmail::payload::b64url(b"From: alex.rivera@gmail.example\r\nTo: z@example.com\r\nSubject: Sent from Ember\r\n\r\nHi\r\n");
     let r = client()
         .post(format!("{base}/{API}/messages/send"))
         .bearer_auth(&bearer)
@@ -279,7 +279,7 @@ async fn sent_mail_lands_in_sent_and_attachments_come_back_whole() -> anyhow::Re
             )
             .await?;
             assert_eq!(status, 200);
-            let data = ember::emulator::gmail::payload::b64_decode_lenient(
+            let data = ember_emulator::gmail::payload::b64_decode_lenient(
                 body["data"].as_str().unwrap_or_default(),
             )
             .unwrap_or_default();

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ember::demo::SyncWindow;
+use ember::model::SyncWindow;
 use serde_json::json;
 
 use crate::gmail_sync::{assert_converged, gmail_ember};

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ember::demo::SyncWindow;
 use ember::events::Event;
+use ember::model::SyncWindow;
 use ember::model::{AccountState, ProviderKind, SyncPhase, SyncState};
 use ember::providers::gmail::GmailSource;
+use ember::providers::retry::RetryPolicy;
 use ember::providers::{AccountLimits, Http};
-use ember::sync::retry::RetryPolicy;
 use ember::sync::{SyncError, SyncSources};
 use serde_json::{json, Value};
 
@@ -188,7 +188,7 @@ async fn a_revoked_sign_in_asks_the_user_to_sign_in_again() -> anyhow::Result<()
     );
 
     // Signing in again makes the account whole.
-    ember::demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    ember::service::demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
     let status = ember.status().await?;
     let again = status
         .accounts
@@ -255,11 +255,19 @@ async fn an_account_whose_provider_hangs_never_holds_up_another() -> anyhow::Res
             provider: ProviderKind::Gmail,
             address: "second@gmail.example".into(),
             display_name: "Second".into(),
-            settings: json!({
-                "api_base": base,
-                "oauth": {"auth_url": format!("{base}/o/oauth2/v2/auth"),
-                          "token_url": format!("{base}/token"), "client_id": "x"},
-                "sync_window_days": "all",
+            settings: ember::model::AccountSettings::Mail(ember::model::MailSettings {
+                demo: false,
+                api_base: base.clone(),
+                oauth: ember::model::OAuthEndpoints {
+                    auth_url: format!("{base}/o/oauth2/v2/auth"),
+                    token_url: format!("{base}/token"),
+                    device_code_url: None,
+                    client_id: "x".into(),
+                    scopes: Vec::new(),
+                },
+                window: Some(SyncWindow::All),
+                max_messages: None,
+                signed_in_at: 0,
             }),
             sync_enabled: false,
         })

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use ember::auth::Secrets;
-use ember::demo::{self, SyncWindow};
-use ember::emulator::Emulator;
+use ember::model::SyncWindow;
+use ember::service::demo;
 use ember::sync::SyncSources;
 use ember::{Config, Ember};
+use ember_emulator::Emulator;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -21,7 +22,7 @@ pub async fn gmail_ember(
     emu: &Emulator,
     window: SyncWindow,
 ) -> anyhow::Result<(TempDir, Ember, i64)> {
-    gmail_ember_using(emu, window, SyncSources::standard()).await
+    gmail_ember_using(emu, window, ember::service::sources::standard()).await
 }
 
 /// The same, syncing through `sources`.

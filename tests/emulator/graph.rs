@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
-use ember::emulator::Emulator;
+use ember_emulator::Emulator;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 

@@ -31,7 +31,7 @@ struct Client {
     secret: String,
 }
 
-async fn google_client(emu: &ember::emulator::Emulator) -> anyhow::Result<Client> {
+async fn google_client(emu: &ember_emulator::Emulator) -> anyhow::Result<Client> {
     let a = control_get(emu, "accounts").await?;
     Ok(Client {
         id: a["gmail"]["client_id"].as_str().unwrap_or_default().into(),

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use ember::emulator::faults::FaultSpec;
-use ember::emulator::world::WorldConfig;
-use ember::emulator::{Emulator, EmulatorConfig};
+use ember_emulator::faults::FaultSpec;
+use ember_emulator::world::WorldConfig;
+use ember_emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
 
 /// An emulator with `messages` per mailbox, quotas on, no faults.

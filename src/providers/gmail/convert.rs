@@ -1,104 +1,37 @@
 //! Turning Gmail's answers into rows: pure functions, no I/O, run off the
 //! async workers because MIME parsing and HTML sanitising are CPU work.
 
-use serde_json::Value;
-
 use super::client::{Label, Message};
 use crate::model::{Address, Category};
 use crate::providers::mime::{self, ParsedMessage};
 use crate::providers::ProviderError;
-use crate::store::{NewMessage, NewMessageBody};
-
-/// How much to sync at first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Only mail newer than this many days; `None` for all.
-    pub days: Option<u32>,
-    /// At most this many messages.
-    pub max_messages: usize,
-}
-
-impl Window {
-    /// The account's own `sync_window_days` (a number or `"all"`) and
-    /// `max_messages` where set, else the user's global settings.
-    pub fn from_settings(account: &Value, global: &crate::model::Settings) -> Self {
-        let days = match &account["sync_window_days"] {
-            Value::String(s) if s.eq_ignore_ascii_case("all") => None,
-            Value::Number(n) => n
-                .as_u64()
-                .and_then(|d| u32::try_from(d).ok())
-                .filter(|d| *d > 0),
-            _ => Some(global.initial_sync_days),
-        };
-        let global_max = usize::try_from(global.initial_sync_max_messages).unwrap_or(usize::MAX);
-        let max_messages = account["max_messages"]
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(if days.is_none() {
-                usize::MAX
-            } else {
-                global_max
-            });
-        Self { days, max_messages }
-    }
-}
+use crate::store::{FlagChange, NewFolder, NewMessage, NewMessageBody};
+use crate::sync::Change;
 
 /// Which format a message was fetched in.
 pub use super::client::Format;
 
-/// A fetched message, ready to write.
-#[derive(Debug)]
-pub enum Fetched {
-    /// Its row, its body when fetched whole, and Gmail's category for it.
-    Message {
-        /// The row.
-        row: Box<NewMessage>,
-        /// The body, when fetched whole.
-        body: Option<NewMessageBody>,
-        /// Gmail's tab.
-        category: Option<Category>,
-    },
-    /// Fetched whole but its MIME is unreadable: its labels are kept, the
-    /// headers already stored are not overwritten, and a note stands in for
-    /// the body so it is not fetched again every run.
-    Unreadable {
-        /// A placeholder row, written only when nothing better is stored.
-        row: Box<NewMessage>,
-        /// The note.
-        body: NewMessageBody,
-        /// Why.
-        reason: String,
-    },
-    /// Gmail no longer has it.
-    Gone(String),
-    /// Unusable this time (a malformed answer); retried next run.
-    Skipped {
-        /// Its id.
-        id: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-/// Turns one `messages.get` answer into rows. Only faults that should stop
-/// the run come back as errors.
+/// Turns one `messages.get` answer into the change to write: the message
+/// (with its body when fetched whole), a note standing in for an unreadable
+/// body (so it is not fetched again every run), a deletion (Gmail no longer
+/// has it), or a skip (a malformed answer, retried next run). Only faults
+/// that should stop the run come back as errors.
 pub fn convert(
     account: i64,
     id: &str,
     result: Result<Message, ProviderError>,
     format: Format,
-) -> Result<Fetched, ProviderError> {
+) -> Result<Change, ProviderError> {
     let message = match result {
         Ok(m) => m,
-        Err(e) if e.status() == Some(404) => return Ok(Fetched::Gone(id.to_owned())),
+        Err(e) if e.status() == Some(404) => return Ok(Change::Delete(id.to_owned())),
         Err(
             e @ (ProviderError::Decode { .. }
             | ProviderError::Malformed { .. }
             | ProviderError::TooLarge { .. }),
         ) => {
-            return Ok(Fetched::Skipped {
-                id: id.to_owned(),
+            return Ok(Change::Skip {
+                provider_id: id.to_owned(),
                 reason: e.to_string(),
             })
         }
@@ -122,8 +55,8 @@ pub fn convert(
             match mime::parse_headers(&headers) {
                 Ok(p) => (p, None),
                 Err(e) => {
-                    return Ok(Fetched::Skipped {
-                        id: id.to_owned(),
+                    return Ok(Change::Skip {
+                        provider_id: id.to_owned(),
                         reason: e.to_string(),
                     })
                 }
@@ -151,14 +84,14 @@ pub fn convert(
                         ..ParsedMessage::default()
                     };
                     let row = row_of(account, &message, &placeholder, &labels, date_ms, None);
-                    return Ok(Fetched::Unreadable {
+                    return Ok(Change::Unreadable {
                         row: Box::new(row),
-                        body: NewMessageBody {
+                        body: Box::new(NewMessageBody {
                             text: Some(format!("This message could not be read ({}).", e.0)),
                             html: None,
                             raw_size: raw.len() as i64,
                             attachments: Vec::new(),
-                        },
+                        }),
                         reason: e.to_string(),
                     });
                 }
@@ -166,9 +99,9 @@ pub fn convert(
         }
     };
     let row = row_of(account, &message, &parsed, &labels, date_ms, body.as_ref());
-    Ok(Fetched::Message {
+    Ok(Change::Message {
         row: Box::new(row),
-        body,
+        body: body.map(Box::new),
         category,
     })
 }
@@ -211,6 +144,29 @@ fn row_of(
         has_attachments: body.is_some_and(|b| b.attachments.iter().any(|a| !a.is_inline)),
         size: message.size_estimate,
         folders: labels.iter().filter(|l| *l != "UNREAD").cloned().collect(),
+    }
+}
+
+/// A message's new label list as flags and folders: `UNREAD` and
+/// `STARRED` are flags (starred mail is also in the Starred label).
+pub fn flags_of(provider_id: &str, labels: &[String]) -> FlagChange {
+    FlagChange {
+        provider_id: provider_id.to_owned(),
+        folders: labels.iter().filter(|l| *l != "UNREAD").cloned().collect(),
+        unread: labels.iter().any(|l| l == "UNREAD"),
+        starred: labels.iter().any(|l| l == "STARRED"),
+        category: category_of(labels),
+    }
+}
+
+/// A label as a folder row.
+pub fn folder_of(label: &Label) -> NewFolder {
+    let (name, role) = label_name_and_role(label);
+    NewFolder {
+        provider_id: label.id.clone(),
+        name,
+        role,
+        parent: None,
     }
 }
 
@@ -260,38 +216,6 @@ pub fn unescape_snippet(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Settings;
-
-    #[test]
-    fn windows_read_from_settings() {
-        assert_eq!(
-            Window::from_settings(&serde_json::json!({}), &Settings::default()),
-            Window {
-                days: Some(90),
-                max_messages: 10_000
-            }
-        );
-        assert_eq!(
-            Window::from_settings(
-                &serde_json::json!({"sync_window_days": "all"}),
-                &Settings::default()
-            ),
-            Window {
-                days: None,
-                max_messages: usize::MAX
-            }
-        );
-        assert_eq!(
-            Window::from_settings(
-                &serde_json::json!({"sync_window_days": 7, "max_messages": 50}),
-                &Settings::default()
-            ),
-            Window {
-                days: Some(7),
-                max_messages: 50
-            }
-        );
-    }
 
     #[test]
     fn tab_labels_map_to_categories() {
@@ -330,7 +254,7 @@ mod tests {
     #[test]
     fn a_whole_message_becomes_a_row_with_its_body_and_category() -> Result<(), ProviderError> {
         let raw = b"From: a@example.com\r\nSubject: Sale\r\n\r\nCheap things\r\n";
-        let Fetched::Message {
+        let Change::Message {
             row,
             body,
             category,
@@ -351,7 +275,7 @@ mod tests {
     #[test]
     fn unreadable_mime_keeps_labels_and_explains_itself() -> Result<(), ProviderError> {
         let fetched = convert(1, "m1", Ok(message(b"\xff\xfe garbage")), Format::Raw)?;
-        let Fetched::Unreadable { row, body, reason } = fetched else {
+        let Change::Unreadable { row, body, reason } = fetched else {
             panic!("expected unreadable");
         };
         assert!(row.unread, "labels survive");
@@ -371,7 +295,7 @@ mod tests {
         };
         assert!(matches!(
             convert(1, "x", Err(gone), Format::Raw)?,
-            Fetched::Gone(_)
+            Change::Delete(_)
         ));
         let bad = ProviderError::Malformed {
             service: "Gmail",
@@ -379,7 +303,7 @@ mod tests {
         };
         assert!(matches!(
             convert(1, "x", Err(bad), Format::Raw)?,
-            Fetched::Skipped { .. }
+            Change::Skip { .. }
         ));
         let fatal = ProviderError::Auth("revoked".into());
         assert!(convert(1, "x", Err(fatal), Format::Raw).is_err());

@@ -1,6 +1,5 @@
 //! Gmail: the API client, the planning of changes, and the sync source.
 
-pub mod account;
 pub mod client;
 pub mod convert;
 pub mod plan;

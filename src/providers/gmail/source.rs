@@ -1,29 +1,26 @@
 //! Gmail as a sync source: one client (token source, limits) per account,
-//! kept across runs, and the mapping of a run's outcome to a sync result.
+//! kept across runs, the run itself, and the outbox's actions as Gmail
+//! calls.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
-use super::account::{GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL};
-use super::client::{GmailClient, GOOGLE_API_BASE};
-use super::convert::Window;
-use super::run::{Run, RunError};
-use crate::auth::{self, OAuthClient, OAuthConfig, TokenSource};
+use super::client::GmailClient;
+use super::run::Run;
+use crate::model::{AccountSettings, MailSettings};
+use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
-use crate::providers::{AccountLimits, ProviderError};
+use crate::providers::window::Window;
+use crate::providers::AccountLimits;
 use crate::store::outbox::{MailAction, OutboxEntry};
-use crate::sync::{BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
+use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
-/// One account's client, and what it was built from.
+/// One account's client and token source.
 #[derive(Debug, Clone)]
 struct AccountClient {
-    /// The account's address and settings: a new account reusing the id,
-    /// or changed settings, get a new client and token source.
-    fingerprint: String,
     client: GmailClient,
-    tokens: Arc<TokenSource>,
+    tokens: Arc<crate::auth::TokenSource>,
 }
 
 /// Gmail as a sync source.
@@ -31,7 +28,7 @@ struct AccountClient {
 pub struct GmailSource {
     http: Http,
     limits: fn() -> AccountLimits,
-    accounts: Mutex<HashMap<i64, AccountClient>>,
+    accounts: AccountClients<AccountClient>,
 }
 
 impl Default for GmailSource {
@@ -52,80 +49,47 @@ impl GmailSource {
         Self {
             http,
             limits,
-            accounts: Mutex::default(),
+            accounts: AccountClients::default(),
         }
     }
 
     async fn client_for(
         &self,
         ctx: &SyncContext,
+        settings: &AccountSettings,
         stats: &Arc<CallStats>,
     ) -> Result<GmailClient, SyncError> {
-        let settings = ctx.store.account_settings(ctx.account.id).await?;
-        let fingerprint = format!("{}\n{settings}", ctx.account.address);
-        if let Some(known) = self.lock().get(&ctx.account.id) {
-            if known.fingerprint == fingerprint {
-                return Ok(known.client.with_stats(stats.clone()));
-            }
-        }
-        let api = settings["api_base"]
-            .as_str()
-            .unwrap_or(GOOGLE_API_BASE)
-            .to_owned();
-        let oauth = &settings["oauth"];
-        let client_secret = ctx
-            .secrets
-            .get(&auth::client_secret_key(ctx.account.id))
-            .await
-            .map_err(|e| provider_error(ProviderError::from(e)))?;
-        let config = OAuthConfig {
-            auth_url: oauth["auth_url"]
-                .as_str()
-                .unwrap_or(GOOGLE_AUTH_URL)
-                .to_owned(),
-            token_url: oauth["token_url"]
-                .as_str()
-                .unwrap_or(GOOGLE_TOKEN_URL)
-                .to_owned(),
-            client_id: oauth["client_id"].as_str().unwrap_or_default().to_owned(),
-            client_secret,
-            scopes: Vec::new(),
-        };
-        let oauth_client =
-            OAuthClient::new(config).map_err(|e| provider_error(ProviderError::from(e)))?;
-        let tokens = Arc::new(TokenSource::new(
-            ctx.account.id,
-            oauth_client,
-            ctx.secrets.clone(),
-        ));
-        let client = GmailClient::new(
-            self.http.clone(),
-            &api,
-            tokens.clone(),
-            (self.limits)(),
-            stats.clone(),
-        );
-        self.lock().insert(
-            ctx.account.id,
-            AccountClient {
-                fingerprint,
-                client: client.clone(),
-                tokens,
-            },
-        );
-        Ok(client)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, AccountClient>> {
-        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
+        let mail = mail_settings(settings)?;
+        let kept = self
+            .accounts
+            .get(ctx, settings, || async {
+                let tokens = clients::token_source(ctx, mail).await?;
+                let client = GmailClient::new(
+                    self.http.clone(),
+                    &mail.api_base,
+                    tokens.clone(),
+                    (self.limits)(),
+                    stats.clone(),
+                );
+                Ok(AccountClient { client, tokens })
+            })
+            .await?;
+        Ok(kept.client.with_stats(stats.clone()))
     }
 
     /// How many token refreshes the account's token source has made.
     pub fn refreshes(&self, account: i64) -> u64 {
-        self.lock()
-            .get(&account)
+        self.accounts
+            .kept(account)
             .map_or(0, |a| a.tokens.refreshes())
     }
+}
+
+fn mail_settings(settings: &AccountSettings) -> Result<&MailSettings, SyncError> {
+    settings.mail().ok_or_else(|| SyncError::Provider {
+        code: "invalid",
+        message: "this account's settings are not a mail account's".into(),
+    })
 }
 
 impl SyncSource for GmailSource {
@@ -133,15 +97,23 @@ impl SyncSource for GmailSource {
         &'a self,
         ctx: &'a SyncContext,
         entry: &'a OutboxEntry,
-    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+    ) -> BoxFuture<'a, Result<(), ActionError>> {
         Box::pin(async move {
             let stats = Arc::new(CallStats::default());
-            let client = self.client_for(ctx, &stats).await.map_err(|e| match e {
-                SyncError::NeedsReauth(m) => ProviderError::Auth(m),
-                other => ProviderError::Credentials(other.to_string()),
-            })?;
+            let settings = ctx
+                .store
+                .account_settings(ctx.account.id)
+                .await
+                .map_err(|e| ActionError::later(e.to_string()))?;
+            let client = self
+                .client_for(ctx, &settings, &stats)
+                .await
+                .map_err(|e| match e {
+                    SyncError::NeedsReauth(m) => ActionError::Reauth(m),
+                    other => ActionError::later(other.to_string()),
+                })?;
             let ids = &entry.provider_ids;
-            match entry.action {
+            let sent = match entry.action {
                 MailAction::SetUnread { unread } => {
                     let (add, remove) = toggle("UNREAD", unread);
                     client.batch_modify(ids, add, remove).await
@@ -161,7 +133,8 @@ impl SyncSource for GmailSource {
                     }
                     Ok(())
                 }
-            }
+            };
+            Ok(sent?)
         })
     }
 
@@ -169,11 +142,14 @@ impl SyncSource for GmailSource {
         Box::pin(async move {
             let started = Instant::now();
             let stats = Arc::new(CallStats::default());
-            let client = self.client_for(&ctx, &stats).await?;
             let settings = ctx.store.account_settings(ctx.account.id).await?;
+            let client = self.client_for(&ctx, &settings, &stats).await?;
             let global = ctx.store.settings().await?;
-            let run = Run::new(&ctx, client, Window::from_settings(&settings, &global));
-            let mut report = run.sync().await.map_err(into_sync_error)?;
+            let window = Window::new(mail_settings(&settings)?, &global);
+            let mut report = Run::new(&ctx, client, window)
+                .sync()
+                .await
+                .map_err(|e| e.into_sync_error())?;
             report.retries = stats.retries.load(Ordering::Relaxed);
             tracing::info!(
                 account = ctx.account.id,
@@ -183,29 +159,6 @@ impl SyncSource for GmailSource {
             );
             Ok(report)
         })
-    }
-}
-
-fn provider_error(e: ProviderError) -> SyncError {
-    match e {
-        ProviderError::Auth(message) => SyncError::NeedsReauth(format!(
-            "Gmail no longer accepts this sign-in ({message}). Sign in again."
-        )),
-        other => SyncError::Provider {
-            code: other.code(),
-            message: other.to_string(),
-        },
-    }
-}
-
-fn into_sync_error(e: RunError) -> SyncError {
-    match e {
-        RunError::Cancelled => SyncError::Cancelled,
-        RunError::Store(e) => SyncError::Store(e),
-        RunError::Provider(e) if e.status() == Some(401) => {
-            provider_error(ProviderError::Auth(e.to_string()))
-        }
-        RunError::Provider(e) => provider_error(e),
     }
 }
 

@@ -1,0 +1,42 @@
+//! Which source syncs which kind of account: the composition root's
+//! assembly of the providers into the sync engine, which knows none of
+//! them by name.
+
+use std::sync::Arc;
+
+use crate::model::ProviderKind;
+use crate::providers::gmail::GmailSource;
+use crate::providers::graph::GraphSource;
+use crate::providers::limits::{GMAIL_CONCURRENCY, GRAPH_CONCURRENCY};
+use crate::providers::{AccountLimits, Http};
+use crate::sync::SyncSources;
+
+/// Every provider, within its documented limits.
+pub fn standard() -> SyncSources {
+    let http = Http::new();
+    SyncSources::new()
+        .with(
+            ProviderKind::Gmail,
+            Arc::new(GmailSource::new(http.clone())),
+        )
+        .with(ProviderKind::Graph, Arc::new(GraphSource::new(http)))
+}
+
+/// Every provider with its concurrency cap but no rate limit: for an
+/// emulator whose quotas are off, and the sync benchmarks.
+pub fn unmetered() -> SyncSources {
+    let http = Http::new();
+    SyncSources::new()
+        .with(
+            ProviderKind::Gmail,
+            Arc::new(GmailSource::with_limits(http.clone(), || {
+                AccountLimits::new(GMAIL_CONCURRENCY, None)
+            })),
+        )
+        .with(
+            ProviderKind::Graph,
+            Arc::new(GraphSource::with_limits(http, || {
+                AccountLimits::new(GRAPH_CONCURRENCY, None)
+            })),
+        )
+}
