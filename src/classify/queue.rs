@@ -102,7 +102,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_consumer_sees_every_id_once_and_stops_on_cancel() {
-        let (queue, rx) = CategoriseQueue::new(8);
+        let (queue, rx) = CategoriseQueue::new(32);
         let cancel = CancellationToken::new();
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let consumer = tokio::spawn(CategoriseQueue::consume(rx, cancel.clone(), {

@@ -35,13 +35,12 @@ async fn account_add_gmail_prints_the_sign_in_address_and_files_the_account() ->
             "gmail",
             "--client-id",
             &client_id,
-            "--client-secret",
-            &secret,
             "--base-url",
             &emu.base_url(),
             "--json",
         ])
         .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+        .env("EMBER_CLIENT_SECRET", &secret)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;

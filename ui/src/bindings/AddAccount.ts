@@ -2,7 +2,7 @@
 import type { ProviderKind } from "./ProviderKind";
 
 /**
- * What the "add account" form sends.
+ * What the "add account" form sends. Its `Debug` leaves the secrets out.
  */
 export type AddAccount = { 
 /**
@@ -29,4 +29,13 @@ pat: string | null,
  * A stand-in for the provider's hosts (the emulator); `None` for the
  * real service.
  */
-baseUrl: string | null, };
+baseUrl: string | null, 
+/**
+ * The Microsoft Entra tenant (`common` when absent).
+ */
+tenant: string | null, 
+/**
+ * Sign in with the device-code flow (an address and a code to type on
+ * any device) instead of the system browser.
+ */
+deviceCode: boolean, };
