@@ -162,6 +162,9 @@ async fn change_row(
         }
         MailAction::Archive => {
             set_role_membership(tx, id, account, "inbox", false).await?;
+            // Where the provider has an Archive folder (Microsoft 365), the
+            // message moves there; Gmail's archive is no label at all.
+            set_role_membership(tx, id, account, "archive", true).await?;
         }
         MailAction::Trash => {
             sqlx::query("DELETE FROM message_folders WHERE message_id = ?")

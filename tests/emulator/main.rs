@@ -14,5 +14,6 @@ mod gmail_actions;
 mod gmail_faults;
 mod gmail_sync;
 mod graph;
+mod graph_sync;
 mod oauth;
 mod support;
