@@ -14,6 +14,7 @@ mod gmail_actions;
 mod gmail_faults;
 mod gmail_sync;
 mod graph;
+mod graph_faults;
 mod graph_sync;
 mod oauth;
 mod support;

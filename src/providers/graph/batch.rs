@@ -25,8 +25,12 @@ pub const MAX_REQUESTS: usize = 20;
 /// of the mailbox at most, Graph's concurrency limit.
 pub const CHAINS: usize = 3;
 
-/// Rounds of re-sending throttled inner requests before giving up on them.
-pub const MAX_ROUNDS: usize = 6;
+/// Rounds of re-sending throttled inner requests in a row that bring no
+/// answer before giving up on them (the caller then tries again later).
+pub const FRUITLESS_ROUNDS: usize = 4;
+
+/// Rounds at most, however fruitful.
+pub const MAX_ROUNDS: usize = 30;
 
 /// The longest wait between two rounds when Graph did not say.
 const ROUND_WAIT: Duration = Duration::from_secs(2);
@@ -72,10 +76,12 @@ pub async fn send(
     let mut outcomes: Vec<Option<Result<BatchResponse, ProviderError>>> =
         (0..requests.len()).map(|_| None).collect();
     let mut pending: Vec<usize> = (0..requests.len()).collect();
+    let mut fruitless = 0;
     for round in 0..MAX_ROUNDS {
         if pending.is_empty() {
             break;
         }
+        let last = round + 1 == MAX_ROUNDS;
         let mut again = Vec::new();
         let mut wait = Duration::ZERO;
         for chunk in pending.chunks(MAX_REQUESTS) {
@@ -89,16 +95,20 @@ pub async fn send(
                     Inner::Again(retry_after) => {
                         wait = wait.max(retry_after.unwrap_or(ROUND_WAIT));
                         again.push(*slot);
-                        if round + 1 == MAX_ROUNDS {
-                            outcomes[*slot] = Some(Err(throttled(retry_after)));
-                        }
+                        outcomes[*slot] = Some(Err(throttled(retry_after)));
                     }
                 }
             }
         }
-        if !again.is_empty() && round + 1 < MAX_ROUNDS {
-            client.retried(again.len(), wait);
+        fruitless = if again.len() == pending.len() {
+            fruitless + 1
+        } else {
+            0
+        };
+        if again.is_empty() || last || fruitless >= FRUITLESS_ROUNDS {
+            break;
         }
+        client.retried(again.len(), wait);
         pending = again;
     }
     Ok(outcomes
