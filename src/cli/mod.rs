@@ -252,14 +252,23 @@ impl AddProvider {
     }
 }
 
-/// Providers `bench sync` measures.
+/// A mail provider, on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BenchProvider {
+pub enum MailProvider {
     /// Gmail.
     Gmail,
-    /// Microsoft Graph.
+    /// Microsoft 365 (Microsoft Graph).
     #[value(alias = "microsoft")]
     Graph,
+}
+
+impl MailProvider {
+    fn kind(self) -> crate::model::ProviderKind {
+        match self {
+            Self::Gmail => crate::model::ProviderKind::Gmail,
+            Self::Graph => crate::model::ProviderKind::Graph,
+        }
+    }
 }
 
 /// `ember demo ...`.
@@ -278,6 +287,9 @@ pub enum DemoCommand {
         /// outlive this process when no keychain is reachable).
         #[arg(long)]
         sync: bool,
+        /// With --sync: sync only this provider's demo account.
+        #[arg(long, value_enum, requires = "sync")]
+        only: Option<MailProvider>,
         /// With --sync: ignore the providers' quotas (for an emulator run
         /// with --no-quota, and benchmarks).
         #[arg(long, requires = "sync")]
@@ -392,7 +404,7 @@ pub enum BenchCommand {
     Sync {
         /// Which provider: gmail or graph.
         #[arg(long, value_enum, default_value = "gmail")]
-        provider: BenchProvider,
+        provider: MailProvider,
         /// Messages in the mailbox.
         #[arg(long, default_value_t = 10_000)]
         messages: usize,
@@ -677,11 +689,8 @@ async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> a
             quota,
             ..
         } => {
-            let provider = match provider {
-                BenchProvider::Gmail => crate::model::ProviderKind::Gmail,
-                BenchProvider::Graph => crate::model::ProviderKind::Graph,
-            };
-            let result = crate::bench::sync::run(provider, messages.max(10), quota).await?;
+            let result =
+                crate::bench::sync::run(provider.kind(), messages.max(10), quota).await?;
             output::json_line(&result)
         }
         #[cfg(feature = "emulator")]
@@ -747,6 +756,7 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             emulator,
             window,
             sync,
+            only,
             json,
             ..
         }) => {
@@ -755,7 +765,10 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                 return output::accounts(json, &accounts);
             }
             let mut results = Vec::new();
-            for account in accounts.iter().filter(|a| a.provider.is_mail()) {
+            let wanted = |a: &&crate::model::Account| {
+                a.provider.is_mail() && only.is_none_or(|p| p.kind() == a.provider)
+            };
+            for account in accounts.iter().filter(wanted) {
                 let started = std::time::Instant::now();
                 let outcome = ember.sync_once(account.id).await;
                 results.push(output::SyncResult::new(account, outcome, started.elapsed()));

@@ -1,16 +1,22 @@
-//! Crash safety: a child process syncing a large mailbox is killed with
-//! SIGKILL at seeded random moments. After each kill the database passes
-//! `PRAGMA integrity_check`, every batch the child reported committed is
-//! there, and the next run converges to the same state as a run that was
-//! never interrupted. Five kills by default; `EMBER_FULL_TESTS=1` runs fifty.
+//! Crash safety: a child process syncing a large mailbox (Gmail, or
+//! Microsoft 365 through Graph) is killed with SIGKILL at seeded random
+//! moments. After each kill the database passes `PRAGMA integrity_check`,
+//! every batch the child reported committed is there, and the next run
+//! converges to the same state as a run that was never interrupted. Five
+//! kills per provider by default; `EMBER_FULL_TESTS=1` runs fifty.
+//!
+//! The harness also checks itself: kills that all land before the first
+//! commit, or after the child finished, would prove nothing, so at least
+//! one kill per provider must land while the child was still syncing and
+//! after it had committed a batch.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ember::store::Store;
 
-use crate::gmail_sync::{local, truth};
 use crate::support::start_with;
 
 const MESSAGES: usize = 1500;
@@ -36,7 +42,77 @@ impl Lcg {
     }
 }
 
-fn sync_command(data: &str, url: &str) -> Command {
+/// Which demo account is synced, and its local account id (the demo adds
+/// Gmail first, then Microsoft 365).
+#[derive(Debug, Clone, Copy)]
+enum Provider {
+    Gmail,
+    Graph,
+}
+
+impl Provider {
+    fn arg(self) -> &'static str {
+        match self {
+            Self::Gmail => "gmail",
+            Self::Graph => "graph",
+        }
+    }
+
+    fn account(self) -> i64 {
+        match self {
+            Self::Gmail => 1,
+            Self::Graph => 2,
+        }
+    }
+}
+
+/// A message as both sides are compared: id, folders, unread.
+type Row = (String, BTreeSet<String>, bool);
+
+async fn truth(emu: &ember_emulator::Emulator, provider: Provider) -> anyhow::Result<BTreeSet<Row>> {
+    let t = crate::support::control_get(emu, "truth").await?;
+    let account = t["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["provider"] == provider.arg()).cloned())
+        .unwrap_or_default();
+    Ok(account["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap_or_default().to_owned(),
+                m["folders"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect(),
+                m["unread"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+async fn local(ember: &ember::Ember, provider: Provider) -> anyhow::Result<BTreeSet<Row>> {
+    Ok(ember
+        .export_messages(Some(provider.account()), None)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let folders = m
+                .folders
+                .into_iter()
+                .filter(|f| !f.starts_with("category:"))
+                .collect();
+            (m.provider_id, folders, m.unread)
+        })
+        .collect())
+}
+
+fn sync_command(data: &str, url: &str, provider: Provider) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ember"));
     cmd.args([
         "--data-dir",
@@ -48,33 +124,49 @@ fn sync_command(data: &str, url: &str) -> Command {
         "--window",
         "all",
         "--sync",
+        "--only",
+        provider.arg(),
         "--no-quota",
         "--json",
     ])
-    .env("EMBER_LOG", "ember::providers=info")
+    .env("EMBER_LOG", "ember::sync=info")
     .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
     cmd
 }
 
-/// Runs a sync child and kills it after `after`; returns the ids its
-/// committed batches named last. Runs on a blocking thread.
+/// What one killed child did.
+struct Killed {
+    /// Provider ids its committed batches named last.
+    committed: Vec<String>,
+    /// It was still running when the kill landed.
+    while_running: bool,
+}
+
+/// Runs a sync child and kills it after `after`. Runs on a blocking thread.
 #[allow(
     clippy::disallowed_methods,
     reason = "polls a child process from a blocking thread, not a Tokio worker"
 )]
-fn run_and_kill(data: &str, url: &str, after: Duration) -> anyhow::Result<Vec<String>> {
-    let mut child = sync_command(data, url).spawn()?;
+fn run_and_kill(
+    data: &str,
+    url: &str,
+    provider: Provider,
+    after: Duration,
+) -> anyhow::Result<Killed> {
+    let mut child = sync_command(data, url, provider).spawn()?;
     let stderr = child
         .stderr
         .take()
         .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let account = format!("account={}", provider.account());
     let reader = std::thread::spawn(move || {
         BufReader::new(stderr)
             .lines()
             .map_while(Result::ok)
             .filter(|l| l.contains("batch committed"))
+            .filter(|l| l.split_whitespace().any(|w| w == account))
             .filter_map(|l| {
                 l.split_whitespace()
                     .find_map(|w| w.strip_prefix("last="))
@@ -84,30 +176,41 @@ fn run_and_kill(data: &str, url: &str, after: Duration) -> anyhow::Result<Vec<St
             .collect::<Vec<_>>()
     });
     let started = Instant::now();
+    let mut while_running = true;
     while started.elapsed() < after {
         if child.try_wait()?.is_some() {
+            while_running = false;
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     let _ = child.kill(); // SIGKILL on Unix: no destructors, no WAL checkpoint.
-    child.wait()?;
-    reader
+    let status = child.wait()?;
+    // Killed by the signal, not exited: it was still running.
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        while_running &= status.signal().is_some();
+    }
+    let committed = reader
         .join()
-        .map_err(|_| anyhow::anyhow!("reader panicked"))
+        .map_err(|_| anyhow::anyhow!("reader panicked"))?;
+    Ok(Killed {
+        committed,
+        while_running,
+    })
 }
 
-#[tokio::test(flavor = "multi_thread")]
 #[allow(
     clippy::disallowed_methods,
     reason = "child processes and their pipes are blocking I/O"
 )]
-async fn killing_a_sync_at_random_moments_loses_nothing_committed_and_converges(
-) -> anyhow::Result<()> {
+async fn kill_at_random_moments(provider: Provider, seed: u64) -> anyhow::Result<()> {
     let emu = start_with(MESSAGES, "", true).await?;
     let url = emu.base_url();
-    let expected = truth(&emu).await?;
-    let mut lcg = Lcg(0x5EED);
+    let expected = truth(&emu, provider).await?;
+    assert!(!expected.is_empty());
+    let mut lcg = Lcg(seed);
 
     // How long an uninterrupted first sync takes, to spread kills across it.
     let probe = tempfile::tempdir()?;
@@ -115,29 +218,33 @@ async fn killing_a_sync_at_random_moments_loses_nothing_committed_and_converges(
     let started = Instant::now();
     let status = tokio::task::spawn_blocking({
         let url = url.clone();
-        move || sync_command(&probe_data, &url).status()
+        move || sync_command(&probe_data, &url, provider).status()
     })
     .await??;
     assert!(status.success());
     let full_ms = u64::try_from(started.elapsed().as_millis())?.max(200);
 
+    let mut landed_mid_sync = 0;
     for run in 0..runs() {
         let dir = tempfile::tempdir()?;
         let data = dir.path().to_str().unwrap_or_default().to_owned();
         let after = Duration::from_millis(50 + lcg.next_below(full_ms));
-        let committed = tokio::task::spawn_blocking({
+        let killed = tokio::task::spawn_blocking({
             let (data, url) = (data.clone(), url.clone());
-            move || run_and_kill(&data, &url, after)
+            move || run_and_kill(&data, &url, provider, after)
         })
         .await??;
+        if killed.while_running && !killed.committed.is_empty() {
+            landed_mid_sync += 1;
+        }
 
         let store = Store::open(&dir.path().join("ember.sqlite3")).await?;
         let check: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(store.pool())
             .await?;
         assert_eq!(check, "ok", "run {run}: killed after {after:?}");
-        let stored = store.message_dates(1).await?;
-        for id in &committed {
+        let stored = store.message_dates(provider.account()).await?;
+        for id in &killed.committed {
             assert!(
                 stored.contains_key(id),
                 "run {run}: committed {id} is missing after the kill"
@@ -148,7 +255,7 @@ async fn killing_a_sync_at_random_moments_loses_nothing_committed_and_converges(
         // The next run, uninterrupted, converges.
         let status = tokio::task::spawn_blocking({
             let (data, url) = (data.clone(), url.clone());
-            move || sync_command(&data, &url).status()
+            move || sync_command(&data, &url, provider).status()
         })
         .await??;
         assert!(status.success(), "run {run}: the follow-up sync failed");
@@ -158,13 +265,35 @@ async fn killing_a_sync_at_random_moments_loses_nothing_committed_and_converges(
             c
         };
         let ember = ember::Ember::open(config, Default::default()).await?;
+        let ours = local(&ember, provider).await?;
         assert_eq!(
-            local(&ember, 1).await?,
-            expected,
+            ours.len(),
+            expected.len(),
             "run {run}: not converged after a kill at {after:?}"
+        );
+        assert!(
+            ours == expected,
+            "run {run}: not converged after a kill at {after:?}: {} differ",
+            ours.symmetric_difference(&expected).count()
         );
         ember.shutdown(Duration::from_secs(5)).await;
     }
+    assert!(
+        landed_mid_sync > 0,
+        "no kill landed mid-sync after a commit: the harness proved nothing"
+    );
     emu.stop().await;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_a_gmail_sync_at_random_moments_loses_nothing_committed_and_converges(
+) -> anyhow::Result<()> {
+    kill_at_random_moments(Provider::Gmail, 0x5EED).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_a_graph_sync_at_random_moments_loses_nothing_committed_and_converges(
+) -> anyhow::Result<()> {
+    kill_at_random_moments(Provider::Graph, 0x6EED).await
 }
