@@ -13,8 +13,8 @@ use crate::model::{
     Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category,
     CategoryExplanation, CategorySource, ClassifierStatus, Folder, FolderRole, MailView,
     MessageDetail, MessagePage, MessageQuery, MessageSummary, Neighbour, PageCursor, ProviderKind,
-    RemoteScope, RenderedBody, SearchHit, SearchQuery, Settings, Span, Status, SyncPhase,
-    SyncState, WorkItem, WorkItemQuery,
+    RemoteScope, RenderedBody, SearchHit, SearchQuery, Settings, Span, Status, SyncErrorCode,
+    SyncPhase, SyncState, WorkItem, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -57,6 +57,7 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<Settings>()?,
         one::<Span>()?,
         one::<Status>()?,
+        one::<SyncErrorCode>()?,
         one::<SyncPhase>()?,
         one::<SyncState>()?,
         one::<WorkItem>()?,

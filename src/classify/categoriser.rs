@@ -325,7 +325,11 @@ impl Categoriser {
                 records
                     .iter()
                     .zip(vectors)
-                    .map(|(r, v)| verdict(r.id, &classifier.predict(&r.email, &v), Some(v)))
+                    .map(|(r, v)| {
+                        let p = classifier.predict(&r.email, &v);
+                        let p = if r.not_primary { p.not_primary() } else { p };
+                        verdict(r.id, &p, Some(v))
+                    })
                     .collect::<Vec<_>>()
             })
             .await?;

@@ -123,6 +123,30 @@ pub struct Prediction {
     pub probabilities: [f32; Class::COUNT],
 }
 
+impl Prediction {
+    /// The verdict for a message the provider says is not the user's own
+    /// mail (Outlook's "Other" inbox, the opposite of Focused): a two-way
+    /// signal, so it only rules Primary out; the model still chooses among
+    /// the other four tabs, however unsure it is. Spam stays spam.
+    pub fn not_primary(mut self) -> Self {
+        if self.category != Category::Primary {
+            return self;
+        }
+        let p = self.probabilities;
+        if let Some(best) = Class::ALL
+            .into_iter()
+            .filter(|c| !matches!(c, Class::Primary | Class::Spam))
+            .max_by(|a, b| p[*a as usize].total_cmp(&p[*b as usize]))
+        {
+            self.category = best.category().unwrap_or(Category::Updates);
+            if !self.spam {
+                self.confidence = p[best as usize];
+            }
+        }
+        self
+    }
+}
+
 /// Turns class probabilities into a verdict.
 pub fn decide(p: &[f32]) -> Prediction {
     let mut probabilities = [0.0; Class::COUNT];
@@ -630,6 +654,16 @@ pub fn cross_validate(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn other_mail_never_lands_in_primary_but_keeps_the_models_next_choice() {
+        let p = decide(&[0.5, 0.05, 0.1, 0.3, 0.05, 0.0]);
+        assert_eq!(p.category, Category::Primary);
+        let other = p.not_primary();
+        assert_eq!(other.category, Category::Updates);
+        assert!((other.confidence - 0.3).abs() < 1e-6);
+        let social = decide(&[0.1, 0.6, 0.1, 0.1, 0.1, 0.0]);
+        assert_eq!(social.clone().not_primary().category, Category::Social);
+    }
     use super::*;
 
     #[test]

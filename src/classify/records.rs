@@ -23,7 +23,13 @@ pub struct Record {
     pub category: Option<Category>,
     /// Its stored embedding.
     pub embedding: Option<Vec<f32>>,
+    /// The provider says it is not the user's own mail (Outlook's "Other").
+    pub not_primary: bool,
 }
+
+/// The header a provider's "not the user's own mail" signal is kept under
+/// (Microsoft 365's inference classification "other").
+pub const INFERENCE_HEADER: &str = "X-Ember-Inference";
 
 /// A verdict to store.
 #[derive(Debug, Clone)]
@@ -95,6 +101,7 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<Record, StoreError> {
         source: source.as_deref().and_then(CategorySource::parse),
         category: category.as_deref().and_then(Category::parse),
         embedding: embedding.map(|b| unblob(&b)).filter(|v| !v.is_empty()),
+        not_primary: header(INFERENCE_HEADER).is_some_and(|v| v.eq_ignore_ascii_case("other")),
     })
 }
 

@@ -200,7 +200,7 @@ pub(super) struct SyncResult {
     skipped: Vec<String>,
     retries: u64,
     errors: Vec<String>,
-    error_code: Option<&'static str>,
+    error_code: Option<crate::model::SyncErrorCode>,
     seconds: f64,
 }
 

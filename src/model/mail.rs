@@ -63,6 +63,10 @@ pub struct Folder {
     pub account_id: AccountId,
     /// Display name.
     pub name: String,
+    /// The folder it sits in (Microsoft 365 folders nest; Gmail labels
+    /// do not), listed before it.
+    #[ts(type = "number | null")]
+    pub parent_id: Option<i64>,
     /// What it is for.
     pub role: FolderRole,
     /// Unread messages in it.

@@ -23,5 +23,5 @@ pub use message::{
     MessageSummary, PageCursor, SearchQuery,
 };
 pub use settings::Settings;
-pub use status::{sync_headline, AccountStatus, Status, SyncPhase, SyncState};
+pub use status::{sync_headline, AccountStatus, Status, SyncErrorCode, SyncPhase, SyncState};
 pub use work_item::{WorkItem, WorkItemQuery};

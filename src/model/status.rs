@@ -23,6 +23,100 @@ pub enum SyncPhase {
     Categorising,
 }
 
+/// Why a sync run failed, as the window and scripts branch on it. Stored
+/// by name (`rate_limited` ...); a name this version does not know reads
+/// as [`SyncErrorCode::Internal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncErrorCode {
+    /// The run was cancelled.
+    Cancelled,
+    /// The run took longer than its limit.
+    TimedOut,
+    /// The provider refused the credentials.
+    NeedsReauth,
+    /// No sync source for this kind of account.
+    Unsupported,
+    /// The provider asked us to slow down, and kept asking.
+    RateLimited,
+    /// The provider failed (5xx).
+    ServerError,
+    /// The provider's answer could not be used.
+    BadResponse,
+    /// The provider refused a request as malformed.
+    BadRequest,
+    /// The provider no longer has what was asked for.
+    NotFound,
+    /// The provider could not be reached.
+    Unreachable,
+    /// The stored credentials could not be read.
+    Keychain,
+    /// Local storage failed.
+    Storage,
+    /// Ember is shutting down.
+    ShuttingDown,
+    /// The account's settings are unusable.
+    Invalid,
+    /// A fault in Ember itself.
+    Internal,
+}
+
+impl SyncErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [Self; 15] = [
+        Self::Cancelled,
+        Self::TimedOut,
+        Self::NeedsReauth,
+        Self::Unsupported,
+        Self::RateLimited,
+        Self::ServerError,
+        Self::BadResponse,
+        Self::BadRequest,
+        Self::NotFound,
+        Self::Unreachable,
+        Self::Keychain,
+        Self::Storage,
+        Self::ShuttingDown,
+        Self::Invalid,
+        Self::Internal,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed_out",
+            Self::NeedsReauth => "needs_reauth",
+            Self::Unsupported => "unsupported",
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::BadResponse => "bad_response",
+            Self::BadRequest => "bad_request",
+            Self::NotFound => "not_found",
+            Self::Unreachable => "unreachable",
+            Self::Keychain => "keychain",
+            Self::Storage => "storage",
+            Self::ShuttingDown => "shutting_down",
+            Self::Invalid => "invalid",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// Reads a stored name; unknown ones are [`SyncErrorCode::Internal`].
+    pub fn parse(name: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+            .unwrap_or(Self::Internal)
+    }
+}
+
+impl std::fmt::Display for SyncErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One account's sync state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(
@@ -52,8 +146,8 @@ pub enum SyncState {
     },
     /// The last run failed; the loop will try again.
     Error {
-        /// A stable machine-readable code.
-        code: String,
+        /// What kind of failure.
+        code: SyncErrorCode,
         /// A sentence for the user.
         message: String,
     },
@@ -165,5 +259,20 @@ mod tests {
         );
         assert_eq!(sync_headline(true, [&idle]), "Fireside Ember: up to date");
         assert_eq!(sync_headline(true, []), "Fireside Ember: up to date");
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::SyncErrorCode;
+
+    #[test]
+    fn codes_round_trip_by_name_and_unknown_names_are_internal() {
+        for code in SyncErrorCode::ALL {
+            assert_eq!(SyncErrorCode::parse(code.as_str()), code);
+            let json = serde_json::to_string(&code).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+        assert_eq!(SyncErrorCode::parse("gremlins"), SyncErrorCode::Internal);
     }
 }

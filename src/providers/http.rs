@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use super::limits::AccountLimits;
 use super::retry::{self, RetryPolicy, Retryable};
 use crate::auth::AuthError;
+use crate::model::SyncErrorCode;
 use crate::sync::ActionError;
 
 /// Longest time one request (headers and body) may take.
@@ -100,26 +101,28 @@ impl ProviderError {
     }
 
     /// A stable code for the UI and logs.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> SyncErrorCode {
         match self {
-            Self::Status { status: 429, .. } => "rate_limited",
+            Self::Status { status: 429, .. } => SyncErrorCode::RateLimited,
             Self::Status {
                 status: 403,
                 reason: Some(r),
                 ..
-            } if is_rate_reason(r) => "rate_limited",
+            } if is_rate_reason(r) => SyncErrorCode::RateLimited,
             Self::Status {
                 status: 401 | 403, ..
             }
-            | Self::Auth(_) => "needs_reauth",
-            Self::Status { status: 404, .. } => "not_found",
-            Self::Status { status, .. } if *status >= 500 => "server_error",
-            Self::Status { .. } => "bad_request",
-            Self::Timeout(_) => "timed_out",
-            Self::Connection { .. } => "unreachable",
-            Self::Decode { .. } | Self::Malformed { .. } | Self::TooLarge { .. } => "bad_response",
-            Self::Credentials(_) => "keychain",
-            Self::Unsupported(_) => "unsupported",
+            | Self::Auth(_) => SyncErrorCode::NeedsReauth,
+            Self::Status { status: 404, .. } => SyncErrorCode::NotFound,
+            Self::Status { status, .. } if *status >= 500 => SyncErrorCode::ServerError,
+            Self::Status { .. } => SyncErrorCode::BadRequest,
+            Self::Timeout(_) => SyncErrorCode::TimedOut,
+            Self::Connection { .. } => SyncErrorCode::Unreachable,
+            Self::Decode { .. } | Self::Malformed { .. } | Self::TooLarge { .. } => {
+                SyncErrorCode::BadResponse
+            }
+            Self::Credentials(_) => SyncErrorCode::Keychain,
+            Self::Unsupported(_) => SyncErrorCode::Unsupported,
         }
     }
 }
@@ -575,9 +578,9 @@ mod tests {
     fn codes_name_the_kind_of_failure() {
         assert_eq!(
             status(403, Some("rateLimitExceeded")).code(),
-            "rate_limited"
+            SyncErrorCode::RateLimited
         );
-        assert_eq!(status(401, None).code(), "needs_reauth");
-        assert_eq!(status(502, None).code(), "server_error");
+        assert_eq!(status(401, None).code(), SyncErrorCode::NeedsReauth);
+        assert_eq!(status(502, None).code(), SyncErrorCode::ServerError);
     }
 }

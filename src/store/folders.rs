@@ -31,7 +31,7 @@ impl Store {
     pub async fn folders(&self, account: Option<AccountId>) -> Result<Vec<Folder>, StoreError> {
         // Counts are kept by triggers (migration 0003): one row per folder.
         let rows = sqlx::query(
-            "SELECT f.id, f.account_id, f.name, f.role,
+            "SELECT f.id, f.account_id, f.name, f.role, f.parent_id,
                     coalesce(c.total, 0) AS total, coalesce(c.unread, 0) AS unread
                FROM folders f
                LEFT JOIN folder_counts c ON c.folder_id = f.id
@@ -48,6 +48,7 @@ impl Store {
                     id: r.try_get("id")?,
                     account_id: r.try_get("account_id")?,
                     name: r.try_get("name")?,
+                    parent_id: r.try_get("parent_id")?,
                     role: FolderRole::from_stored(role.as_deref()),
                     unread: r.try_get("unread")?,
                     total: r.try_get("total")?,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{now_ms, Store, StoreError};
-use crate::model::{AccountId, Settings};
+use crate::model::{AccountId, Settings, SyncErrorCode};
 
 /// The global sync switch (tray and in-app toggle).
 pub const SYNC_ENABLED: &str = "sync.enabled";
@@ -30,7 +30,7 @@ pub struct SyncRecord {
     /// When the last successful run finished, Unix milliseconds.
     pub last_synced_at: Option<i64>,
     /// The last run's error code and message, if it failed.
-    pub last_error: Option<(String, String)>,
+    pub last_error: Option<(SyncErrorCode, String)>,
 }
 
 impl Store {
@@ -127,7 +127,7 @@ impl Store {
         let message: Option<String> = row.try_get("last_error_message")?;
         Ok(SyncRecord {
             last_synced_at: row.try_get("last_synced_at")?,
-            last_error: code.map(|c| (c, message.unwrap_or_default())),
+            last_error: code.map(|c| (SyncErrorCode::parse(&c), message.unwrap_or_default())),
         })
     }
 
@@ -151,12 +151,12 @@ impl Store {
     pub async fn record_sync_error(
         &self,
         account: AccountId,
-        code: &str,
+        code: SyncErrorCode,
         message: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET last_error_code = ?, last_error_message = ? WHERE id = ?")
-            .bind(code)
+            .bind(code.as_str())
             .bind(message)
             .bind(account)
             .execute(&mut *tx)

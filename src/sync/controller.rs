@@ -349,7 +349,7 @@ impl Inner {
             Err(error) => {
                 let code = error.code();
                 let message = error.to_string();
-                warn!(account = account, code, %message, "sync run failed");
+                warn!(account = account, %code, %message, "sync run failed");
                 if let Err(e) = store.record_sync_error(account, code, &message).await {
                     warn!(account = account, error = %e, "cannot record sync error");
                 }
@@ -481,7 +481,7 @@ impl AccountLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ProviderKind;
+    use crate::model::{ProviderKind, SyncErrorCode};
 
     fn account(state: AccountState, sync_enabled: bool) -> Account {
         Account {
@@ -499,7 +499,7 @@ mod tests {
     fn a_rejected_sign_in_outranks_everything_else() {
         let record = SyncRecord {
             last_synced_at: Some(1),
-            last_error: Some(("x".into(), "y".into())),
+            last_error: Some((SyncErrorCode::Internal, "y".into())),
         };
         let state = resting_state(&account(AccountState::NeedsReauth, true), &record, false);
         assert!(matches!(state, SyncState::NeedsReauth { .. }));
@@ -519,12 +519,12 @@ mod tests {
         let active = account(AccountState::Active, true);
         let failed = SyncRecord {
             last_synced_at: Some(10),
-            last_error: Some(("rate_limited".into(), "Gmail asked us to slow down.".into())),
+            last_error: Some((SyncErrorCode::RateLimited, "Gmail asked us to slow down.".into())),
         };
         assert_eq!(
             resting_state(&active, &failed, true),
             SyncState::Error {
-                code: "rate_limited".into(),
+                code: SyncErrorCode::RateLimited,
                 message: "Gmail asked us to slow down.".into()
             }
         );

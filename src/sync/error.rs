@@ -1,6 +1,6 @@
 //! Why a sync run failed, in terms the loop can act on and the user can read.
 
-use crate::model::ProviderKind;
+use crate::model::{ProviderKind, SyncErrorCode};
 use crate::store::StoreError;
 
 /// A failed sync run.
@@ -21,8 +21,8 @@ pub enum SyncError {
     /// The provider failed or answered with something we cannot use.
     #[error("{message}")]
     Provider {
-        /// A stable code (`rate_limited`, `server_error`, `bad_response` ...).
-        code: &'static str,
+        /// What kind of failure.
+        code: SyncErrorCode,
         /// A sentence for the user.
         message: String,
     },
@@ -44,15 +44,15 @@ fn provider_label(kind: ProviderKind) -> &'static str {
 
 impl SyncError {
     /// A stable machine-readable code for the UI and logs.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> SyncErrorCode {
         match self {
-            Self::Cancelled => "cancelled",
-            Self::TimedOut(_) => "timed_out",
-            Self::NeedsReauth(_) => "needs_reauth",
-            Self::Unsupported(_) => "unsupported",
-            Self::Provider { code, .. } => code,
-            Self::Store(_) => "storage",
-            Self::ShuttingDown => "shutting_down",
+            Self::Cancelled => SyncErrorCode::Cancelled,
+            Self::TimedOut(_) => SyncErrorCode::TimedOut,
+            Self::NeedsReauth(_) => SyncErrorCode::NeedsReauth,
+            Self::Unsupported(_) => SyncErrorCode::Unsupported,
+            Self::Provider { code, .. } => *code,
+            Self::Store(_) => SyncErrorCode::Storage,
+            Self::ShuttingDown => SyncErrorCode::ShuttingDown,
         }
     }
 }

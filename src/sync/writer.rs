@@ -256,7 +256,7 @@ async fn join(task: JoinHandle<Result<Tally, SyncError>>) -> Result<Tally, SyncE
         Ok(result) => result,
         Err(e) if e.is_cancelled() => Err(SyncError::Cancelled),
         Err(e) => Err(SyncError::Provider {
-            code: "internal",
+            code: crate::model::SyncErrorCode::Internal,
             message: format!("the sync writer failed: {e}"),
         }),
     }

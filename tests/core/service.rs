@@ -83,7 +83,7 @@ impl SyncSource for FailsFor {
         Box::pin(async move {
             if ctx.account.address == self.0 {
                 Err(SyncError::Provider {
-                    code: "server_error",
+                    code: ember::model::SyncErrorCode::ServerError,
                     message: "Gmail is having trouble (HTTP 503).".into(),
                 })
             } else {
@@ -239,7 +239,7 @@ async fn one_failing_account_does_not_stop_another() -> anyhow::Result<()> {
     assert_eq!(
         *bad_state,
         Some(&SyncState::Error {
-            code: "server_error".into(),
+            code: ember::model::SyncErrorCode::ServerError,
             message: "Gmail is having trouble (HTTP 503).".into()
         }),
         "the user sees a sentence and a code"
@@ -264,7 +264,7 @@ async fn an_account_without_a_sync_source_says_so() -> anyhow::Result<()> {
     else {
         anyhow::bail!("no error state for an unsupported account");
     };
-    assert_eq!(code, "unsupported");
+    assert_eq!(code, ember::model::SyncErrorCode::Unsupported);
     assert!(message.contains("Azure DevOps"), "{message}");
     ember.shutdown(WAIT).await;
     Ok(())

@@ -1,6 +1,9 @@
-//! `ember account add gmail`: the installed-app flow from a terminal. The
-//! command prints the address to open; the test opens it as a browser would
-//! (the emulator approves at once) and the command finishes with the account.
+//! `ember account add`: signing in from a terminal. With the installed-app
+//! flow the command prints the address to open, and the test opens it as a
+//! browser would (the emulator approves at once); with the device-code flow
+//! it prints an address and a code, and the test types the code in as a
+//! person on another device would. Either way the command finishes with
+//! the account, and secrets never travel as arguments.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -91,4 +94,119 @@ async fn account_add_gmail_prints_the_sign_in_address_and_files_the_account() ->
     assert_eq!(added[0]["demo"], false);
     emu.stop().await;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the child's pipes are blocking I/O, read on blocking threads"
+)]
+async fn account_add_microsoft_by_device_code_prints_the_address_and_code_and_waits(
+) -> anyhow::Result<()> {
+    let emu = start(20).await?;
+    let accounts = control_get(&emu, "accounts").await?;
+    let client_id = accounts["graph"]["client_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().to_str().unwrap_or_default().to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args([
+            "--data-dir",
+            &data,
+            "account",
+            "add",
+            "microsoft",
+            "--client-id",
+            &client_id,
+            "--tenant",
+            "contoso.example",
+            "--device-code",
+            "--base-url",
+            &emu.base_url(),
+            "--json",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    // A failed assertion must not leave the command polling for the code's
+    // fifteen minutes.
+    let mut child = Reap(Some(child));
+    let (found, prompt_rx) = std::sync::mpsc::channel();
+    let log = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut address = None;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let line_trimmed = line.trim().to_owned();
+            if line_trimmed.starts_with("http") {
+                address = Some(line_trimmed.clone());
+            }
+            if let (Some(a), Some(code)) = (
+                address.clone(),
+                line_trimmed
+                    .split("enter the code ")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next()),
+            ) {
+                let _ = found.send((a, code.to_owned()));
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let (address, code) = tokio::task::spawn_blocking(move || {
+        prompt_rx.recv_timeout(std::time::Duration::from_secs(30))
+    })
+    .await?
+    .map_err(|_| anyhow::anyhow!("no address and code printed"))?;
+    assert!(address.ends_with("/device"), "{address}");
+    assert!(code.len() >= 8 && code.contains('-'), "a code like BCDF-GHJ: {code}");
+    // The person types the code on another device.
+    let page = reqwest::get(format!("{address}?user_code={code}")).await?;
+    assert!(page.status().is_success());
+    let child = child
+        .0
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("the child is gone"))?;
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+    let log = log.join().unwrap_or_default();
+    assert!(out.status.success(), "{log}");
+    let added: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(added[0]["provider"], "graph");
+    assert_eq!(added[0]["address"], "alex.rivera@contoso.example");
+    emu.stop().await;
+    Ok(())
+}
+
+#[test]
+fn secrets_are_not_command_line_arguments() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ember"))
+        .args(["account", "add", "gmail", "--client-id", "x", "--client-secret", "s"])
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run ember: {e}"),
+    };
+    assert_eq!(out.status.code(), Some(2), "clap refuses the flag");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--client-secret"), "{stderr}");
+}
+
+/// Kills the child it holds when dropped.
+struct Reap(Option<std::process::Child>);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

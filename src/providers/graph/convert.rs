@@ -18,7 +18,7 @@ use crate::store::{NewFolder, NewMessage, NewMessageBody};
 use crate::sync::Change;
 
 /// The header the "Other" inbox signal is recorded under.
-pub const INFERENCE_HEADER: &str = "X-Ember-Inference";
+pub use crate::classify::records::INFERENCE_HEADER;
 
 /// Provider ids of Outlook categories start with this.
 pub const CATEGORY_PREFIX: &str = "category:";

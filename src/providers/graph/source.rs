@@ -88,7 +88,7 @@ impl GraphSource {
 
 fn mail_settings(settings: &AccountSettings) -> Result<&MailSettings, SyncError> {
     settings.mail().ok_or_else(|| SyncError::Provider {
-        code: "invalid",
+        code: crate::model::SyncErrorCode::Invalid,
         message: "this account's settings are not a mail account's".into(),
     })
 }
