@@ -1,17 +1,9 @@
 // Vite + Vitest config: relative asset paths so the bundle loads from Tauri's
 // custom protocol, and nothing that needs the network at runtime.
 /// <reference types="vitest/config" />
-import { existsSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { defineConfig, searchForWorkspaceRoot } from 'vite';
+import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
-
-// node_modules may be a symlink to an install shared between git worktrees; Vite
-// (and so Vitest's jsdom runs) only loads files under server.fs.allow, so allow
-// where it really lives as well as the workspace.
-const modules = fileURLToPath(new URL('./node_modules', import.meta.url));
-const allow = [searchForWorkspaceRoot(process.cwd()), ...(existsSync(modules) ? [realpathSync(modules)] : [])];
 
 export default defineConfig({
   base: './',
@@ -20,7 +12,6 @@ export default defineConfig({
   server: {
     port: 5173,
     strictPort: true,
-    fs: { allow },
   },
   build: {
     outDir: 'dist',

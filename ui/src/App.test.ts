@@ -203,11 +203,11 @@ describe('notifications', () => {
     const area = screen.getByTestId('notifications');
     await screen.findByRole('button', { name: /Personal/ });
 
-    backend.emit(sync(1, { state: 'error', code: 'auth', message: 'IMAP login refused' }));
-    await waitFor(() => expect(area).toHaveTextContent('IMAP login refused'));
-    expect(area).toHaveTextContent('auth');
+    backend.emit(sync(1, { state: 'error', code: 'server_error', message: 'Gmail answered 503' }));
+    await waitFor(() => expect(area).toHaveTextContent('Gmail answered 503'));
+    expect(area).toHaveTextContent('server_error');
 
-    backend.emit(sync(1, { state: 'error', code: 'network', message: 'connection reset' }));
+    backend.emit(sync(1, { state: 'error', code: 'unreachable', message: 'connection reset' }));
     await waitFor(() => expect(area).toHaveTextContent('connection reset'));
     expect(within(area).getAllByRole('listitem')).toHaveLength(1);
     expect(area).toHaveTextContent('×2');

@@ -9,7 +9,7 @@ import { backendContext } from './lib/backend/context';
 import { MockBackend, type MockSeed } from './lib/backend/mock';
 import { remoteImagesBody } from './lib/backend/mock-content';
 import type { AppOptions } from './lib/options';
-import { account, message } from './test/fixtures';
+import { account, folder, message } from './test/fixtures';
 
 function setup(seed: MockSeed = {}, options: Partial<AppOptions> = {}) {
   const backend = new MockBackend({ accounts: [account(1)], ...seed });
@@ -309,7 +309,18 @@ describe('settings', () => {
     await user.click(within(dialog).getByTestId('add-account-submit'));
     await waitFor(() =>
       expect(backend.callsTo('addAccount')).toEqual([
-        [{ provider: 'gmail', clientId: 'client-123', clientSecret: null, organization: null, pat: null, baseUrl: null }],
+        [
+          {
+            provider: 'gmail',
+            clientId: 'client-123',
+            clientSecret: null,
+            organization: null,
+            pat: null,
+            baseUrl: null,
+            tenant: null,
+            deviceCode: false,
+          },
+        ],
       ]),
     );
 
@@ -317,6 +328,43 @@ describe('settings', () => {
     expect(backend.callsTo('removeAccount')).toEqual([]);
     await user.click(within(dialog).getByTestId('confirm-remove-1'));
     await waitFor(() => expect(backend.callsTo('removeAccount')).toEqual([[1]]));
+  });
+
+  it('adds Microsoft 365 with the tenant when given (null when empty), never the device-code flow, and shows a failed sign-in’s sentence', async () => {
+    const { backend, user } = setup();
+    await user.click(screen.getByTestId('open-settings'));
+    const dialog = await screen.findByTestId('settings-dialog');
+    await user.click(within(dialog).getByTestId('add-account'));
+    expect(within(dialog).queryByTestId('add-tenant')).toBeNull();
+    await user.click(within(dialog).getByTestId('provider-graph'));
+    const tenant = within(dialog).getByRole('textbox', { name: /Tenant/ });
+    expect(tenant).toHaveAttribute('placeholder', 'common');
+    await user.type(within(dialog).getByTestId('add-client-id'), 'app-1');
+    backend.failures.addAccount = { code: 'signInFailed', message: 'Microsoft sign-in was cancelled' };
+    await user.click(within(dialog).getByTestId('add-account-submit'));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(/^Microsoft sign-in was cancelled$/);
+    delete backend.failures.addAccount;
+    await user.click(within(dialog).getByTestId('add-account-submit'));
+    await user.click(await within(dialog).findByTestId('add-account'));
+    await user.click(within(dialog).getByTestId('provider-graph'));
+    await user.type(within(dialog).getByTestId('add-client-id'), 'app-2');
+    await user.type(within(dialog).getByTestId('add-tenant'), ' contoso.onmicrosoft.com ');
+    await user.click(within(dialog).getByTestId('add-account-submit'));
+    const sent = {
+      provider: 'graph',
+      clientSecret: null,
+      organization: null,
+      pat: null,
+      baseUrl: null,
+      deviceCode: false,
+    };
+    await waitFor(() =>
+      expect(backend.callsTo('addAccount')).toEqual([
+        [{ ...sent, clientId: 'app-1', tenant: null }],
+        [{ ...sent, clientId: 'app-1', tenant: null }],
+        [{ ...sent, clientId: 'app-2', tenant: 'contoso.onmicrosoft.com' }],
+      ]),
+    );
   });
 
   it('turns one account’s sync off', async () => {
@@ -332,7 +380,7 @@ describe('notification actions', () => {
   it('offers Retry for a failed sync and Re-authenticate for a signed-out account', async () => {
     const { backend, user } = setup({ accounts: [account(1), account(2)] });
     await screen.findByRole('button', { name: /Account 2/ });
-    backend.emit({ type: 'accountSync', data: { accountId: 1, sync: { state: 'error', code: 'network', message: 'offline' } } });
+    backend.emit({ type: 'accountSync', data: { accountId: 1, sync: { state: 'error', code: 'unreachable', message: 'offline' } } });
     backend.emit({ type: 'accountSync', data: { accountId: 2, sync: { state: 'needsReauth', message: 'Token revoked' } } });
     const area = screen.getByTestId('notifications');
     await user.click(await within(area).findByRole('button', { name: 'Retry' }));
@@ -345,7 +393,7 @@ describe('notification actions', () => {
   it('keeps one toast per account: a new failure replaces the previous one', async () => {
     const { backend } = setup();
     await screen.findByRole('button', { name: /Account 1/ });
-    backend.emit({ type: 'accountSync', data: { accountId: 1, sync: { state: 'error', code: 'network', message: 'offline' } } });
+    backend.emit({ type: 'accountSync', data: { accountId: 1, sync: { state: 'error', code: 'unreachable', message: 'offline' } } });
     backend.emit({ type: 'accountSync', data: { accountId: 1, sync: { state: 'needsReauth', message: 'Token revoked' } } });
     const area = screen.getByTestId('notifications');
     await waitFor(() => expect(area).toHaveTextContent('Token revoked'));
@@ -395,7 +443,7 @@ describe('folders', () => {
   it('lists folders per account with unread counts and opens a folder view', async () => {
     const { backend, user } = setup({
       messages: [message(1), message(2)],
-      folderList: [{ id: 11, accountId: 1, name: 'Receipts', role: 'label', unread: 3, total: 1 }],
+      folderList: [{ id: 11, accountId: 1, name: 'Receipts', parentId: null, role: 'label', unread: 3, total: 1 }],
       folders: { 11: [2] },
     });
     const folder = await screen.findByTestId('folder-11');
@@ -406,5 +454,41 @@ describe('folders', () => {
     expect(row(2)).not.toBeNull();
     expect(screen.getByRole('heading', { name: 'Receipts', level: 2 })).toBeInTheDocument();
     expect(backend.callsTo('listFolders')).toEqual([[null]]);
+  });
+
+  it('shows Microsoft 365 folders as a tree: subfolders under their parent, indented, with their level', async () => {
+    const { user } = setup({
+      accounts: [account(1, { provider: 'graph' }), account(2)],
+      messages: [message(1), message(2)],
+      folderList: [
+        folder(21, { name: 'Inbox', role: 'inbox' }),
+        folder(22, { name: 'Sent', role: 'sent' }),
+        folder(23, { name: 'Projects', parentId: 21, unread: 4 }),
+        folder(24, { name: 'Ember', parentId: 23 }),
+        folder(25, { name: 'Orphan', parentId: 99 }),
+        folder(31, { accountId: 2, name: 'Receipts', role: 'label' }),
+      ],
+      folders: { 23: [2] },
+    });
+    await screen.findByTestId('folder-24');
+    const ids = screen
+      .getAllByTestId(/^folder-/)
+      .map((b) => [b.dataset.testid, b.closest('li')?.getAttribute('aria-level')]);
+    expect(ids).toEqual([
+      ['folder-21', '1'],
+      ['folder-23', '2'],
+      ['folder-24', '3'],
+      ['folder-22', '1'],
+      ['folder-25', '1'],
+      ['folder-31', '1'],
+    ]);
+    const projects = screen.getByTestId('folder-23');
+    expect(projects).toHaveTextContent('Projects');
+    expect(within(projects).getByLabelText('4 unread')).toBeInTheDocument();
+    projects.focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(row(1)).toBeNull());
+    expect(row(2)).not.toBeNull();
+    expect(screen.getByRole('heading', { name: 'Projects', level: 2 })).toBeInTheDocument();
   });
 });

@@ -18,6 +18,11 @@ accountId: number,
  */
 name: string, 
 /**
+ * The folder it sits in (Microsoft 365 folders nest; Gmail labels
+ * do not), listed before it.
+ */
+parentId: number | null, 
+/**
  * What it is for.
  */
 role: FolderRole, 

@@ -1,5 +1,6 @@
 // Small builders for test data so each test states only what it cares about.
 import type { Account } from '../bindings/Account';
+import type { Folder } from '../bindings/Folder';
 import type { MessageSummary } from '../bindings/MessageSummary';
 
 export function account(id: number, over: Partial<Account> = {}): Account {
@@ -35,4 +36,8 @@ export function message(id: number, over: Partial<MessageSummary> = {}): Message
     spam: false,
     ...over,
   };
+}
+
+export function folder(id: number, over: Partial<Folder> = {}): Folder {
+  return { id, accountId: 1, name: `Folder ${id}`, parentId: null, role: 'other', unread: 0, total: 0, ...over };
 }

@@ -178,6 +178,44 @@ describe('categories', () => {
   });
 });
 
+describe('folders', () => {
+  it('nests Microsoft 365 folders under their parent, indented, and opens one from the keyboard', async () => {
+    const { page, context, errors } = await app.open();
+    const nav = page.getByRole('navigation', { name: 'Folders and categories' });
+    const contoso = nav.locator('h3:text-is("Contoso") + ul > li');
+    await contoso.first().waitFor();
+    const items = await contoso.evaluateAll((lis) =>
+      lis.map((li) => {
+        const button = /** @type {HTMLElement} */ (li.querySelector('button'));
+        return {
+          name: button.querySelector('.name')?.textContent,
+          level: li.getAttribute('aria-level'),
+          indent: parseFloat(getComputedStyle(button).paddingLeft),
+        };
+      }),
+    );
+    assert.deepEqual(
+      items.map((i) => `${i.level} ${i.name}`),
+      ['1 Inbox', '2 Projects', '3 Ember', '1 Starred', '1 Sent', '1 Receipts', '1 Trash'],
+    );
+    const [inbox, projects, ember] = items;
+    assert.ok(inbox && projects && ember && inbox.indent < projects.indent && projects.indent < ember.indent);
+
+    const button = contoso.nth(1).getByRole('button');
+    const id = Number((await button.getAttribute('data-testid'))?.replace('folder-', ''));
+    await button.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Projects', level: 2 }).waitFor();
+    assert.equal(await button.getAttribute('aria-current'), 'true');
+    await page.locator(ROW).first().waitFor();
+    const shown = await page.locator(ROW).evaluateAll((rows) => rows.map((r) => Number(r.dataset.messageId)));
+    const inFolder = await page.evaluate((folderId) => [...(window.__emberMock?.folders.get(folderId) ?? [])], id);
+    assert.ok(shown.length > 0 && shown.every((m) => inFolder.includes(m)), 'only the folder’s messages are listed');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
+
 describe('settings', () => {
   it('validates numbers as typed, saves valid settings, and checks what a new account needs', async () => {
     const { page, context } = await app.open();

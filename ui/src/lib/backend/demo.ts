@@ -1,5 +1,6 @@
 // Demo data for `npm run dev` and the browser tests in a plain browser (no
-// Tauri): a MockBackend with three accounts, folders, threads, work items, a
+// Tauri): a MockBackend with three accounts, folders (nested for Microsoft
+// 365), threads, work items, a
 // newsletter with blocked remote images, a deliberately hostile message, and a
 // fake sync run behind "Sync now". `messages` scales the mailbox (e.g. 100,000).
 import type { Account } from '../../bindings/Account';
@@ -77,21 +78,44 @@ function specialMessages(messages: MessageSummary[]): Record<number, MockBody> {
   return { 1: remoteImagesBody(), 2: hostileBody() };
 }
 
+/** A demo folder: name, role, messages, and the name of the folder it sits in. */
+type FolderDef = [string, Folder['role'], MessageSummary[], string?];
+
+/**
+ * Gmail's labels are flat; Microsoft 365 folders nest, so Contoso has
+ * Inbox › Projects › Ember, listed after their siblings as Graph pages them.
+ */
 function demoFolders(messages: MessageSummary[]): { folderList: Folder[]; folders: Record<number, number[]> } {
   const folderList: Folder[] = [];
   const folders: Record<number, number[]> = {};
   for (const account of accounts.filter((a) => a.provider !== 'ado')) {
     const own = messages.filter((m) => m.accountId === account.id);
-    const defs: [string, Folder['role'], MessageSummary[]][] = [
+    const defs: FolderDef[] = [
       ['Inbox', 'inbox', own],
       ['Starred', 'starred', own.filter((m) => m.starred)],
       ['Sent', 'sent', []],
       ['Receipts', 'label', own.filter((m) => m.hasAttachments)],
       ['Trash', 'trash', []],
     ];
-    for (const [name, role, rows] of defs) {
+    if (account.provider === 'graph') {
+      defs.push(
+        ['Projects', 'other', own.filter((_, i) => i % 3 === 1), 'Inbox'],
+        ['Ember', 'other', own.filter((_, i) => i % 6 === 1), 'Projects'],
+      );
+    }
+    const ids = new Map<string, number>();
+    for (const [name, role, rows, parent] of defs) {
       const id = account.id * 100 + folderList.length + 1;
-      folderList.push({ id, accountId: account.id, name, role, unread: rows.filter((m) => m.unread).length, total: rows.length });
+      ids.set(name, id);
+      folderList.push({
+        id,
+        accountId: account.id,
+        name,
+        parentId: parent === undefined ? null : (ids.get(parent) ?? null),
+        role,
+        unread: rows.filter((m) => m.unread).length,
+        total: rows.length,
+      });
       folders[id] = rows.map((m) => m.id);
     }
   }

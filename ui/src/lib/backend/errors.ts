@@ -3,26 +3,31 @@
 import type { ApiError } from '../../bindings/ApiError';
 import type { ErrorCode } from '../../bindings/ErrorCode';
 
-const CODES: readonly ErrorCode[] = [
-  'notFound',
-  'invalidInput',
-  'storage',
-  'unavailable',
-  'shuttingDown',
-  'internal',
-  'invalidQuery',
-  'refusedLink',
-  'invalidSetting',
-];
+/**
+ * Every code the service sends, from the generated ErrorCode: when Rust adds
+ * (or drops) a code, this stops type-checking until the list follows.
+ */
+const CODES = {
+  notFound: true,
+  invalidInput: true,
+  signInFailed: true,
+  invalidSetting: true,
+  storage: true,
+  invalidQuery: true,
+  refusedLink: true,
+  unavailable: true,
+  shuttingDown: true,
+  internal: true,
+} as const satisfies Record<ErrorCode, true>;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(CODES, value);
+}
 
 export function isApiError(value: unknown): value is ApiError {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (
-    typeof v.code === 'string' &&
-    (CODES as readonly string[]).includes(v.code) &&
-    typeof v.message === 'string'
-  );
+  return isErrorCode(v.code) && typeof v.message === 'string';
 }
 
 export function toApiError(value: unknown): ApiError {

@@ -41,6 +41,8 @@ const ADD = {
   organization: 'contoso',
   pat: 'secret',
   baseUrl: null,
+  tenant: null,
+  deviceCode: false,
 } as const;
 
 describe('tauriBackend commands', () => {

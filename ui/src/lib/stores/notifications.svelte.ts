@@ -1,5 +1,8 @@
 // Toast state for the notification area: one toast per key (e.g. per account),
 // repeats collapse into a counter, errors auto-collapse, persistent ones stay.
+import type { ErrorCode } from '../../bindings/ErrorCode';
+import type { SyncErrorCode } from '../../bindings/SyncErrorCode';
+
 export type ToastKind = 'error' | 'reauth' | 'info';
 
 /** A button on a toast, e.g. "Retry" or "Re-authenticate". */
@@ -8,12 +11,15 @@ export interface ToastAction {
   run: () => void;
 }
 
+/** The machine-readable code a toast shows: a failed command's or a failed sync's. */
+export type ToastCode = ErrorCode | SyncErrorCode;
+
 export interface Toast {
   key: string;
   kind: ToastKind;
   title: string;
   message: string;
-  code: string | null;
+  code: ToastCode | null;
   /** How many times this toast was raised since it appeared. */
   count: number;
   persistent: boolean;
@@ -21,7 +27,7 @@ export interface Toast {
 }
 
 export type ToastInput = Omit<Toast, 'count' | 'persistent' | 'code' | 'action'> & {
-  code?: string | null;
+  code?: ToastCode | null;
   persistent?: boolean;
   action?: ToastAction | null;
 };
