@@ -689,8 +689,7 @@ async fn run_bench(bench: BenchCommand, data_dir: Option<&std::path::Path>) -> a
             quota,
             ..
         } => {
-            let result =
-                crate::bench::sync::run(provider.kind(), messages.max(10), quota).await?;
+            let result = crate::bench::sync::run(provider.kind(), messages.max(10), quota).await?;
             output::json_line(&result)
         }
         #[cfg(feature = "emulator")]

@@ -269,7 +269,7 @@ pub(crate) fn resting_state(account: &Account, record: &SyncRecord, enabled: boo
             SyncState::Paused
         }
         (_, Some((code, message))) => SyncState::Error {
-            code: code.clone(),
+            code: *code,
             message: message.clone(),
         },
         (_, None) => SyncState::Idle {
@@ -356,7 +356,7 @@ impl Inner {
                 states.set(
                     account,
                     SyncState::Error {
-                        code: code.to_owned(),
+                        code,
                         message,
                     },
                 );
@@ -519,7 +519,10 @@ mod tests {
         let active = account(AccountState::Active, true);
         let failed = SyncRecord {
             last_synced_at: Some(10),
-            last_error: Some((SyncErrorCode::RateLimited, "Gmail asked us to slow down.".into())),
+            last_error: Some((
+                SyncErrorCode::RateLimited,
+                "Gmail asked us to slow down.".into(),
+            )),
         };
         assert_eq!(
             resting_state(&active, &failed, true),

@@ -167,7 +167,10 @@ async fn account_add_microsoft_by_device_code_prints_the_address_and_code_and_wa
     .await?
     .map_err(|_| anyhow::anyhow!("no address and code printed"))?;
     assert!(address.ends_with("/device"), "{address}");
-    assert!(code.len() >= 8 && code.contains('-'), "a code like BCDF-GHJ: {code}");
+    assert!(
+        code.len() >= 8 && code.contains('-'),
+        "a code like BCDF-GHJ: {code}"
+    );
     // The person types the code on another device.
     let page = reqwest::get(format!("{address}?user_code={code}")).await?;
     assert!(page.status().is_success());
@@ -188,7 +191,15 @@ async fn account_add_microsoft_by_device_code_prints_the_address_and_code_and_wa
 #[test]
 fn secrets_are_not_command_line_arguments() {
     let out = Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["account", "add", "gmail", "--client-id", "x", "--client-secret", "s"])
+        .args([
+            "account",
+            "add",
+            "gmail",
+            "--client-id",
+            "x",
+            "--client-secret",
+            "s",
+        ])
         .output();
     let out = match out {
         Ok(o) => o,

@@ -69,7 +69,10 @@ impl Provider {
 /// A message as both sides are compared: id, folders, unread.
 type Row = (String, BTreeSet<String>, bool);
 
-async fn truth(emu: &ember_emulator::Emulator, provider: Provider) -> anyhow::Result<BTreeSet<Row>> {
+async fn truth(
+    emu: &ember_emulator::Emulator,
+    provider: Provider,
+) -> anyhow::Result<BTreeSet<Row>> {
     let t = crate::support::control_get(emu, "truth").await?;
     let account = t["accounts"]
         .as_array()

@@ -59,7 +59,10 @@ async fn throttling_storms_converge_with_nothing_lost() -> anyhow::Result<()> {
     assert!(report.retries > 0, "{report:?}");
     assert_converged(&ember, graph, &emu).await?;
     let stats = control_get(&emu, "stats").await?;
-    assert!(count(&stats, "graph.delta", "429") > 0, "the storm happened");
+    assert!(
+        count(&stats, "graph.delta", "429") > 0,
+        "the storm happened"
+    );
     ember.shutdown(Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())
@@ -141,7 +144,9 @@ async fn inner_batch_throttling_is_retried_request_by_request() -> anyhow::Resul
     let theirs = truth(&emu).await?;
     for row in rows.iter().take(40) {
         assert!(
-            theirs.iter().any(|(id, _, unread)| *id == row.provider_id && !unread),
+            theirs
+                .iter()
+                .any(|(id, _, unread)| *id == row.provider_id && !unread),
             "{} is read at Graph",
             row.provider_id
         );
@@ -218,8 +223,12 @@ async fn revoked_consent_needs_a_new_sign_in_while_gmail_keeps_syncing() -> anyh
 #[tokio::test]
 async fn a_mailbox_never_sees_more_than_four_requests_at_once() -> anyhow::Result<()> {
     // Quotas on; slow answers make requests overlap if the client let them.
-    let emu = start_with(150, "graph.delta:latency,ms=30;graph.message:latency,ms=30", false)
-        .await?;
+    let emu = start_with(
+        150,
+        "graph.delta:latency,ms=30;graph.message:latency,ms=30",
+        false,
+    )
+    .await?;
     let (_dir, ember, graph) = graph_ember(&emu, SyncWindow::All).await?;
     ember.sync_once(graph).await?;
     let rows = ember.export_messages(Some(graph), None).await?;

@@ -187,8 +187,10 @@ async fn a_first_graph_sync_equals_the_mailbox_and_changes_converge() -> anyhow:
             .export_messages(Some(graph), None)
             .await?
             .iter()
-            .any(|m| m.provider_id == added["id"].as_str().unwrap_or_default()
-                && m.subject == "fresh"),
+            .any(
+                |m| m.provider_id == added["id"].as_str().unwrap_or_default()
+                    && m.subject == "fresh"
+            ),
         "the new message arrived"
     );
     // The moved message is the same message: same row, its category kept.
@@ -254,8 +256,7 @@ async fn an_expired_delta_token_means_one_full_resync_per_folder_with_deletions_
 }
 
 #[tokio::test]
-async fn the_window_and_the_cap_keep_a_first_graph_sync_to_the_newest_mail() -> anyhow::Result<()>
-{
+async fn the_window_and_the_cap_keep_a_first_graph_sync_to_the_newest_mail() -> anyhow::Result<()> {
     let emu = start(600).await?;
     let (_dir, ember, graph) = graph_ember(&emu, SyncWindow::Days(30)).await?;
     ember.sync_once(graph).await?;
@@ -280,7 +281,10 @@ async fn the_window_and_the_cap_keep_a_first_graph_sync_to_the_newest_mail() -> 
     if let ember::model::AccountSettings::Mail(m) = &mut account {
         m.window = None;
     }
-    ember2.store().set_account_settings(graph2, &account).await?;
+    ember2
+        .store()
+        .set_account_settings(graph2, &account)
+        .await?;
     ember2.sync_once(graph2).await?;
     let capped = ember2.export_messages(Some(graph2), None).await?;
     assert!(
@@ -326,12 +330,20 @@ async fn actions_reach_graph_in_batches_and_survive_the_next_sync() -> anyhow::R
     let deleted = folder_id(&emu, "deleteditems").await?;
     let theirs = truth(&emu).await?;
     let rows = ember.export_messages(Some(graph), None).await?;
-    let find = |id: i64| rows.iter().find(|r| r.id == id).map(|r| r.provider_id.clone());
+    let find = |id: i64| {
+        rows.iter()
+            .find(|r| r.id == id)
+            .map(|r| r.provider_id.clone())
+    };
     let archived = find(ids[27]).unwrap_or_default();
-    assert!(theirs.iter().any(|(i, f, _)| *i == archived && *f == archive));
+    assert!(theirs
+        .iter()
+        .any(|(i, f, _)| *i == archived && *f == archive));
     for id in &ids[28..30] {
         let trashed = find(*id).unwrap_or_default();
-        assert!(theirs.iter().any(|(i, f, _)| *i == trashed && *f == deleted));
+        assert!(theirs
+            .iter()
+            .any(|(i, f, _)| *i == trashed && *f == deleted));
     }
     // Flags are not in the truth: ask Graph.
     let token = crate::support::token(&emu, "graph").await?;
