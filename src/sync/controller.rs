@@ -353,13 +353,7 @@ impl Inner {
                 if let Err(e) = store.record_sync_error(account, code, &message).await {
                     warn!(account = account, error = %e, "cannot record sync error");
                 }
-                states.set(
-                    account,
-                    SyncState::Error {
-                        code,
-                        message,
-                    },
-                );
+                states.set(account, SyncState::Error { code, message });
             }
         }
     }
