@@ -11,10 +11,11 @@ use ts_rs::TS;
 use crate::events::Event;
 use crate::model::{
     Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category,
-    CategoryExplanation, CategorySource, ClassifierStatus, Folder, FolderRole, MailView,
-    MessageDetail, MessagePage, MessageQuery, MessageSummary, Neighbour, PageCursor, ProviderKind,
-    RemoteScope, RenderedBody, SearchHit, SearchQuery, Settings, Span, Status, SyncErrorCode,
-    SyncPhase, SyncState, WorkItem, WorkItemQuery,
+    CategoryExplanation, CategorySource, ClassifierStatus, ConflictChoice, Folder, FolderRole,
+    LinkedWorkItem, MailView, MessageDetail, MessagePage, MessageQuery, MessageSummary, Neighbour,
+    PageCursor, ProviderKind, RelatedItem, RemoteScope, RenderedBody, SearchHit, SearchQuery,
+    Settings, Span, StateChange, Status, SyncErrorCode, SyncPhase, SyncState, WorkItem,
+    WorkItemComment, WorkItemConflict, WorkItemDetail, WorkItemEdit, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -62,6 +63,14 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<SyncState>()?,
         one::<WorkItem>()?,
         one::<WorkItemQuery>()?,
+        one::<ConflictChoice>()?,
+        one::<LinkedWorkItem>()?,
+        one::<RelatedItem>()?,
+        one::<StateChange>()?,
+        one::<WorkItemComment>()?,
+        one::<WorkItemConflict>()?,
+        one::<WorkItemDetail>()?,
+        one::<WorkItemEdit>()?,
     ])
 }
 

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod cpu;
 pub mod events;
+pub mod links;
 pub mod model;
 pub mod notify;
 pub mod providers;

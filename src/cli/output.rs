@@ -136,7 +136,8 @@ pub(super) fn search_hits(json: bool, hits: &[SearchHit]) -> anyhow::Result<()> 
 
 pub(super) fn work_items(json: bool, items: &[WorkItem]) -> anyhow::Result<()> {
     if json {
-        return json_out(items);
+        let list: Vec<super::work_items::WorkItemJson> = items.iter().map(Into::into).collect();
+        return json_out(&list);
     }
     let mut out = std::io::stdout().lock();
     for w in items {

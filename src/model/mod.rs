@@ -24,4 +24,7 @@ pub use message::{
 };
 pub use settings::Settings;
 pub use status::{sync_headline, AccountStatus, Status, SyncErrorCode, SyncPhase, SyncState};
-pub use work_item::{WorkItem, WorkItemQuery};
+pub use work_item::{
+    ConflictChoice, LinkedWorkItem, RelatedItem, StateChange, WorkItem, WorkItemComment,
+    WorkItemConflict, WorkItemDetail, WorkItemEdit, WorkItemQuery,
+};

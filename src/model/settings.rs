@@ -22,6 +22,14 @@ pub struct Settings {
     pub notifications_enabled: bool,
     /// Senders (lower-cased addresses) whose mail may load remote content.
     pub remote_content_senders: Vec<String>,
+    /// Azure DevOps' notifications about a synced work item show under the
+    /// item instead of in the inbox.
+    #[serde(default = "yes")]
+    pub fold_work_item_mail: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Settings {
@@ -33,6 +41,7 @@ impl Default for Settings {
             categories_enabled: true,
             notifications_enabled: true,
             remote_content_senders: Vec::new(),
+            fold_work_item_mail: true,
         }
     }
 }

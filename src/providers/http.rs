@@ -199,18 +199,23 @@ impl From<AuthError> for ProviderError {
     }
 }
 
-/// Reads Retry-After as seconds (fractions allowed, as Graph sends) or an HTTP date.
+/// The longest wait a provider's answer can impose, in seconds: a
+/// Retry-After (either form) or a rate-limit delay asking for more is
+/// taken as this, so no answer can stall an account for longer.
+pub const MAX_WAIT_SECS: f64 = 3600.0;
+
+/// Reads Retry-After as seconds (fractions allowed, as Graph sends) or an
+/// HTTP date; both are capped at [`MAX_WAIT_SECS`].
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
-    }
-    let when = httpdate_parse(value)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    )
+    let secs = match value.parse::<f64>() {
+        Ok(secs) => secs,
+        Err(_) => httpdate_parse(value)?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+            .as_secs_f64(),
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(MAX_WAIT_SECS)))
 }
 
 fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
@@ -333,9 +338,25 @@ impl Http {
         limits: &AccountLimits,
         stats: &CallStats,
     ) -> Result<T, ProviderError> {
-        self.send_with(call, credential, limits, stats, |bytes| {
+        Ok(self
+            .send_json_with_headers(call, credential, limits, stats)
+            .await?
+            .0)
+    }
+
+    /// [`Http::send_json`], with the answer's headers (Azure DevOps' rate
+    /// signals live there).
+    pub async fn send_json_with_headers<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        credential: &dyn Credential,
+        limits: &AccountLimits,
+        stats: &CallStats,
+    ) -> Result<(T, HeaderMap), ProviderError> {
+        self.send_with(call, credential, limits, stats, |bytes, headers| {
             let bytes: &[u8] = if bytes.is_empty() { b"null" } else { bytes };
-            serde_json::from_slice(bytes).map_err(|e| decode(call, e))
+            let value = serde_json::from_slice(bytes).map_err(|e| decode(call, e))?;
+            Ok((value, headers.clone()))
         })
         .await
     }
@@ -348,8 +369,10 @@ impl Http {
         limits: &AccountLimits,
         stats: &CallStats,
     ) -> Result<Vec<u8>, ProviderError> {
-        self.send_with(call, credential, limits, stats, |bytes| Ok(bytes.to_vec()))
-            .await
+        self.send_with(call, credential, limits, stats, |bytes, _| {
+            Ok(bytes.to_vec())
+        })
+        .await
     }
 
     async fn send_with<T>(
@@ -358,7 +381,7 @@ impl Http {
         credential: &dyn Credential,
         limits: &AccountLimits,
         stats: &CallStats,
-        read: impl Fn(&[u8]) -> Result<T, ProviderError>,
+        read: impl Fn(&[u8], &HeaderMap) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
         retry::retry(
             self.policy,
@@ -370,7 +393,8 @@ impl Http {
                         limits.pause_for(wait);
                     }
                 }
-                read(&result?)
+                let (bytes, headers) = result?;
+                read(&bytes, &headers)
             },
             |e, wait| {
                 stats
@@ -387,7 +411,7 @@ impl Http {
         call: &Call,
         credential: &dyn Credential,
         limits: &AccountLimits,
-    ) -> Result<Vec<u8>, ProviderError> {
+    ) -> Result<(Vec<u8>, HeaderMap), ProviderError> {
         match self.attempt(call, credential, limits).await {
             Err((ProviderError::Status { status: 401, .. }, generation))
                 if credential.rejected(generation).await? =>
@@ -406,18 +430,30 @@ impl Http {
         call: &Call,
         credential: &dyn Credential,
         limits: &AccountLimits,
-    ) -> Result<Vec<u8>, (ProviderError, u64)> {
+    ) -> Result<(Vec<u8>, HeaderMap), (ProviderError, u64)> {
         let _permit = if call.exclusive {
             limits.acquire_all(call.cost).await
         } else {
             limits.acquire(call.cost).await
         };
         let mut request = self.client.request(call.method.clone(), &call.url);
+        let content_type = call
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
         if let Some(body) = &call.json {
-            request = request.json(body);
+            request = match content_type {
+                // A JSON body of another JSON type (Azure DevOps' JSON Patch).
+                Some((_, ct)) => request
+                    .header(reqwest::header::CONTENT_TYPE, ct)
+                    .body(serde_json::to_vec(body).unwrap_or_default()),
+                None => request.json(body),
+            };
         }
         for (name, value) in &call.headers {
-            request = request.header(*name, value);
+            if !name.eq_ignore_ascii_case("content-type") {
+                request = request.header(*name, value);
+            }
         }
         let (request, generation) = credential.apply(request).await.map_err(|e| (e, 0))?;
         let with = |e| (e, generation);
@@ -429,7 +465,7 @@ impl Http {
         let headers = response.headers().clone();
         let bytes = read_body(call, response).await.map_err(with)?;
         if status.is_success() && status != StatusCode::NON_AUTHORITATIVE_INFORMATION {
-            return Ok(bytes);
+            return Ok((bytes, headers));
         }
         Err(with(status_error(call, status, &headers, &bytes)))
     }
@@ -572,6 +608,24 @@ mod tests {
         );
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn a_far_future_retry_after_date_is_capped_like_the_number() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Fri, 01 Jan 2100 00:00:00 GMT"),
+        );
+        assert_eq!(
+            parse_retry_after(&h),
+            Some(Duration::from_secs_f64(MAX_WAIT_SECS))
+        );
+        h.insert(RETRY_AFTER, HeaderValue::from_static("99999999"));
+        assert_eq!(
+            parse_retry_after(&h),
+            Some(Duration::from_secs_f64(MAX_WAIT_SECS))
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! no value yet is ignored rather than an error.
 
 pub mod highlight;
+pub mod work_items;
 
 use crate::model::Category;
 

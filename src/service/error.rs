@@ -35,6 +35,10 @@ pub enum ServiceError {
     /// A link that may not be opened (not http, https or mailto).
     #[error("{0}")]
     RefusedLink(String),
+    /// A provider could not be asked now (offline, throttled, refused);
+    /// what is stored stays as it was.
+    #[error("{0}")]
+    Unavailable(String),
     /// The service is shutting down and takes no more work.
     #[error("Ember is shutting down")]
     ShuttingDown,
@@ -52,6 +56,7 @@ impl ServiceError {
             Self::SignIn(_) => ErrorCode::SignInFailed,
             Self::InvalidQuery(_) => ErrorCode::InvalidQuery,
             Self::RefusedLink(_) => ErrorCode::RefusedLink,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::ShuttingDown => ErrorCode::ShuttingDown,
         }
     }

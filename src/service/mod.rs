@@ -15,6 +15,7 @@ mod mail;
 mod settings;
 pub mod sign_in;
 pub mod sources;
+mod work_items;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use crate::config::Config;
 use crate::events::{Event, EventBus};
 use crate::model::{
     Account, AccountId, AccountStatus, MessageDetail, MessageId, MessagePage, MessageQuery,
-    NewAccount, Status, WorkItem, WorkItemQuery,
+    NewAccount, Status,
 };
 use crate::store::Store;
 use crate::sync::{SyncController, SyncSources};
@@ -113,6 +114,10 @@ impl Ember {
                 .run(queued, categorise.clone(), root.child_token()),
         );
         tracker.spawn(categoriser.clone().retrain_loop(root.child_token()));
+        tracker.spawn(work_items::scan_stored_mail(
+            store.clone(),
+            root.child_token(),
+        ));
         let sync = SyncController::new(
             store.clone(),
             events.clone(),
@@ -275,9 +280,15 @@ impl Ember {
         Ok(())
     }
 
-    /// A page of a message list, newest first.
+    /// A page of a message list, newest first (Azure DevOps' notifications
+    /// about a synced work item folded under it, unless switched off).
     pub async fn messages(&self, query: &MessageQuery) -> Result<MessagePage, ServiceError> {
-        Ok(self.store.messages(query).await?)
+        let fold = self
+            .store
+            .setting::<bool>(crate::store::settings::FOLD_WORK_ITEM_MAIL)
+            .await?
+            .unwrap_or(true);
+        Ok(self.store.messages_folding(query, fold).await?)
     }
 
     /// Stored messages with their provider ids, newest first (the CLI export).
@@ -292,11 +303,6 @@ impl Ember {
     /// One message for the reading pane.
     pub async fn message(&self, id: MessageId) -> Result<MessageDetail, ServiceError> {
         Ok(self.store.message(id).await?)
-    }
-
-    /// Work items, most recently changed first.
-    pub async fn work_items(&self, query: &WorkItemQuery) -> Result<Vec<WorkItem>, ServiceError> {
-        Ok(self.store.work_items(query).await?)
     }
 
     /// Flips the global sync switch; returns the new status.

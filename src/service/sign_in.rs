@@ -396,6 +396,16 @@ pub(crate) async fn ado_sign_in(
         .set(&auth::pat_key(account.id), pat)
         .await
         .map_err(sign_in_error)?;
+    // Mail already stored may link to this organisation's items: read it
+    // again for links.
+    ember
+        .store
+        .set_setting(crate::store::settings::LINKS_SCANNED, &0)
+        .await?;
+    tokio::spawn(ember.track(super::work_items::scan_stored_mail(
+        ember.store.clone(),
+        ember.root.child_token(),
+    )));
     ember.account_signed_in(account.id).await
 }
 

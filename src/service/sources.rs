@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use crate::model::ProviderKind;
+use crate::providers::ado::AdoSource;
 use crate::providers::gmail::GmailSource;
 use crate::providers::graph::GraphSource;
-use crate::providers::limits::{GMAIL_CONCURRENCY, GRAPH_CONCURRENCY};
+use crate::providers::limits::{ADO_CONCURRENCY, GMAIL_CONCURRENCY, GRAPH_CONCURRENCY};
 use crate::providers::{AccountLimits, Http};
 use crate::sync::SyncSources;
 
@@ -19,7 +20,11 @@ pub fn standard() -> SyncSources {
             ProviderKind::Gmail,
             Arc::new(GmailSource::new(http.clone())),
         )
-        .with(ProviderKind::Graph, Arc::new(GraphSource::new(http)))
+        .with(
+            ProviderKind::Graph,
+            Arc::new(GraphSource::new(http.clone())),
+        )
+        .with(ProviderKind::Ado, Arc::new(AdoSource::new(http)))
 }
 
 /// Every provider with its concurrency cap but no rate limit: for an
@@ -35,8 +40,14 @@ pub fn unmetered() -> SyncSources {
         )
         .with(
             ProviderKind::Graph,
-            Arc::new(GraphSource::with_limits(http, || {
+            Arc::new(GraphSource::with_limits(http.clone(), || {
                 AccountLimits::new(GRAPH_CONCURRENCY, None)
+            })),
+        )
+        .with(
+            ProviderKind::Ado,
+            Arc::new(AdoSource::with_limits(http, || {
+                AccountLimits::new(ADO_CONCURRENCY, None)
             })),
         )
 }

@@ -66,6 +66,37 @@ impl Store {
         })
     }
 
+    /// The Azure DevOps organisations of the accounts, with the host their
+    /// links use when it is not Azure DevOps' own (a stand-in's).
+    pub async fn known_orgs(&self) -> Result<Vec<crate::links::KnownOrg>, StoreError> {
+        let ids: Vec<AccountId> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE provider = 'ado' ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut orgs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Ok(AccountSettings::Ado(ado)) = self.account_settings(id).await else {
+                continue;
+            };
+            let hosts = url::Url::parse(&ado.api_base)
+                .ok()
+                .and_then(|u| {
+                    let host = u.host_str()?.to_owned();
+                    Some(match u.port() {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host,
+                    })
+                })
+                .into_iter()
+                .collect();
+            orgs.push(crate::links::KnownOrg {
+                name: ado.organization,
+                hosts,
+            });
+        }
+        Ok(orgs)
+    }
+
     /// Adds an account, or updates the display name and settings of the one
     /// with the same provider and address. Returns it.
     pub async fn upsert_account(&self, new: &NewAccount) -> Result<Account, StoreError> {

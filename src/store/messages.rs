@@ -74,6 +74,8 @@ pub struct ExportedMessage {
     pub subject: String,
     /// Date, Unix milliseconds.
     pub date: i64,
+    /// The Azure DevOps work items it refers to, by number.
+    pub work_items: Vec<i64>,
 }
 
 /// Restricts `n` (another message of `m`'s thread) to the same view, so a
@@ -115,10 +117,27 @@ fn push_view_filter(q: &mut QueryBuilder<'_, Sqlite>, view: &MailView) {
 impl Store {
     /// A page of a message list, newest first.
     pub async fn messages(&self, query: &MessageQuery) -> Result<MessagePage, StoreError> {
+        self.messages_folding(query, false).await
+    }
+
+    /// A page of a message list; with `fold_notices`, Azure DevOps'
+    /// notifications about a synced work item are left out (they show
+    /// under the item).
+    pub async fn messages_folding(
+        &self,
+        query: &MessageQuery,
+        fold_notices: bool,
+    ) -> Result<MessagePage, StoreError> {
         let limit = page_limit(query.limit);
         let mut q = QueryBuilder::<Sqlite>::new("SELECT ");
         q.push(SUMMARY_COLUMNS);
         push_view_filter(&mut q, &query.view);
+        if fold_notices {
+            q.push(
+                " AND (m.work_item_notice IS NULL OR NOT EXISTS \
+                   (SELECT 1 FROM work_items w WHERE w.item_id = m.work_item_notice))",
+            );
+        }
         if let Some(before) = query.before {
             q.push(" AND (m.date, m.id) < (")
                 .push_bind(before.date)
@@ -215,7 +234,9 @@ impl Store {
                     t.provider_id AS thread, m.unread, m.subject, m.date,
                     (SELECT json_group_array(f.provider_id) FROM message_folders mf
                        JOIN folders f ON f.id = mf.folder_id
-                      WHERE mf.message_id = m.id) AS folders
+                      WHERE mf.message_id = m.id) AS folders,
+                    (SELECT json_group_array(l.item_number) FROM message_work_items l
+                      WHERE l.message_id = m.id) AS work_items
                FROM messages m
                JOIN accounts a ON a.id = m.account_id
                LEFT JOIN threads t ON t.id = m.thread_id
@@ -232,6 +253,10 @@ impl Store {
                 let folders: String = r.try_get("folders")?;
                 let mut folders: Vec<String> = serde_json::from_str(&folders).unwrap_or_default();
                 folders.sort();
+                let work_items: String = r.try_get("work_items")?;
+                let mut work_items: Vec<i64> =
+                    serde_json::from_str(&work_items).unwrap_or_default();
+                work_items.sort_unstable();
                 Ok(ExportedMessage {
                     id: r.try_get("id")?,
                     account: r.try_get("account_id")?,
@@ -243,6 +268,7 @@ impl Store {
                     unread: r.try_get("unread")?,
                     subject: r.try_get("subject")?,
                     date: r.try_get("date")?,
+                    work_items,
                 })
             })
             .collect()

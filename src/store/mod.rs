@@ -12,6 +12,7 @@ mod accounts;
 pub mod cursors;
 mod folders;
 mod mail_writes;
+mod message_links;
 mod messages;
 mod new_mail;
 pub mod outbox;
@@ -33,10 +34,14 @@ pub use mail_writes::{
     upsert_folder, upsert_message, FlagChange, NewAttachment, NewFolder, NewMessage,
     NewMessageBody,
 };
+pub use message_links::put_message_links;
 pub use messages::ExportedMessage;
 pub use search::{fts_match_expression, RANKED_MATCH_LIMIT};
 pub use settings::REMOTE_CONTENT_SENDERS;
-pub use work_items::{delete_work_item, upsert_work_item};
+pub use work_items::{
+    delete_work_item, put_type_states, put_work_item_comments, put_work_item_history,
+    upsert_work_item, NewWorkItem,
+};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "ember.sqlite3";

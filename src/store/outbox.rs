@@ -1,5 +1,5 @@
-//! The outbox: what the user did to mail locally that the provider has not
-//! been told yet.
+//! The outbox: what the user did locally (to mail, or to a work item) that
+//! the provider has not been told yet.
 //!
 //! A user action changes the local rows and queues its provider-side twin in
 //! one transaction, so the window shows the change at once and a crash
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{now_ms, Store, StoreError};
-use crate::model::{AccountId, MessageId};
+use crate::model::{AccountId, MessageId, WorkItemConflict, WorkItemEdit};
 
 /// Ids of messages one outbox entry covers at most (Gmail's batchModify
 /// takes 1,000).
@@ -57,6 +57,50 @@ impl MailAction {
     }
 }
 
+/// What one queued entry asks the provider to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// An action on messages, by the provider's ids.
+    Mail {
+        /// What to do.
+        action: MailAction,
+        /// The messages.
+        provider_ids: Vec<String>,
+    },
+    /// An edit of one work item, made on the revision the user saw.
+    WorkItem(WorkItemChange),
+}
+
+impl Action {
+    /// The name stored in the outbox.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Mail { action, .. } => action.name().to_owned(),
+            Self::WorkItem(w) => format!("wi.{}", w.edit.name()),
+        }
+    }
+
+    /// How many things it acts on.
+    pub fn count(&self) -> usize {
+        match self {
+            Self::Mail { provider_ids, .. } => provider_ids.len(),
+            Self::WorkItem(_) => 1,
+        }
+    }
+}
+
+/// An edit of a work item, as queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkItemChange {
+    /// The item's number.
+    pub item: i64,
+    /// The revision the user saw: the edit is sent with a test of it, so
+    /// it never overwrites a change the user did not see.
+    pub rev: i64,
+    /// What the user wants.
+    pub edit: WorkItemEdit,
+}
+
 /// One queued action of one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
@@ -65,9 +109,7 @@ pub struct OutboxEntry {
     /// The account.
     pub account: AccountId,
     /// What to do.
-    pub action: MailAction,
-    /// The messages, by the provider's ids.
-    pub provider_ids: Vec<String>,
+    pub action: Action,
     /// Sends tried so far.
     pub attempts: i64,
 }
@@ -110,31 +152,60 @@ pub async fn apply_locally(
             _ => by_account.push((account, vec![provider_id])),
         }
     }
-    let now = now_ms();
     for (account, provider_ids) in &by_account {
         for chunk in provider_ids.chunks(MAX_IDS_PER_ENTRY) {
-            let payload = serde_json::to_string(&Payload {
+            let payload = json(&Payload {
                 action,
                 ids: chunk.to_vec(),
-            })
-            .map_err(|e| StoreError::Corrupt {
-                table: "outbox",
-                detail: e.to_string(),
             })?;
-            sqlx::query(
-                "INSERT INTO outbox (account_id, action, payload, created_at, next_attempt_at)
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(account)
-            .bind(action.name())
-            .bind(payload)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_entry(tx, *account, action.name(), &payload).await?;
         }
     }
     Ok(by_account.into_iter().map(|(a, _)| a).collect())
+}
+
+/// Inserts an entry due now; returns its id.
+async fn insert_entry(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    action: &str,
+    payload: &str,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO outbox (account_id, action, payload, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(account)
+    .bind(action)
+    .bind(payload)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| corrupt(&e))
+}
+
+fn corrupt(e: &serde_json::Error) -> StoreError {
+    StoreError::Corrupt {
+        table: "outbox",
+        detail: e.to_string(),
+    }
+}
+
+/// Reads a stored entry back.
+fn parse_action(name: &str, payload: &str) -> Result<Action, serde_json::Error> {
+    if name.starts_with("wi.") {
+        return Ok(Action::WorkItem(serde_json::from_str(payload)?));
+    }
+    let p: Payload = serde_json::from_str(payload)?;
+    Ok(Action::Mail {
+        action: p.action,
+        provider_ids: p.ids,
+    })
 }
 
 /// The local half of an action on one message.
@@ -203,7 +274,8 @@ async fn set_role_membership(
 }
 
 impl Store {
-    /// The account's entries due now, oldest first, at most `limit`.
+    /// The account's entries due now, oldest first, at most `limit`
+    /// (entries waiting for the user after a conflict are not due).
     /// Entries whose payload no longer reads are dropped with a warning.
     pub async fn due_outbox(
         &self,
@@ -211,8 +283,9 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, payload, attempts FROM outbox
-             WHERE account_id = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            "SELECT id, action, payload, attempts FROM outbox
+             WHERE account_id = ? AND state = 'pending' AND next_attempt_at <= ?
+             ORDER BY id LIMIT ?",
         )
         .bind(account)
         .bind(now_ms())
@@ -222,13 +295,13 @@ impl Store {
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
             let id: i64 = row.try_get("id")?;
+            let name: String = row.try_get("action")?;
             let payload: String = row.try_get("payload")?;
-            match serde_json::from_str::<Payload>(&payload) {
-                Ok(p) => entries.push(OutboxEntry {
+            match parse_action(&name, &payload) {
+                Ok(action) => entries.push(OutboxEntry {
                     id,
                     account,
-                    action: p.action,
-                    provider_ids: p.ids,
+                    action,
                     attempts: row.try_get("attempts")?,
                 }),
                 Err(e) => {
@@ -238,6 +311,113 @@ impl Store {
             }
         }
         Ok(entries)
+    }
+
+    /// Queues `edit` of `account`'s work item `item` (seen at `rev`) and
+    /// applies it to the local row, in one transaction.
+    pub async fn queue_work_item_edit(
+        &self,
+        account: AccountId,
+        change: &WorkItemChange,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        super::work_items::apply_edit_locally(&mut tx, account, change.item, &change.edit).await?;
+        let id = insert_entry(
+            &mut tx,
+            account,
+            &Action::WorkItem(change.clone()).name(),
+            &json(change)?,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Sets entry `id` aside for the user: its send met someone else's
+    /// change (`message` says what happened).
+    pub async fn outbox_conflict(&self, id: i64, message: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE outbox SET state = 'conflict', last_error = ? WHERE id = ?")
+            .bind(message)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The edit of work item `item` that waits for the user, if any.
+    pub async fn work_item_conflict(
+        &self,
+        account: AccountId,
+        item: i64,
+    ) -> Result<Option<WorkItemConflict>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, action, payload, coalesce(last_error, '') AS message FROM outbox
+              WHERE account_id = ? AND state = 'conflict' AND action LIKE 'wi.%'
+                AND json_extract(payload, '$.item') = ?
+              ORDER BY id LIMIT 1",
+        )
+        .bind(account)
+        .bind(item)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let payload: String = row.try_get("payload")?;
+        let change: WorkItemChange = serde_json::from_str(&payload).map_err(|e| corrupt(&e))?;
+        Ok(Some(WorkItemConflict {
+            entry: row.try_get("id")?,
+            edit: change.edit,
+            seen_rev: change.rev,
+            message: row.try_get("message")?,
+        }))
+    }
+
+    /// Re-queues a conflicting work item edit on top of revision `rev`
+    /// (re-applying it locally), or drops it.
+    pub async fn resolve_conflict(
+        &self,
+        entry: i64,
+        reapply_on: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT account_id, payload FROM outbox WHERE id = ? AND state = 'conflict'",
+        )
+        .bind(entry)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("conflict"))?;
+        match reapply_on {
+            Some(rev) => {
+                let account: AccountId = row.try_get("account_id")?;
+                let payload: String = row.try_get("payload")?;
+                let mut change: WorkItemChange =
+                    serde_json::from_str(&payload).map_err(|e| corrupt(&e))?;
+                change.rev = rev;
+                super::work_items::apply_edit_locally(&mut tx, account, change.item, &change.edit)
+                    .await?;
+                sqlx::query(
+                    "UPDATE outbox SET state = 'pending', payload = ?, attempts = 0,
+                         last_error = NULL, next_attempt_at = ? WHERE id = ?",
+                )
+                .bind(json(&change)?)
+                .bind(now_ms())
+                .bind(entry)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM outbox WHERE id = ?")
+                    .bind(entry)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes a sent (or abandoned) entry.

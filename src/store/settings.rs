@@ -23,6 +23,10 @@ pub const CATEGORIES_ENABLED: &str = "categories_enabled";
 pub const NOTIFICATIONS_ENABLED: &str = "notifications_enabled";
 /// Senders whose mail may load remote content (JSON list of addresses).
 pub const REMOTE_CONTENT_SENDERS: &str = "remote_content_senders";
+/// Whether Azure DevOps notifications fold under their work item.
+pub const FOLD_WORK_ITEM_MAIL: &str = "fold_work_item_mail";
+/// The last message id scanned for work item links.
+pub const LINKS_SCANNED: &str = "links.scanned_upto";
 
 /// The persisted outcome of an account's last sync run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,6 +85,10 @@ impl Store {
                 .setting(REMOTE_CONTENT_SENDERS)
                 .await?
                 .unwrap_or(d.remote_content_senders),
+            fold_work_item_mail: self
+                .setting(FOLD_WORK_ITEM_MAIL)
+                .await?
+                .unwrap_or(d.fold_work_item_mail),
         })
     }
 
@@ -105,6 +113,7 @@ impl Store {
                 REMOTE_CONTENT_SENDERS,
                 json(&settings.remote_content_senders)?,
             ),
+            (FOLD_WORK_ITEM_MAIL, json(&settings.fold_work_item_mail)?),
         ];
         let mut tx = self.begin_write().await?;
         for (key, value) in values {

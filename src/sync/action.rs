@@ -26,6 +26,10 @@ pub enum ActionError {
     /// What it acts on no longer exists at the provider: nothing to do.
     #[error("{0}")]
     Gone(String),
+    /// Someone else changed it since the user saw it; the edit waits for
+    /// the user to re-apply or drop it.
+    #[error("{0}")]
+    Conflict(String),
     /// The provider no longer accepts the account's credentials.
     #[error("{0}")]
     Reauth(String),

@@ -196,6 +196,34 @@ impl SyncController {
         outcome
     }
 
+    /// Reads one item of `account` whole now (a work item the user opened),
+    /// within `limit`, outside the account's loop: nothing is announced as
+    /// a sync, and a failure is the caller's to show, not the account's.
+    pub async fn refresh(
+        &self,
+        account: AccountId,
+        item: i64,
+        limit: Duration,
+    ) -> Result<(), SyncError> {
+        let inner = &self.inner;
+        let found = inner.store.account(account).await?;
+        let source = inner
+            .sources
+            .get(found.provider)
+            .ok_or(SyncError::Unsupported(found.provider))?;
+        let cancel = inner.root.child_token();
+        let ctx = inner.quiet_context(found, cancel.clone()).await;
+        let outcome = tokio::select! {
+            biased;
+            () = inner.root.cancelled() => Err(SyncError::Cancelled),
+            result = tokio::time::timeout(limit, source.refresh(&ctx, item)) => {
+                result.unwrap_or(Err(SyncError::TimedOut(limit)))
+            }
+        };
+        cancel.cancel();
+        outcome
+    }
+
     /// Makes the running loops match `accounts`: starts a loop for each
     /// account without one, stops the loops of accounts no longer listed.
     pub fn reconcile(&self, accounts: &[Account]) {
@@ -282,22 +310,27 @@ impl Inner {
     /// What one run of `account` gets, with its progress already at
     /// "connecting".
     async fn context(&self, account: Account, cancel: CancellationToken) -> SyncContext {
+        let ctx = self.quiet_context(account, cancel).await;
+        ctx.progress
+            .report(crate::model::SyncPhase::Connecting, 0, None);
+        ctx
+    }
+
+    /// What a run gets, announcing nothing.
+    async fn quiet_context(&self, account: Account, cancel: CancellationToken) -> SyncContext {
         let secrets = self
             .secrets
             .get_or_init(crate::auth::Secrets::detect)
             .await
             .clone();
-        let ctx = SyncContext {
+        SyncContext {
             secrets,
             categorise: self.categorise.clone(),
             progress: Progress::new(account.id, self.states.clone()),
             account,
             store: self.store.clone(),
             cancel,
-        };
-        ctx.progress
-            .report(crate::model::SyncPhase::Connecting, 0, None);
-        ctx
+        }
     }
 
     /// Records how a run of `account` ended and publishes its new state.

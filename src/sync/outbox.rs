@@ -5,6 +5,7 @@
 //! locally. A failure that may heal (rate limits, outages) leaves the entry
 //! for a later run with a growing delay; one the provider refuses for good,
 //! or one that failed too often, is dropped and named in the run's report.
+//! An edit that met someone else's change waits for the user's decision.
 //! Credentials refused end the run as "needs re-auth", the entry kept.
 
 use decide::Outcome;
@@ -58,15 +59,20 @@ pub(super) async fn send_due(
                 tracing::warn!(account = ctx.account.id, entry = entry.id, error = %e, "action dropped");
                 ctx.store.outbox_done(entry.id).await?;
                 report.skipped.push(format!(
-                    "{} of {} message(s) not sent: {e}",
+                    "{} of {} item(s) not sent: {e}",
                     entry.action.name(),
-                    entry.provider_ids.len()
+                    entry.action.count()
                 ));
             }
             Outcome::Reauth(e) => {
                 return Err(SyncError::NeedsReauth(format!(
                     "The provider no longer accepts this sign-in ({e}). Sign in again."
                 )));
+            }
+            Outcome::Conflict(e) => {
+                tracing::info!(account = ctx.account.id, entry = entry.id, error = %e, "edit met another change; waiting for the user");
+                ctx.store.outbox_conflict(entry.id, &e.to_string()).await?;
+                report.skipped.push(format!("{}: {e}", entry.action.name()));
             }
             Outcome::Gone(e) => {
                 tracing::info!(account = ctx.account.id, entry = entry.id, error = %e, "action's target is gone");
@@ -87,6 +93,7 @@ mod decide {
         Later(ActionError),
         Drop(ActionError),
         Gone(ActionError),
+        Conflict(ActionError),
         Reauth(ActionError),
     }
 
@@ -95,6 +102,8 @@ mod decide {
             Ok(()) => Outcome::Sent,
             // Nothing left to change at the provider.
             Err(e @ ActionError::Gone(_)) => Outcome::Gone(e),
+            // Someone else changed it first: the user decides.
+            Err(e @ ActionError::Conflict(_)) => Outcome::Conflict(e),
             Err(e @ ActionError::Reauth(_)) => Outcome::Reauth(e),
             Err(e @ ActionError::Later { .. }) if attempts + 1 < MAX_ATTEMPTS => Outcome::Later(e),
             Err(e) => Outcome::Drop(e),

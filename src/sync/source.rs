@@ -104,6 +104,18 @@ pub trait SyncSource: Send + Sync + 'static {
     /// Brings the account's local copy up to date with the provider.
     fn sync(&self, ctx: SyncContext) -> BoxFuture<'_, Result<SyncReport, SyncError>>;
 
+    /// Reads one item (a work item the user opened) whole now, with what a
+    /// run leaves for later (comments, history). Sources without such
+    /// items refuse.
+    fn refresh<'a>(
+        &'a self,
+        ctx: &'a SyncContext,
+        item: i64,
+    ) -> BoxFuture<'a, Result<(), SyncError>> {
+        let _ = (ctx, item);
+        Box::pin(async move { Err(SyncError::Unsupported(ctx.account.provider)) })
+    }
+
     /// Tells the provider about one action the user already applied locally
     /// (see [`crate::store::outbox`]). Sources that cannot act refuse.
     fn apply<'a>(

@@ -22,10 +22,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::{SyncContext, SyncError, SyncReport};
-use crate::model::{AccountId, Category, MessageId, WorkItem};
+use crate::links::{self, KnownOrg};
+use crate::model::{AccountId, Category, MessageId, StateChange, WorkItemComment};
 use crate::store::{
-    self, cursors, FlagChange, NewFolder, NewMessage, NewMessageBody, Store, StoreError,
-    WRITE_BATCH,
+    self, cursors, FlagChange, NewFolder, NewMessage, NewMessageBody, NewWorkItem, Store,
+    StoreError, WRITE_BATCH,
 };
 
 /// Batches handed to the writing task and not yet committed, at most:
@@ -80,12 +81,25 @@ pub enum Change {
         /// Why.
         reason: String,
     },
-    /// A work item, new or changed (the stored one is kept when newer).
+    /// A work item, new or changed (the stored one is kept when newer),
+    /// with its comments and state history when they were fetched.
     WorkItem {
         /// The item.
-        item: Box<WorkItem>,
-        /// The fields the pane shows, as the provider sent them.
-        fields: serde_json::Value,
+        item: Box<NewWorkItem>,
+        /// Its comments (id, comment), oldest first, when fetched.
+        comments: Option<Vec<(i64, WorkItemComment)>>,
+        /// Its state changes, when fetched.
+        history: Option<Vec<StateChange>>,
+    },
+    /// The states a project's work item type allows, in order, with their
+    /// categories.
+    TypeStates {
+        /// The project.
+        project: String,
+        /// The type (Bug, Task ...).
+        item_type: String,
+        /// (state, category), in the process's order.
+        states: Vec<(String, String)>,
     },
     /// A work item is gone, or left every synced query.
     DeleteWorkItem(i64),
@@ -152,6 +166,7 @@ impl BatchWriter {
     pub fn start(ctx: &SyncContext, retry_resource: Option<&'static str>) -> Self {
         let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT.saturating_sub(1).max(1));
         let task = Task {
+            orgs: None,
             ctx: ctx.clone(),
             retry_resource,
             skipped: HashMap::new(),
@@ -302,6 +317,9 @@ impl Tally {
 
 /// The writing task's state.
 struct Task {
+    /// The Azure DevOps organisations whose links count (read once, on the
+    /// first message with a body).
+    orgs: Option<Vec<KnownOrg>>,
     ctx: SyncContext,
     retry_resource: Option<&'static str>,
     /// Ids to fetch again, with why.
@@ -352,6 +370,7 @@ impl Task {
         if self.known.is_none() && changes.iter().any(|c| matches!(c, Change::Message { .. })) {
             let known = self.ctx.store.message_dates(self.account()).await?;
             self.known = Some(known.into_keys().collect());
+            self.orgs = Some(self.ctx.store.known_orgs().await?);
         }
         let rows = changes.len();
         let account = self.account();
@@ -432,6 +451,16 @@ impl Task {
                 }
                 if let Some(body) = &body {
                     store::put_body(tx, id, body).await?;
+                    let refs = links::find(
+                        row.from
+                            .as_ref()
+                            .map(|f| f.address.as_str())
+                            .unwrap_or_default(),
+                        &row.subject,
+                        body.text.as_deref().unwrap_or_default(),
+                        self.orgs.as_deref().unwrap_or_default(),
+                    );
+                    store::put_message_links(tx, id, &refs).await?;
                 }
                 self.skipped.remove(&row.provider_id);
                 if self.counted.insert(row.provider_id.clone()) {
@@ -496,15 +525,32 @@ impl Task {
                 self.skipped.insert(provider_id, reason);
                 None
             }
-            Change::WorkItem { item, fields } => {
-                let item_id = item.item_id;
-                match store::upsert_work_item(tx, &item, &fields).await? {
-                    Some(_) if self.counted.insert(format!("wi:{item_id}")) => {
-                        self.tally.stored += 1;
-                    }
-                    _ => {}
+            Change::WorkItem {
+                item,
+                comments,
+                history,
+            } => {
+                let (id, before) = store::upsert_work_item(tx, account, &item).await?;
+                if let Some(comments) = &comments {
+                    store::put_work_item_comments(tx, id, comments).await?;
                 }
-                Some(item_id.to_string())
+                if let Some(history) = &history {
+                    store::put_work_item_history(tx, id, history).await?;
+                }
+                match before {
+                    None => self.tally.stored += 1,
+                    Some(rev) if rev < item.rev => self.tally.updated += 1,
+                    Some(_) => {}
+                }
+                Some(item.item_id.to_string())
+            }
+            Change::TypeStates {
+                project,
+                item_type,
+                states,
+            } => {
+                store::put_type_states(tx, account, &project, &item_type, &states).await?;
+                None
             }
             Change::DeleteWorkItem(item_id) => {
                 if store::delete_work_item(tx, account, item_id).await? {

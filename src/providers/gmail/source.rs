@@ -13,7 +13,7 @@ use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
 use crate::providers::window::Window;
 use crate::providers::AccountLimits;
-use crate::store::outbox::{MailAction, OutboxEntry};
+use crate::store::outbox::{Action, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
 /// One account's client and token source.
@@ -112,8 +112,17 @@ impl SyncSource for GmailSource {
                     SyncError::NeedsReauth(m) => ActionError::Reauth(m),
                     other => ActionError::later(other.to_string()),
                 })?;
-            let ids = &entry.provider_ids;
-            let sent = match entry.action {
+            let Action::Mail {
+                action,
+                provider_ids: ids,
+            } = &entry.action
+            else {
+                return Err(ActionError::Refused(format!(
+                    "{} is not a Gmail action",
+                    entry.action.name()
+                )));
+            };
+            let sent = match *action {
                 MailAction::SetUnread { unread } => {
                     let (add, remove) = toggle("UNREAD", unread);
                     client.batch_modify(ids, add, remove).await

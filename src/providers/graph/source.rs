@@ -15,7 +15,7 @@ use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
 use crate::providers::window::Window;
 use crate::providers::{AccountLimits, ProviderError};
-use crate::store::outbox::{MailAction, OutboxEntry};
+use crate::store::outbox::{Action, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
 #[derive(Debug, Clone)]
@@ -114,8 +114,9 @@ fn request(action: MailAction, id: &str) -> super::batch::BatchRequest {
 fn settle(results: Vec<Result<(), ProviderError>>) -> Result<(), ActionError> {
     let mut worst: Option<ActionError> = None;
     let rank = |e: &ActionError| match e {
-        ActionError::Reauth(_) => 3,
-        ActionError::Later { .. } => 2,
+        ActionError::Reauth(_) => 4,
+        ActionError::Later { .. } => 3,
+        ActionError::Conflict(_) => 2,
         ActionError::Refused(_) => 1,
         ActionError::Gone(_) => 0,
     };
@@ -153,11 +154,17 @@ impl SyncSource for GraphSource {
                     SyncError::NeedsReauth(m) => ActionError::Reauth(m),
                     other => ActionError::later(other.to_string()),
                 })?;
-            let requests = entry
-                .provider_ids
-                .iter()
-                .map(|id| request(entry.action, id))
-                .collect();
+            let Action::Mail {
+                action,
+                provider_ids,
+            } = &entry.action
+            else {
+                return Err(ActionError::Refused(format!(
+                    "{} is not a Microsoft 365 action",
+                    entry.action.name()
+                )));
+            };
+            let requests = provider_ids.iter().map(|id| request(*action, id)).collect();
             let answers = client.batch(requests).await.map_err(ActionError::from)?;
             settle(answers.into_iter().map(|a| a.map(drop)).collect())
         })

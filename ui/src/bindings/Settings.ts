@@ -27,4 +27,9 @@ notificationsEnabled: boolean,
 /**
  * Senders (lower-cased addresses) whose mail may load remote content.
  */
-remoteContentSenders: Array<string>, };
+remoteContentSenders: Array<string>, 
+/**
+ * Azure DevOps' notifications about a synced work item show under the
+ * item instead of in the inbox.
+ */
+foldWorkItemMail: boolean, };

@@ -45,10 +45,32 @@ state: string,
  */
 assignedTo: string | null, 
 /**
+ * 1 (highest) to 4, when set.
+ */
+priority: number | null, 
+/**
+ * The iteration path (`Project\Sprint 3`), when set.
+ */
+iteration: string | null, 
+/**
  * Last change, Unix milliseconds.
  */
 changedDate: number, 
 /**
- * The work item's web URL.
+ * The work item's page in Azure DevOps.
  */
-url: string, };
+url: string, 
+/**
+ * Why it is synced: `assigned`, `created`, `mentioned`, `followed`,
+ * or `query:<id>` for a saved query.
+ */
+memberships: Array<string>, 
+/**
+ * An edit of the user's met someone else's change and waits for the
+ * user to re-apply or drop it.
+ */
+conflict: boolean, 
+/**
+ * Edits of the user's not yet accepted by Azure DevOps.
+ */
+pendingEdits: number, };
