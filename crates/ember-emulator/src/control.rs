@@ -4,6 +4,9 @@
 //! statistics and the request log. Bodies are JSON; `provider` is `gmail`,
 //! `graph` or `ado`; `address` picks an account where a provider has several.
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
 use axum::extract::State;

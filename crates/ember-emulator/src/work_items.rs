@@ -1,6 +1,11 @@
 //! The emulated Azure DevOps organisation: projects, work items with their
 //! revision history and comments, and the personal access token that opens
 //! it. Field names and value shapes follow Work Item Tracking REST 7.1.
+//!
+//! [`enrich`] adds descriptions, links, mentions and follows to generated
+//! items.
+
+mod enrich;
 
 use std::sync::Arc;
 
@@ -84,6 +89,11 @@ pub struct Organization {
     pub items: Vec<WorkItem>,
     /// Changes so far (a watermark clients can compare).
     pub changes: u64,
+    /// Ids of the items the token's owner follows (`@Follows`), ascending.
+    pub followed: Vec<u32>,
+    /// `System.LinkTypes.Related` links, each once as (lower id, higher id).
+    /// Parent links are the children's `System.Parent` field.
+    pub related: Vec<(u32, u32)>,
 }
 
 /// People who appear as creators and assignees.
@@ -135,13 +145,28 @@ pub fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// An identity reference as fields carry it.
-pub fn identity(name: &str, email: &str) -> Value {
-    let id = format!(
+/// When fields say they last changed (`System.ChangedDate`), Unix ms; 0
+/// when they do not say.
+pub fn changed_ms(fields: &Map<String, Value>) -> i64 {
+    fields
+        .get("System.ChangedDate")
+        .and_then(Value::as_str)
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .map_or(0, |d| d.timestamp_millis())
+}
+
+/// The id of the identity with `email`.
+pub fn identity_id(email: &str) -> String {
+    format!(
         "{:08x}-0000-4000-8000-{:012x}",
         email.len() * 7919,
         email.bytes().map(u64::from).sum::<u64>()
-    );
+    )
+}
+
+/// An identity reference as fields carry it.
+pub fn identity(name: &str, email: &str) -> Value {
+    let id = identity_id(email);
     json!({
         "displayName": name,
         "url": format!("https://spsprodeus27.vssps.visualstudio.com/_apis/Identities/{id}"),
@@ -264,13 +289,17 @@ impl Organization {
             }
             items.push(item);
         }
-        Self {
+        let mut org = Self {
             name: name.into(),
             pat,
             projects,
             items,
             changes: 0,
-        }
+            followed: Vec::new(),
+            related: Vec::new(),
+        };
+        enrich::enrich(&mut org, seed, anchor_ms);
+        org
     }
 
     /// A random live work item, for notification mails: id, title, project name.
