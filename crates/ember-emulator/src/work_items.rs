@@ -2,10 +2,11 @@
 //! revision history and comments, and the personal access token that opens
 //! it. Field names and value shapes follow Work Item Tracking REST 7.1.
 //!
-//! [`enrich`] adds descriptions, links, mentions and follows to generated
-//! items.
+//! The [`process`] says which types and states exist; [`enrich`] adds
+//! descriptions, links, mentions and follows to generated items.
 
 mod enrich;
+pub mod process;
 
 use std::sync::Arc;
 
@@ -113,13 +114,6 @@ const PROJECTS: &[(&str, &str)] = &[
     ("Platform", "Shared infrastructure and pipelines."),
 ];
 
-const TYPES: &[(&str, &[&str])] = &[
-    ("Bug", &["New", "Active", "Resolved", "Closed"]),
-    ("Task", &["To Do", "Doing", "Done"]),
-    ("User Story", &["New", "Active", "Resolved", "Closed"]),
-    ("Feature", &["New", "In Progress", "Done"]),
-];
-
 const SUBJECTS: &[&str] = &[
     "Login fails after password reset",
     "Sync stalls on large mailboxes",
@@ -210,7 +204,8 @@ impl Organization {
         for i in 0..count {
             let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let project = rng.random_range(0..projects.len());
-            let (item_type, states) = TYPES[rng.random_range(0..TYPES.len())];
+            let kind = &process::TYPES[rng.random_range(0..process::TYPES.len())];
+            let (item_type, states) = (kind.name, kind.states);
             let title = format!(
                 "{} ({})",
                 SUBJECTS[rng.random_range(0..SUBJECTS.len())],
@@ -228,7 +223,7 @@ impl Organization {
                 json!(format!("{}\\Sprint {}", p.name, rng.random_range(1..=12))),
             );
             fields.insert("System.WorkItemType".into(), json!(item_type));
-            fields.insert("System.State".into(), json!(states[0]));
+            fields.insert("System.State".into(), json!(states[0].name));
             fields.insert(
                 "System.Reason".into(),
                 json!(format!("New {}", item_type.to_lowercase())),
@@ -269,7 +264,8 @@ impl Organization {
                 if step == 0 {
                     change.insert("System.AssignedTo".into(), identity(who.0, who.1));
                 } else {
-                    let state = states[(step as usize).min(states.len() - 1)];
+                    // Never as far as Removed: generated items move forward.
+                    let state = states[(step as usize).min(3).min(states.len() - 1)].name;
                     change.insert("System.State".into(), json!(state));
                     change.insert(
                         "Microsoft.VSTS.Common.StateChangeDate".into(),

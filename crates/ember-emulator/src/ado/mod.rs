@@ -1,7 +1,8 @@
 //! Azure DevOps Work Item Tracking REST 7.1, under its real paths
 //! (`/{organization}/_apis/...` and `/{organization}/{project}/_apis/...`):
-//! projects, WIQL, work items (get, list, batch, JSON Patch update),
-//! updates, revisions and comments.
+//! projects, WIQL, work items (get, list, batch,
+//! JSON Patch update), updates, revisions, comments, and work
+//! item types with their states.
 //!
 //! Bodies follow the real service: lists are `{"count","value"}`, URLs are
 //! absolute (on the emulator's base URL) and name the project by GUID,
@@ -36,8 +37,11 @@ macro_rules! preamble {
 }
 
 mod fields;
+#[cfg(test)]
+mod http_tests;
 mod items;
 mod projects;
+mod types;
 mod wiql;
 mod write;
 
@@ -114,6 +118,20 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
                 );
             }
         }
+    }
+    // Types exist only under a project.
+    for t in ["workitemtypes", "workItemTypes", "WorkItemTypes"] {
+        let base = format!("/{{org}}/{{project}}/_apis/wit/{t}");
+        router = router
+            .route(&base, e("ado.workitemtypes", get(types::list)))
+            .route(
+                &format!("{base}/{{type}}"),
+                e("ado.workitemtypes", get(types::get_one)),
+            )
+            .route(
+                &format!("{base}/{{type}}/states"),
+                e("ado.workitemtypes", get(types::states)),
+            );
     }
     router
 }

@@ -1,0 +1,148 @@
+//! Azure DevOps over loopback HTTP, through the whole router: work item
+//! types and states, relations, descriptions and mentions, the `@Follows`
+//! and `@RecentMentions` macros, and saved queries.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::testing::{ado_get, ado_post, ado_truth, basic, ids, pat, send, start};
+
+const P: &str = "/fabrikam/Fabrikam%20Fiber";
+
+fn id_set(v: &Value) -> BTreeSet<u64> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect()
+}
+
+/// Every live item, by batch reads with `$expand`.
+async fn all_items(emu: &crate::Emulator, expand: &str) -> Vec<Value> {
+    let truth = ado_truth(emu).await;
+    let ids: Vec<u64> = truth["work_items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["id"].as_u64())
+        .collect();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(200) {
+        let r = ado_post(
+            emu,
+            "/fabrikam/_apis/wit/workitemsbatch?api-version=7.1",
+            &json!({"ids": chunk, "$expand": expand}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        out.extend(r.json["value"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test]
+async fn work_item_types_list_their_states_and_patch_keeps_to_them() {
+    let emu = start(40).await;
+    let list = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/workitemtypes?api-version=7.1"),
+    )
+    .await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.json["count"], 4);
+    let bug = &list.json["value"][0];
+    assert_eq!(bug["name"], "Bug");
+    assert_eq!(bug["referenceName"], "Microsoft.VSTS.WorkItemTypes.Bug");
+    assert_eq!(
+        bug["states"][3],
+        json!({"name": "Closed", "color": "339933", "category": "Completed"})
+    );
+    assert!(bug["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/_apis/wit/workItemTypes/Bug")));
+    assert!(bug["transitions"][""].is_array());
+    let one = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/workItemTypes/user%20story?api-version=7.1"),
+    )
+    .await;
+    assert_eq!(one.json["name"], "User Story");
+
+    let states = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/workitemtypes/User%20Story/states?api-version=7.1"),
+    )
+    .await;
+    assert_eq!(states.status, 200, "{}", states.text);
+    assert_eq!(states.json["count"], 5);
+    let pairs: Vec<(String, String)> = states.json["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or_default().to_owned(),
+                s["category"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("New", "Proposed"),
+        ("Active", "InProgress"),
+        ("Resolved", "Resolved"),
+        ("Closed", "Completed"),
+        ("Removed", "Removed"),
+    ];
+    assert_eq!(pairs, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    let task = ado_get(&emu, &format!("{P}/_apis/wit/workitemtypes/Task/states")).await;
+    let names: Vec<&str> = task.json["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["To Do", "Doing", "Done"]);
+    let missing = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/workitemtypes/Epic/states?api-version=7.1"),
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.json["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("VS402323")));
+    let no_project = ado_get(
+        &emu,
+        "/fabrikam/Nope/_apis/wit/workitemtypes?api-version=7.1",
+    )
+    .await;
+    assert_eq!(no_project.status, 404);
+
+    // The states listed are the states a PATCH may set.
+    let task_id = ado_truth(&emu).await["work_items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|w| w["type"] == "Task")
+        .and_then(|w| w["id"].as_u64())
+        .unwrap();
+    let auth = basic(&pat(&emu).await);
+    for (state, status) in [("Active", 400), ("Removed", 400), ("Doing", 200)] {
+        let r = send(
+            &emu,
+            "PATCH",
+            &format!("{P}/_apis/wit/workitems/{task_id}?api-version=7.1"),
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json-patch+json"),
+            ],
+            Some(
+                &json!([{"op": "add", "path": "/fields/System.State", "value": state}]).to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, status, "{state}: {}", r.text);
+    }
+    emu.stop().await;
+}
