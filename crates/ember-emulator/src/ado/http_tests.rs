@@ -146,3 +146,149 @@ async fn work_item_types_list_their_states_and_patch_keeps_to_them() {
     }
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn relations_come_with_expand_relations_or_all_and_agree_both_ways() {
+    let emu = start(60).await;
+    let items = all_items(&emu, "relations").await;
+    let base = format!("{}/fabrikam/_apis/wit/workItems/", emu.base_url());
+    let rels = |id: u64| -> Vec<(String, u64, String)> {
+        items
+            .iter()
+            .find(|w| w["id"].as_u64() == Some(id))
+            .and_then(|w| w["relations"].as_array())
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let url = r["url"].as_str().unwrap_or_default();
+                assert!(url.starts_with(&base), "{url}");
+                assert_eq!(r["attributes"]["isLocked"], false);
+                (
+                    r["rel"].as_str().unwrap_or_default().to_owned(),
+                    url[base.len()..].parse().unwrap_or_default(),
+                    r["attributes"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (mut parents, mut related) = (0, 0);
+    for w in &items {
+        let id = w["id"].as_u64().unwrap_or_default();
+        for (rel, other, name) in rels(id) {
+            let back = rels(other);
+            match rel.as_str() {
+                "System.LinkTypes.Hierarchy-Reverse" => {
+                    parents += 1;
+                    assert_eq!(name, "Parent");
+                    assert_eq!(w["fields"]["System.Parent"].as_u64(), Some(other));
+                    assert!(back.contains(&(
+                        "System.LinkTypes.Hierarchy-Forward".into(),
+                        id,
+                        "Child".into()
+                    )));
+                }
+                "System.LinkTypes.Hierarchy-Forward" => {
+                    assert_eq!(name, "Child");
+                    assert!(back.contains(&(
+                        "System.LinkTypes.Hierarchy-Reverse".into(),
+                        id,
+                        "Parent".into()
+                    )));
+                }
+                "System.LinkTypes.Related" => {
+                    related += 1;
+                    assert_eq!(name, "Related");
+                    assert!(back.contains(&(rel.clone(), id, "Related".into())));
+                }
+                other => panic!("unexpected relation {other}"),
+            }
+        }
+    }
+    assert!(
+        parents > 0 && related > 0,
+        "parents {parents}, related {related}"
+    );
+    assert!(
+        items.iter().any(|w| w.get("relations").is_none()),
+        "left out when there are none"
+    );
+
+    let linked = items
+        .iter()
+        .find(|w| w.get("relations").is_some())
+        .and_then(|w| w["id"].as_u64())
+        .unwrap();
+    let plain = ado_get(
+        &emu,
+        &format!("/fabrikam/_apis/wit/workitems/{linked}?api-version=7.1"),
+    )
+    .await;
+    assert!(plain.json.get("relations").is_none(), "only with $expand");
+    for expand in ["relations", "all", "Relations"] {
+        let one = ado_get(
+            &emu,
+            &format!("/fabrikam/_apis/wit/workitems/{linked}?$expand={expand}&api-version=7.1"),
+        )
+        .await;
+        assert!(one.json["relations"].is_array(), "{expand}");
+        let list = ado_get(
+            &emu,
+            &format!("{P}/_apis/wit/workitems?ids={linked}&$expand={expand}&api-version=7.1"),
+        )
+        .await;
+        assert_eq!(list.json["value"][0]["relations"], one.json["relations"]);
+    }
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn descriptions_are_html_some_hostile_and_comments_mention_the_owner() {
+    let emu = start(60).await;
+    let items = all_items(&emu, "none").await;
+    let descriptions: Vec<&str> = items
+        .iter()
+        .filter_map(|w| w["fields"]["System.Description"].as_str())
+        .collect();
+    assert_eq!(descriptions.len(), items.len());
+    for hostile in ["<script", "onerror=", "<img src=\"http://"] {
+        assert!(
+            descriptions.iter().any(|d| d.contains(hostile)),
+            "{hostile}"
+        );
+    }
+    let truth = ado_truth(&emu).await;
+    let mentioned = id_set(&truth["mentioned"]);
+    assert!(!mentioned.is_empty());
+    let id = mentioned.iter().next().copied().unwrap_or_default();
+    let comments = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/workitems/{id}/comments?api-version=7.1-preview.4"),
+    )
+    .await;
+    assert_eq!(comments.status, 200, "{}", comments.text);
+    let mention = comments.json["comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            c["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("data-vss-mention"))
+        })
+        .cloned()
+        .unwrap();
+    let owner_id = crate::work_items::identity_id("alex.rivera@contoso.example");
+    let markup =
+        format!("<a href=\"#\" data-vss-mention=\"version:2.0,{owner_id}\">@Alex Rivera</a>");
+    assert!(
+        mention["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&markup)),
+        "{mention}"
+    );
+    assert_ne!(mention["createdBy"]["displayName"], "Alex Rivera");
+    emu.stop().await;
+}

@@ -1,7 +1,7 @@
 //! Azure DevOps Work Item Tracking REST 7.1, under its real paths
 //! (`/{organization}/_apis/...` and `/{organization}/{project}/_apis/...`):
 //! projects, WIQL, work items (get, list, batch,
-//! JSON Patch update), updates, revisions, comments, and work
+//! JSON Patch update, relations), updates, revisions, comments, and work
 //! item types with their states.
 //!
 //! Bodies follow the real service: lists are `{"count","value"}`, URLs are
