@@ -292,3 +292,176 @@ async fn descriptions_are_html_some_hostile_and_comments_mention_the_owner() {
     assert_ne!(mention["createdBy"]["displayName"], "Alex Rivera");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn wiql_knows_follows_recent_mentions_and_changed_date_order() {
+    let emu = start(60).await;
+    let truth = ado_truth(&emu).await;
+    let wiql = |q: &str| json!({ "query": q });
+    let run = |q: Value| {
+        let emu = &emu;
+        async move {
+            let r = ado_post(
+                emu,
+                "/fabrikam/_apis/wit/wiql?api-version=7.1&timePrecision=true",
+                &q,
+            )
+            .await;
+            assert_eq!(r.status, 200, "{q}: {}", r.text);
+            r.json
+        }
+    };
+    let follows = run(wiql(
+        "SELECT [System.Id] FROM WorkItems WHERE [System.Id] IN (@Follows)",
+    ))
+    .await;
+    assert_eq!(
+        ids(&follows).into_iter().collect::<BTreeSet<_>>(),
+        id_set(&truth["followed"])
+    );
+    assert!(!ids(&follows).is_empty());
+    let mentions = run(wiql(
+        "SELECT [System.Id] FROM WorkItems WHERE [System.Id] IN (@RecentMentions)",
+    ))
+    .await;
+    assert_eq!(
+        ids(&mentions).into_iter().collect::<BTreeSet<_>>(),
+        id_set(&truth["mentioned"])
+    );
+    let others = run(wiql(
+        "SELECT [System.Id] FROM WorkItems WHERE [System.Id] NOT IN (@Follows)",
+    ))
+    .await;
+    assert_eq!(ids(&others).len() + ids(&follows).len(), 60);
+    let misused = ado_post(
+        &emu,
+        "/fabrikam/_apis/wit/wiql?api-version=7.1",
+        &wiql("SELECT [System.Id] FROM WorkItems WHERE [System.Title] = @Follows"),
+    )
+    .await;
+    assert_eq!(misused.status, 400);
+
+    // ChangedDate with a time of day, newest changes in order.
+    let since = "2000-01-01T00:00:00.000Z";
+    let sorted = run(wiql(&format!("SELECT [System.Id], [System.ChangedDate] FROM WorkItems WHERE [System.ChangedDate] >= '{since}' ORDER BY [System.ChangedDate]"))).await;
+    let order = ids(&sorted);
+    assert_eq!(order.len(), 60);
+    let items = all_items(&emu, "none").await;
+    let changed = |id: u64| -> String {
+        items
+            .iter()
+            .find(|w| w["id"].as_u64() == Some(id))
+            .and_then(|w| w["fields"]["System.ChangedDate"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        order.windows(2).all(|w| changed(w[0]) <= changed(w[1])),
+        "ascending by ChangedDate"
+    );
+    assert_eq!(
+        sorted["sortColumns"][0]["field"]["referenceName"],
+        "System.ChangedDate"
+    );
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn saved_queries_are_listed_in_their_folders_and_run_by_id() {
+    let emu = start(60).await;
+    let tree = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/queries?$depth=2&api-version=7.1"),
+    )
+    .await;
+    assert_eq!(tree.status, 200, "{}", tree.text);
+    assert_eq!(tree.json["count"], 2);
+    let folders: Vec<&str> = tree.json["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(folders, ["My Queries", "Shared Queries"]);
+    let shared = &tree.json["value"][1];
+    assert_eq!(shared["isFolder"], true);
+    assert_eq!(shared["hasChildren"], true);
+    let active = shared["children"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|q| q["name"] == "Active bugs")
+        .cloned()
+        .unwrap();
+    assert_eq!(active["path"], "Shared Queries/Active bugs");
+    assert!(
+        active.get("isFolder").is_none(),
+        "false is left out, as the service does"
+    );
+    assert!(active.get("wiql").is_none(), "the text only with $expand");
+    let id = active["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(id.len(), 36);
+    assert!(active["_links"]["wiql"]["href"]
+        .as_str()
+        .is_some_and(|h| h.ends_with(&format!("/_apis/wit/wiql/{id}"))));
+
+    let flat = ado_get(&emu, &format!("{P}/_apis/wit/queries?api-version=7.1")).await;
+    assert!(
+        flat.json["value"][1].get("children").is_none(),
+        "$depth defaults to 0"
+    );
+    let deep = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/queries?$depth=3&api-version=7.1"),
+    )
+    .await;
+    assert_eq!(deep.status, 400);
+    let expanded = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/queries?$depth=1&$expand=wiql&api-version=7.1"),
+    )
+    .await;
+    let text = expanded.json["value"][1]["children"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|q| q["id"] == id.as_str())
+        .map(|q| q["wiql"].as_str().unwrap_or_default().to_owned())
+        .unwrap();
+    assert!(
+        text.contains("[System.WorkItemType] = 'Bug' AND [System.State] = 'Active'"),
+        "{text}"
+    );
+    let by_path = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/queries/Shared%20Queries/Active%20bugs?api-version=7.1"),
+    )
+    .await;
+    assert_eq!(by_path.json["id"], id.as_str());
+
+    let saved = ado_get(&emu, &format!("{P}/_apis/wit/wiql/{id}?api-version=7.1")).await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    let adhoc = ado_post(
+        &emu,
+        &format!("{P}/_apis/wit/wiql?api-version=7.1"),
+        &json!({ "query": text }),
+    )
+    .await;
+    assert_eq!(ids(&saved.json), ids(&adhoc.json));
+    for key in [
+        "queryType",
+        "queryResultType",
+        "asOf",
+        "columns",
+        "workItems",
+    ] {
+        assert!(saved.json.get(key).is_some(), "{key}");
+    }
+    let missing = ado_get(
+        &emu,
+        &format!("{P}/_apis/wit/wiql/00000000-0000-4000-8000-000000000000?api-version=7.1"),
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+    emu.stop().await;
+}

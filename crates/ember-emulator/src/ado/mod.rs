@@ -1,6 +1,6 @@
 //! Azure DevOps Work Item Tracking REST 7.1, under its real paths
 //! (`/{organization}/_apis/...` and `/{organization}/{project}/_apis/...`):
-//! projects, WIQL, work items (get, list, batch,
+//! projects, WIQL (ad hoc and saved queries), work items (get, list, batch,
 //! JSON Patch update, relations), updates, revisions, comments, and work
 //! item types with their states.
 //!
@@ -41,6 +41,7 @@ mod fields;
 mod http_tests;
 mod items;
 mod projects;
+mod queries;
 mod types;
 mod wiql;
 mod write;
@@ -73,10 +74,15 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     // Paths are case-insensitive on the real service, and the URLs it hands
     // out say `workItems`, so the spellings clients use are all routed.
     for prefix in ["/{org}", "/{org}/{project}"] {
-        router = router.route(
-            &format!("{prefix}/_apis/wit/wiql"),
-            e("ado.wiql", post(wiql::query)),
-        );
+        router = router
+            .route(
+                &format!("{prefix}/_apis/wit/wiql"),
+                e("ado.wiql", post(wiql::query)),
+            )
+            .route(
+                &format!("{prefix}/_apis/wit/wiql/{{id}}"),
+                e("ado.wiql", get(wiql::by_id)),
+            );
         for batch in ["workitemsbatch", "workItemsBatch", "WorkItemsBatch"] {
             router = router.route(
                 &format!("{prefix}/_apis/wit/{batch}"),
@@ -119,7 +125,7 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             }
         }
     }
-    // Types exist only under a project.
+    // Types and saved queries exist only under a project.
     for t in ["workitemtypes", "workItemTypes", "WorkItemTypes"] {
         let base = format!("/{{org}}/{{project}}/_apis/wit/{t}");
         router = router
@@ -134,6 +140,14 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             );
     }
     router
+        .route(
+            "/{org}/{project}/_apis/wit/queries",
+            e("ado.queries", get(queries::list)),
+        )
+        .route(
+            "/{org}/{project}/_apis/wit/queries/{*query}",
+            e("ado.queries", get(queries::get_one)),
+        )
 }
 
 /// An `api-version` as requested.
