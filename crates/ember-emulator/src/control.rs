@@ -3,7 +3,10 @@
 //! cursors, revoke credentials, change faults, and read back the truth, the
 //! statistics and the request log. Bodies are JSON; `provider` is `gmail`,
 //! `graph` or `ado`; `address` picks an account where a provider has several.
+//! Azure DevOps' own parts (work item changes) are
+//! in [`ado`].
 
+mod ado;
 #[cfg(test)]
 mod tests;
 
@@ -204,19 +207,15 @@ struct MutateBody {
     #[serde(default, rename = "move")]
     moves: Vec<MoveTo>,
     #[serde(default)]
-    work_items: Vec<StateChange>,
+    work_items: Vec<ado::ItemChange>,
+    #[serde(default)]
+    add_work_items: Vec<ado::AddItem>,
 }
 
 #[derive(Debug, Deserialize)]
 struct MoveTo {
     id: String,
     folder: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct StateChange {
-    id: u32,
-    state: String,
 }
 
 async fn mutate(State(shared): State<Arc<Shared>>, body: String) -> Response {
@@ -228,31 +227,7 @@ async fn mutate(State(shared): State<Arc<Shared>>, body: String) -> Response {
     let mut missing = Vec::new();
     let mut changed = 0;
     if req.provider == "ado" {
-        let now = chrono::Utc::now().timestamp_millis();
-        for change in &req.work_items {
-            match world.ado.item_mut(change.id) {
-                Some(item) => {
-                    let mut fields = serde_json::Map::new();
-                    fields.insert("System.State".into(), json!(change.state));
-                    fields.insert(
-                        "Microsoft.VSTS.Common.StateChangeDate".into(),
-                        json!(super::work_items::iso(now)),
-                    );
-                    // A change is never dated before the item's last one.
-                    let last = item
-                        .fields
-                        .get("System.ChangedDate")
-                        .and_then(|v| v.as_str())
-                        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                        .map_or(0, |d| d.timestamp_millis());
-                    item.apply(fields, super::work_items::PEOPLE[1], now.max(last + 1));
-                    changed += 1;
-                }
-                None => missing.push(change.id.to_string()),
-            }
-        }
-        world.ado.changes += changed;
-        return Json(json!({"changed": changed, "missing": missing})).into_response();
+        return ado::mutate(&mut world, &req.work_items, &req.add_work_items);
     }
     let provider = match mail_provider(&req.provider) {
         Ok(p) => p,

@@ -3,10 +3,14 @@
 //! it. Field names and value shapes follow Work Item Tracking REST 7.1.
 //!
 //! The [`process`] says which types and states exist; [`enrich`] adds
-//! descriptions, links, mentions and follows to generated items.
+//! descriptions, links, mentions and follows to generated items; [`changes`]
+//! holds the changes other people make through the control API.
 
+mod changes;
 mod enrich;
 pub mod process;
+
+pub use self::changes::{Edit, NewItem};
 
 use std::sync::Arc;
 
