@@ -3,7 +3,7 @@
 //! cursors, revoke credentials, change faults, and read back the truth, the
 //! statistics and the request log. Bodies are JSON; `provider` is `gmail`,
 //! `graph` or `ado`; `address` picks an account where a provider has several.
-//! Azure DevOps' own parts (work item changes) are
+//! Azure DevOps' own parts (work item changes, personal access tokens) are
 //! in [`ado`].
 
 mod ado;
@@ -38,6 +38,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/expire_tokens", post(expire_tokens))
         .route("/_emulator/revoke", post(revoke))
         .route("/_emulator/token", post(token))
+        .route("/_emulator/pat", post(ado::pat))
         .route("/_emulator/faults", post(faults))
         .route("/_emulator/truth", get(truth))
         .route("/_emulator/stats", get(stats))
@@ -317,7 +318,12 @@ async fn revoke(State(shared): State<Arc<Shared>>, body: String) -> Response {
         Ok(k) => k,
         Err(e) => return e,
     };
-    shared.credentials().revoke_account(&key);
+    let mut creds = shared.credentials();
+    creds.revoke_account(&key);
+    if req.provider == "ado" {
+        // The personal access token stops working: 203 and the sign-in page.
+        creds.revoke_pat();
+    }
     Json(json!({"revoked": key})).into_response()
 }
 
@@ -327,7 +333,7 @@ async fn token(State(shared): State<Arc<Shared>>, body: String) -> Response {
         Err(e) => return e,
     };
     if req.provider == "ado" {
-        return bad("Azure DevOps uses the personal access token from /_emulator/accounts");
+        return bad("Azure DevOps uses the personal access token from /_emulator/accounts or /_emulator/pat");
     }
     let key = match account_key(&shared.world(), &req) {
         Ok(k) => k,
@@ -397,7 +403,7 @@ async fn accounts(State(shared): State<Arc<Shared>>) -> Response {
         },
         "ado": {
             "organization": world.ado.name,
-            "pat": world.ado.pat,
+            "pat": creds.ado.1,
             "api_base": shared.base_url,
             "projects": world.ado.projects.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
         },

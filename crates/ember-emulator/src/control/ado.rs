@@ -1,5 +1,8 @@
 //! The control API's Azure DevOps part: changes colleagues make behind a
-//! client's back (`POST /_emulator/mutate` with `provider: "ado"`).
+//! client's back (`POST /_emulator/mutate` with `provider: "ado"`), and the
+//! personal access token's life (`/_emulator/revoke` revokes it,
+//! `POST /_emulator/pat` issues a new one, as a user signing in again
+//! would).
 //!
 //! A mutate body is
 //! `{"provider":"ado","work_items":[{"id", "state"?, "title"?,
@@ -9,12 +12,16 @@
 //! answer `{"changed","missing","added"}`. The whole body is checked before
 //! anything changes.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use super::bad;
+use super::{bad, parse, Target};
+use crate::state::Shared;
 use crate::work_items::{Edit, NewItem, Organization};
 use crate::world::World;
 
@@ -117,4 +124,18 @@ pub(super) fn mutate(world: &mut World, changes: &[ItemChange], adds: &[AddItem]
         }
     }
     Json(json!({"changed": changed, "missing": missing, "added": added})).into_response()
+}
+
+/// `POST /_emulator/pat {"provider":"ado"}`: a new personal access token,
+/// `{"pat"}`; the previous one stops working.
+pub(super) async fn pat(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    let req: Target = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if req.provider != "ado" {
+        return bad("only Azure DevOps uses personal access tokens");
+    }
+    let pat = shared.credentials().issue_pat();
+    Json(json!({"pat": pat})).into_response()
 }

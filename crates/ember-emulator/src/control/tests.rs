@@ -140,6 +140,63 @@ async fn mutate_edits_deletes_and_adds_work_items_as_a_colleague() {
 }
 
 #[tokio::test]
+async fn a_revoked_pat_gets_the_sign_in_page_until_a_new_one_is_issued() {
+    let emu = start(10).await;
+    let old = pat(&emu).await;
+    let projects = "/fabrikam/_apis/projects?api-version=7.1";
+    let old_auth = basic(&old);
+    assert_eq!(
+        send(&emu, "GET", projects, &[("Authorization", &old_auth)], None)
+            .await
+            .status,
+        200
+    );
+    let r = control(&emu, "revoke", &json!({"provider": "ado"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let refused = send(&emu, "GET", projects, &[("Authorization", &old_auth)], None).await;
+    assert_eq!(refused.status, 203);
+    assert!(refused
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/html")));
+    assert_eq!(send(&emu, "GET", projects, &[], None).await.status, 401);
+
+    let issued = control(&emu, "pat", &json!({"provider": "ado"})).await;
+    assert_eq!(issued.status, 200, "{}", issued.text);
+    let new = issued.json["pat"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(new.len(), 52);
+    assert_ne!(new, old);
+    assert_eq!(pat(&emu).await, new, "accounts shows the current token");
+    let new_auth = basic(&new);
+    assert_eq!(
+        send(&emu, "GET", projects, &[("Authorization", &new_auth)], None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        send(&emu, "GET", projects, &[("Authorization", &old_auth)], None)
+            .await
+            .status,
+        203
+    );
+    // Issuing again retires the previous one too.
+    control(&emu, "pat", &json!({"provider": "ado"})).await;
+    assert_eq!(
+        send(&emu, "GET", projects, &[("Authorization", &new_auth)], None)
+            .await
+            .status,
+        203
+    );
+    assert_eq!(
+        control(&emu, "pat", &json!({"provider": "gmail"}))
+            .await
+            .status,
+        400
+    );
+    emu.stop().await;
+}
+
+#[tokio::test]
 async fn the_truth_lists_titles_types_assignees_follows_and_mentions() {
     let emu = start(60).await;
     let truth = control_get(&emu, "truth").await;
