@@ -197,6 +197,38 @@ async fn a_revoked_pat_gets_the_sign_in_page_until_a_new_one_is_issued() {
 }
 
 #[tokio::test]
+async fn slowdown_adds_rate_limit_headers_and_leaves_the_answer_alone() {
+    let emu = start(20).await;
+    let query = json!({"query": "SELECT [System.Id] FROM WorkItems ORDER BY [System.Id]"});
+    let plain = ado_post(&emu, "/fabrikam/_apis/wit/wiql?api-version=7.1", &query).await;
+    let r = control(
+        &emu,
+        "faults",
+        &json!({"spec": "ado.wiql:slowdown,remaining=5,delay=2"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let slowed = ado_post(&emu, "/fabrikam/_apis/wit/wiql?api-version=7.1", &query).await;
+    assert_eq!(slowed.status, 200);
+    assert_eq!(ids(&slowed.json), ids(&plain.json));
+    assert_eq!(slowed.header("x-ratelimit-resource"), Some("Core"));
+    assert_eq!(slowed.header("x-ratelimit-remaining"), Some("5"));
+    assert_eq!(slowed.header("x-ratelimit-delay"), Some("2"));
+    assert!(slowed
+        .header("x-ratelimit-limit")
+        .is_some_and(|l| l.parse::<u64>().is_ok()));
+    assert!(slowed
+        .header("x-ratelimit-reset")
+        .is_some_and(|l| l.parse::<u64>().is_ok()));
+    let other = ado_get(&emu, "/fabrikam/_apis/projects?api-version=7.1").await;
+    assert!(
+        other.header("x-ratelimit-delay").is_none(),
+        "only the endpoint named"
+    );
+    emu.stop().await;
+}
+
+#[tokio::test]
 async fn the_truth_lists_titles_types_assignees_follows_and_mentions() {
     let emu = start(60).await;
     let truth = control_get(&emu, "truth").await;
