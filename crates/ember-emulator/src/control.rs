@@ -3,6 +3,12 @@
 //! cursors, revoke credentials, change faults, and read back the truth, the
 //! statistics and the request log. Bodies are JSON; `provider` is `gmail`,
 //! `graph` or `ado`; `address` picks an account where a provider has several.
+//! Azure DevOps' own parts (work item changes, personal access tokens) are
+//! in [`ado`].
+
+mod ado;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -32,6 +38,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/expire_tokens", post(expire_tokens))
         .route("/_emulator/revoke", post(revoke))
         .route("/_emulator/token", post(token))
+        .route("/_emulator/pat", post(ado::pat))
         .route("/_emulator/faults", post(faults))
         .route("/_emulator/truth", get(truth))
         .route("/_emulator/stats", get(stats))
@@ -201,19 +208,15 @@ struct MutateBody {
     #[serde(default, rename = "move")]
     moves: Vec<MoveTo>,
     #[serde(default)]
-    work_items: Vec<StateChange>,
+    work_items: Vec<ado::ItemChange>,
+    #[serde(default)]
+    add_work_items: Vec<ado::AddItem>,
 }
 
 #[derive(Debug, Deserialize)]
 struct MoveTo {
     id: String,
     folder: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct StateChange {
-    id: u32,
-    state: String,
 }
 
 async fn mutate(State(shared): State<Arc<Shared>>, body: String) -> Response {
@@ -225,31 +228,7 @@ async fn mutate(State(shared): State<Arc<Shared>>, body: String) -> Response {
     let mut missing = Vec::new();
     let mut changed = 0;
     if req.provider == "ado" {
-        let now = chrono::Utc::now().timestamp_millis();
-        for change in &req.work_items {
-            match world.ado.item_mut(change.id) {
-                Some(item) => {
-                    let mut fields = serde_json::Map::new();
-                    fields.insert("System.State".into(), json!(change.state));
-                    fields.insert(
-                        "Microsoft.VSTS.Common.StateChangeDate".into(),
-                        json!(super::work_items::iso(now)),
-                    );
-                    // A change is never dated before the item's last one.
-                    let last = item
-                        .fields
-                        .get("System.ChangedDate")
-                        .and_then(|v| v.as_str())
-                        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                        .map_or(0, |d| d.timestamp_millis());
-                    item.apply(fields, super::work_items::PEOPLE[1], now.max(last + 1));
-                    changed += 1;
-                }
-                None => missing.push(change.id.to_string()),
-            }
-        }
-        world.ado.changes += changed;
-        return Json(json!({"changed": changed, "missing": missing})).into_response();
+        return ado::mutate(&mut world, &req.work_items, &req.add_work_items);
     }
     let provider = match mail_provider(&req.provider) {
         Ok(p) => p,
@@ -339,7 +318,12 @@ async fn revoke(State(shared): State<Arc<Shared>>, body: String) -> Response {
         Ok(k) => k,
         Err(e) => return e,
     };
-    shared.credentials().revoke_account(&key);
+    let mut creds = shared.credentials();
+    creds.revoke_account(&key);
+    if req.provider == "ado" {
+        // The personal access token stops working: 203 and the sign-in page.
+        creds.revoke_pat();
+    }
     Json(json!({"revoked": key})).into_response()
 }
 
@@ -349,7 +333,7 @@ async fn token(State(shared): State<Arc<Shared>>, body: String) -> Response {
         Err(e) => return e,
     };
     if req.provider == "ado" {
-        return bad("Azure DevOps uses the personal access token from /_emulator/accounts");
+        return bad("Azure DevOps uses the personal access token from /_emulator/accounts or /_emulator/pat");
     }
     let key = match account_key(&shared.world(), &req) {
         Ok(k) => k,
@@ -419,7 +403,7 @@ async fn accounts(State(shared): State<Arc<Shared>>) -> Response {
         },
         "ado": {
             "organization": world.ado.name,
-            "pat": world.ado.pat,
+            "pat": creds.ado.1,
             "api_base": shared.base_url,
             "projects": world.ado.projects.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
         },

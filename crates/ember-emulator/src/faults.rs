@@ -44,6 +44,16 @@ pub enum FaultKind {
     BadMime,
     /// 203 with an HTML sign-in page (Azure DevOps' answer to bad credentials).
     Html203,
+    /// The answer as it is, with Azure DevOps' rate-limit headers saying the
+    /// client nears its limit: `X-RateLimit-Resource: Core`,
+    /// `X-RateLimit-Remaining: {remaining}`, `X-RateLimit-Limit`,
+    /// `X-RateLimit-Delay: {delay}` and `X-RateLimit-Reset`.
+    Slowdown {
+        /// Requests (TSTUs) left before throttling.
+        remaining: u64,
+        /// Seconds the request was delayed by.
+        delay: u64,
+    },
 }
 
 impl FaultKind {
@@ -52,7 +62,12 @@ impl FaultKind {
     pub fn replaces_response(self) -> bool {
         !matches!(
             self,
-            Self::Latency { .. } | Self::Reset | Self::Truncate | Self::BadJson | Self::BadMime
+            Self::Latency { .. }
+                | Self::Reset
+                | Self::Truncate
+                | Self::BadJson
+                | Self::BadMime
+                | Self::Slowdown { .. }
         )
     }
 }
@@ -95,6 +110,8 @@ pub struct FaultPlan {
     pub replace: Option<FaultKind>,
     /// Corrupt the endpoint's answer this way.
     pub corrupt: Option<FaultKind>,
+    /// Add rate-limit headers to the answer: remaining, delay (seconds).
+    pub slowdown: Option<(u64, u64)>,
 }
 
 impl FaultSpec {
@@ -125,6 +142,9 @@ impl FaultSpec {
                         0
                     };
                     plan.delay += Duration::from_millis(ms + extra);
+                }
+                FaultKind::Slowdown { remaining, delay } => {
+                    plan.slowdown.get_or_insert((remaining, delay));
                 }
                 kind if kind.replaces_response() => {
                     plan.replace.get_or_insert(kind);
@@ -192,6 +212,7 @@ fn parse_rule(raw: &str) -> Result<FaultRule, FaultSpecError> {
     let allowed: &[&str] = match kind_name {
         "latency" => &["ms", "jitter_ms"],
         "429" => &["retry_after"],
+        "slowdown" => &["remaining", "delay"],
         _ => &[],
     };
     if let Some((k, _)) = params.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
@@ -214,6 +235,10 @@ fn parse_rule(raw: &str) -> Result<FaultRule, FaultSpecError> {
         "badjson" => FaultKind::BadJson,
         "badmime" => FaultKind::BadMime,
         "html203" => FaultKind::Html203,
+        "slowdown" => FaultKind::Slowdown {
+            remaining: param("remaining").unwrap_or(10),
+            delay: param("delay").unwrap_or(1),
+        },
         _ => return Err(err(&format!("unknown kind {kind_name:?}"))),
     };
     Ok(FaultRule {
@@ -231,14 +256,19 @@ Fault spec: ';'-separated rules TARGET:KIND[@PROBABILITY][,key=value...]
           gmail.messages.send, gmail.threads.get, gmail.history.list,
           gmail.batch, graph.me, graph.folders, graph.delta, graph.message,
           graph.batch, ado.projects, ado.wiql, ado.workitemsbatch,
-          ado.workitem, oauth.token
+          ado.workitem, ado.workitemtypes, ado.queries, oauth.token
   KIND    latency (ms=, jitter_ms=)   429 (retry_after= seconds, optional)
           403rate (Gmail rateLimitExceeded body)   500   503
           reset (connection dropped mid-body)   hang (never answers)
           truncate (the body ends half-way)   badjson
           badmime (broken MIME in raw / $value)   html203 (sign-in page)
+          slowdown (remaining=, default 10; delay= seconds, default 1):
+            the answer unchanged, plus Azure DevOps' X-RateLimit-Resource,
+            -Remaining, -Limit, -Delay and -Reset headers of a client
+            nearing its limit
   PROBABILITY  0 to 1, default 1; draws follow the seed
-Example: gmail.messages.get:429@0.1,retry_after=1;*:latency,ms=20,jitter_ms=10";
+Example: gmail.messages.get:429@0.1,retry_after=1;*:latency,ms=20,jitter_ms=10
+         ado.wiql:slowdown,remaining=5,delay=2";
 
 #[cfg(test)]
 mod tests {
@@ -310,6 +340,19 @@ mod tests {
             FaultPlan::default(),
             "other endpoints untouched"
         );
+    }
+
+    #[test]
+    fn slowdown_takes_its_numbers_and_leaves_the_answer_alone() {
+        let spec = FaultSpec::parse("ado.wiql:slowdown,remaining=5,delay=2;x:slowdown")
+            .unwrap_or_default();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let plan = spec.plan("ado.wiql", &mut rng);
+        assert_eq!(plan.slowdown, Some((5, 2)));
+        assert_eq!((plan.replace, plan.corrupt), (None, None));
+        assert_eq!(spec.plan("x", &mut rng).slowdown, Some((10, 1)));
+        assert!(FaultSpec::parse("x:slowdown,retry_after=1").is_err());
+        assert!(FAULT_SPEC_HELP.contains("slowdown"));
     }
 
     #[test]

@@ -205,6 +205,17 @@ async fn emulate(State(tag): State<Tagged>, mut request: Request, next: Next) ->
         h.insert("X-RateLimit-Limit", HeaderValue::from(ADO_WINDOW_REQUESTS));
         h.insert("X-RateLimit-Remaining", HeaderValue::from(remaining));
     }
+    if let Some((remaining, delay)) = plan.slowdown {
+        // Azure DevOps' warning that the client nears its limit; the answer
+        // itself is unchanged.
+        let h = response.headers_mut();
+        h.insert("X-RateLimit-Resource", HeaderValue::from_static("Core"));
+        h.insert("X-RateLimit-Limit", HeaderValue::from(ADO_WINDOW_REQUESTS));
+        h.insert("X-RateLimit-Remaining", HeaderValue::from(remaining));
+        h.insert("X-RateLimit-Delay", HeaderValue::from(delay));
+        let reset = chrono::Utc::now().timestamp() + ADO_WINDOW.as_secs() as i64;
+        h.insert("X-RateLimit-Reset", HeaderValue::from(reset));
+    }
     finish(&shared, endpoint, account.as_deref(), response)
 }
 

@@ -25,6 +25,8 @@ pub mod mailbox;
 pub mod material;
 pub mod oauth;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod work_items;
 pub mod world;
 

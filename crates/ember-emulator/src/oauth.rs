@@ -99,8 +99,10 @@ pub struct Credentials {
     pub google_client: (String, String),
     /// Microsoft public client id.
     pub microsoft_client: String,
-    /// Azure DevOps organisation and its personal access token.
+    /// Azure DevOps organisation and its current personal access token.
     pub ado: (String, String),
+    /// The current personal access token was revoked.
+    ado_revoked: bool,
     gmail_default: String,
     graph_default: String,
     codes: HashMap<String, CodeGrant>,
@@ -120,6 +122,7 @@ impl Credentials {
             ),
             microsoft_client: "4b0c8a7e-3f2d-4e6a-9b1c-emu1a70r0001".into(),
             ado: (world.ado.name.clone(), world.ado.pat.clone()),
+            ado_revoked: false,
             gmail_default: world
                 .gmail
                 .first()
@@ -193,7 +196,7 @@ impl Credentials {
         let text = String::from_utf8(decoded).map_err(|_| AuthFailure::Invalid)?;
         // Azure DevOps ignores the user name: ":PAT" and "user:PAT" both work.
         let pat = text.split_once(':').map_or(text.as_str(), |(_, p)| p);
-        if pat == self.ado.1 {
+        if !self.ado_revoked && pat == self.ado.1 {
             Ok(format!("ado:{}", self.ado.0))
         } else {
             Err(AuthFailure::Invalid)
@@ -206,6 +209,28 @@ impl Credentials {
         for grant in self.access.values_mut().filter(|g| g.account == account) {
             grant.expires = past;
         }
+    }
+
+    /// Revokes the Azure DevOps personal access token: it stops opening
+    /// the organisation until a new one is issued.
+    pub fn revoke_pat(&mut self) {
+        self.ado_revoked = true;
+    }
+
+    /// Issues a new personal access token (52 characters, like the real
+    /// ones), which replaces the current one.
+    pub fn issue_pat(&mut self) -> String {
+        let pat = format!(
+            "emulatorpat{}",
+            (0..41)
+                .map(|_| {
+                    char::from(b"abcdefghijklmnopqrstuvwxyz234567"[self.rng.random_range(0..32)])
+                })
+                .collect::<String>()
+        );
+        self.ado.1.clone_from(&pat);
+        self.ado_revoked = false;
+        pat
     }
 
     /// Revokes every token of `account`.

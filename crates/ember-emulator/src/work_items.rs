@@ -1,6 +1,16 @@
 //! The emulated Azure DevOps organisation: projects, work items with their
 //! revision history and comments, and the personal access token that opens
 //! it. Field names and value shapes follow Work Item Tracking REST 7.1.
+//!
+//! The [`process`] says which types and states exist; [`enrich`] adds
+//! descriptions, links, mentions and follows to generated items; [`changes`]
+//! holds the changes other people make through the control API.
+
+mod changes;
+mod enrich;
+pub mod process;
+
+pub use self::changes::{Edit, NewItem};
 
 use std::sync::Arc;
 
@@ -84,6 +94,11 @@ pub struct Organization {
     pub items: Vec<WorkItem>,
     /// Changes so far (a watermark clients can compare).
     pub changes: u64,
+    /// Ids of the items the token's owner follows (`@Follows`), ascending.
+    pub followed: Vec<u32>,
+    /// `System.LinkTypes.Related` links, each once as (lower id, higher id).
+    /// Parent links are the children's `System.Parent` field.
+    pub related: Vec<(u32, u32)>,
 }
 
 /// People who appear as creators and assignees.
@@ -101,13 +116,6 @@ const PROJECTS: &[(&str, &str)] = &[
     ),
     ("Ember Desktop", "The desktop client."),
     ("Platform", "Shared infrastructure and pipelines."),
-];
-
-const TYPES: &[(&str, &[&str])] = &[
-    ("Bug", &["New", "Active", "Resolved", "Closed"]),
-    ("Task", &["To Do", "Doing", "Done"]),
-    ("User Story", &["New", "Active", "Resolved", "Closed"]),
-    ("Feature", &["New", "In Progress", "Done"]),
 ];
 
 const SUBJECTS: &[&str] = &[
@@ -135,13 +143,28 @@ pub fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// An identity reference as fields carry it.
-pub fn identity(name: &str, email: &str) -> Value {
-    let id = format!(
+/// When fields say they last changed (`System.ChangedDate`), Unix ms; 0
+/// when they do not say.
+pub fn changed_ms(fields: &Map<String, Value>) -> i64 {
+    fields
+        .get("System.ChangedDate")
+        .and_then(Value::as_str)
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .map_or(0, |d| d.timestamp_millis())
+}
+
+/// The id of the identity with `email`.
+pub fn identity_id(email: &str) -> String {
+    format!(
         "{:08x}-0000-4000-8000-{:012x}",
         email.len() * 7919,
         email.bytes().map(u64::from).sum::<u64>()
-    );
+    )
+}
+
+/// An identity reference as fields carry it.
+pub fn identity(name: &str, email: &str) -> Value {
+    let id = identity_id(email);
     json!({
         "displayName": name,
         "url": format!("https://spsprodeus27.vssps.visualstudio.com/_apis/Identities/{id}"),
@@ -185,7 +208,8 @@ impl Organization {
         for i in 0..count {
             let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let project = rng.random_range(0..projects.len());
-            let (item_type, states) = TYPES[rng.random_range(0..TYPES.len())];
+            let kind = &process::TYPES[rng.random_range(0..process::TYPES.len())];
+            let (item_type, states) = (kind.name, kind.states);
             let title = format!(
                 "{} ({})",
                 SUBJECTS[rng.random_range(0..SUBJECTS.len())],
@@ -203,7 +227,7 @@ impl Organization {
                 json!(format!("{}\\Sprint {}", p.name, rng.random_range(1..=12))),
             );
             fields.insert("System.WorkItemType".into(), json!(item_type));
-            fields.insert("System.State".into(), json!(states[0]));
+            fields.insert("System.State".into(), json!(states[0].name));
             fields.insert(
                 "System.Reason".into(),
                 json!(format!("New {}", item_type.to_lowercase())),
@@ -244,7 +268,8 @@ impl Organization {
                 if step == 0 {
                     change.insert("System.AssignedTo".into(), identity(who.0, who.1));
                 } else {
-                    let state = states[(step as usize).min(states.len() - 1)];
+                    // Never as far as Removed: generated items move forward.
+                    let state = states[(step as usize).min(3).min(states.len() - 1)].name;
                     change.insert("System.State".into(), json!(state));
                     change.insert(
                         "Microsoft.VSTS.Common.StateChangeDate".into(),
@@ -264,13 +289,17 @@ impl Organization {
             }
             items.push(item);
         }
-        Self {
+        let mut org = Self {
             name: name.into(),
             pat,
             projects,
             items,
             changes: 0,
-        }
+            followed: Vec::new(),
+            related: Vec::new(),
+        };
+        enrich::enrich(&mut org, seed, anchor_ms);
+        org
     }
 
     /// A random live work item, for notification mails: id, title, project name.

@@ -386,6 +386,8 @@ impl World {
                     address: mb.address.clone(),
                     messages,
                     work_items: Vec::new(),
+                    followed: None,
+                    mentioned: None,
                 });
             }
         }
@@ -402,8 +404,18 @@ impl World {
                     id: w.id,
                     rev: w.rev,
                     state: w.field_str("System.State").to_owned(),
+                    title: w.field_str("System.Title").to_owned(),
+                    item_type: w.field_str("System.WorkItemType").to_owned(),
+                    assigned_to: w
+                        .fields
+                        .get("System.AssignedTo")
+                        .and_then(|a| a.get("uniqueName"))
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned),
                 })
                 .collect(),
+            followed: Some(self.ado.live_followed()),
+            mentioned: Some(self.ado.mentioned(None)),
         });
         Truth { accounts }
     }
@@ -505,6 +517,12 @@ pub struct TruthAccount {
     pub messages: Vec<TruthMessage>,
     /// Live work items.
     pub work_items: Vec<TruthWorkItem>,
+    /// Azure DevOps: live items the owner follows (`@Follows`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followed: Option<Vec<u32>>,
+    /// Azure DevOps: live items with a comment @mentioning the owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentioned: Option<Vec<u32>>,
 }
 
 /// One message as the provider holds it.
@@ -527,6 +545,13 @@ pub struct TruthWorkItem {
     pub rev: u32,
     /// Its state.
     pub state: String,
+    /// Its title.
+    pub title: String,
+    /// Its type (`Bug` ...).
+    #[serde(rename = "type")]
+    pub item_type: String,
+    /// The assignee's address, if any.
+    pub assigned_to: Option<String>,
 }
 
 /// An id's thread-safe shared form.

@@ -224,14 +224,6 @@ pub(crate) fn find(name: &str) -> Option<&'static Field> {
         .find(|f| f.reference.eq_ignore_ascii_case(name) || f.name.eq_ignore_ascii_case(name))
 }
 
-/// States each work item type moves through, as the generated process has them.
-pub(crate) const TYPE_STATES: &[(&str, &[&str])] = &[
-    ("Bug", &["New", "Active", "Resolved", "Closed"]),
-    ("Task", &["To Do", "Doing", "Done"]),
-    ("User Story", &["New", "Active", "Resolved", "Closed"]),
-    ("Feature", &["New", "In Progress", "Done"]),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

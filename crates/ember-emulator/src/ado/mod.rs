@@ -1,7 +1,8 @@
 //! Azure DevOps Work Item Tracking REST 7.1, under its real paths
 //! (`/{organization}/_apis/...` and `/{organization}/{project}/_apis/...`):
-//! projects, WIQL, work items (get, list, batch, JSON Patch update),
-//! updates, revisions and comments.
+//! projects, WIQL (ad hoc and saved queries), work items (get, list, batch,
+//! JSON Patch update, relations), updates, revisions, comments, and work
+//! item types with their states.
 //!
 //! Bodies follow the real service: lists are `{"count","value"}`, URLs are
 //! absolute (on the emulator's base URL) and name the project by GUID,
@@ -36,8 +37,12 @@ macro_rules! preamble {
 }
 
 mod fields;
+#[cfg(test)]
+mod http_tests;
 mod items;
 mod projects;
+mod queries;
+mod types;
 mod wiql;
 mod write;
 
@@ -69,10 +74,15 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     // Paths are case-insensitive on the real service, and the URLs it hands
     // out say `workItems`, so the spellings clients use are all routed.
     for prefix in ["/{org}", "/{org}/{project}"] {
-        router = router.route(
-            &format!("{prefix}/_apis/wit/wiql"),
-            e("ado.wiql", post(wiql::query)),
-        );
+        router = router
+            .route(
+                &format!("{prefix}/_apis/wit/wiql"),
+                e("ado.wiql", post(wiql::query)),
+            )
+            .route(
+                &format!("{prefix}/_apis/wit/wiql/{{id}}"),
+                e("ado.wiql", get(wiql::by_id)),
+            );
         for batch in ["workitemsbatch", "workItemsBatch", "WorkItemsBatch"] {
             router = router.route(
                 &format!("{prefix}/_apis/wit/{batch}"),
@@ -115,7 +125,29 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             }
         }
     }
+    // Types and saved queries exist only under a project.
+    for t in ["workitemtypes", "workItemTypes", "WorkItemTypes"] {
+        let base = format!("/{{org}}/{{project}}/_apis/wit/{t}");
+        router = router
+            .route(&base, e("ado.workitemtypes", get(types::list)))
+            .route(
+                &format!("{base}/{{type}}"),
+                e("ado.workitemtypes", get(types::get_one)),
+            )
+            .route(
+                &format!("{base}/{{type}}/states"),
+                e("ado.workitemtypes", get(types::states)),
+            );
+    }
     router
+        .route(
+            "/{org}/{project}/_apis/wit/queries",
+            e("ado.queries", get(queries::list)),
+        )
+        .route(
+            "/{org}/{project}/_apis/wit/queries/{*query}",
+            e("ado.queries", get(queries::get_one)),
+        )
 }
 
 /// An `api-version` as requested.

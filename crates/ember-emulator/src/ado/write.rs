@@ -11,7 +11,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use super::fields::{self, Field, Kind, TYPE_STATES};
+use super::fields::{self, Field, Kind};
 use super::items::{
     changed_ms, expand_param, json_body, now_ms, owner, parse_id, person, with_item, Shape, View,
     JSON_TYPES,
@@ -22,7 +22,7 @@ use super::{
     Versioning,
 };
 use crate::state::Shared;
-use crate::work_items::{identity, iso, Comment, WorkItem};
+use crate::work_items::{identity, iso, process, Comment, WorkItem};
 
 fn bad_patch(message: &str) -> Response {
     vss_error(
@@ -449,13 +449,13 @@ fn apply_patch(item: &WorkItem, project: &str, ops: &[Value]) -> Result<Patched,
         .get("System.WorkItemType")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let states = TYPE_STATES
+    let states: Option<Vec<&str>> = process::TYPES
         .iter()
-        .find(|(t, _)| t.eq_ignore_ascii_case(item_type))
-        .map(|(_, s)| *s);
+        .find(|t| t.name.eq_ignore_ascii_case(item_type))
+        .map(|t| t.states.iter().map(|s| s.name).collect());
     let type_unchanged =
         fields.get("System.WorkItemType") == item.fields.get("System.WorkItemType");
-    let Some(states) = states.or(type_unchanged.then_some(&[][..])) else {
+    let Some(states) = states.or(type_unchanged.then(Vec::new)) else {
         return Err(rule_error(&format!(
             "TF401320: Rule Error for field Work Item Type. Error code: LimitedToValues, InvalidListValue. '{item_type}' is not a work item type of this project."
         )));

@@ -1,7 +1,7 @@
-//! How work items are rendered for one request: which fields and links a
-//! body carries (`$expand`, `fields`), the fields the service computes
-//! rather than stores, and the bodies of an item, a revision, an update (a
-//! diff of two revisions) and a comment.
+//! How work items are rendered for one request: which fields, relations and
+//! links a body carries (`$expand`, `fields`), the fields the service
+//! computes rather than stores, and the bodies of an item, a revision, an
+//! update (a diff of two revisions) and a comment.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -49,6 +49,14 @@ fn author_identity(name: &str) -> Value {
     }
 }
 
+/// The parent an item's `System.Parent` names.
+fn parent_of(item: &WorkItem) -> Option<u32> {
+    item.fields
+        .get("System.Parent")
+        .and_then(Value::as_u64)
+        .and_then(|p| u32::try_from(p).ok())
+}
+
 /// `$expand` on work item reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Expand {
@@ -85,6 +93,8 @@ pub(crate) struct Shape {
     all_fields: bool,
     /// `_links`.
     links: bool,
+    /// `relations` (parent, children, related items).
+    relations: bool,
     /// Only these fields (the `fields` parameter).
     only: Option<Vec<&'static Field>>,
 }
@@ -96,6 +106,7 @@ impl Shape {
         Self {
             all_fields: matches!(expand, Expand::Fields | Expand::All),
             links,
+            relations: matches!(expand, Expand::Relations | Expand::All),
             only,
         }
     }
@@ -108,6 +119,7 @@ pub(crate) struct View<'a> {
     ado: &'a Organization,
     pub(crate) version: &'a ApiVersion,
     marks: OnceCell<HashMap<(u32, u32), u64>>,
+    children: OnceCell<HashMap<u32, Vec<u32>>>,
 }
 
 impl<'a> View<'a> {
@@ -118,6 +130,7 @@ impl<'a> View<'a> {
             ado,
             version: &call.version,
             marks: OnceCell::new(),
+            children: OnceCell::new(),
         }
     }
 
@@ -274,6 +287,13 @@ impl<'a> View<'a> {
             "fields".into(),
             Value::Object(self.shaped_fields(item, idx, shape)),
         );
+        if shape.relations {
+            let relations = self.relations(item);
+            // The service leaves the key out when there are none.
+            if !relations.is_empty() {
+                body.insert("relations".into(), Value::Array(relations));
+            }
+        }
         if self.version.is_7_2() {
             body.insert("multilineFieldsFormat".into(), json!({}));
         }
@@ -299,6 +319,50 @@ impl<'a> View<'a> {
         }
         body.insert("url".into(), json!(root));
         Value::Object(body)
+    }
+
+    /// `…/{org}/_apis/wit/workItems/{id}`, as relations name their targets.
+    fn org_item_url(&self, id: u32) -> String {
+        format!("{}/{}/_apis/wit/workItems/{id}", self.base, self.org)
+    }
+
+    /// An item's links to live items: its parent, its children, then the
+    /// items related to it.
+    fn relations(&self, item: &WorkItem) -> Vec<Value> {
+        let children = self.children.get_or_init(|| {
+            let mut map: HashMap<u32, Vec<u32>> = HashMap::new();
+            for w in self.ado.items.iter().filter(|w| !w.deleted) {
+                if let Some(p) = parent_of(w) {
+                    map.entry(p).or_default().push(w.id);
+                }
+            }
+            map
+        });
+        let link = |rel: &str, name: &str, id: u32| {
+            json!({
+                "rel": rel,
+                "url": self.org_item_url(id),
+                "attributes": {"isLocked": false, "name": name},
+            })
+        };
+        let mut out = Vec::new();
+        if let Some(p) = parent_of(item).filter(|p| self.ado.item(*p).is_some()) {
+            out.push(link("System.LinkTypes.Hierarchy-Reverse", "Parent", p));
+        }
+        for &c in children.get(&item.id).into_iter().flatten() {
+            out.push(link("System.LinkTypes.Hierarchy-Forward", "Child", c));
+        }
+        for &(a, b) in &self.ado.related {
+            let other = match item.id {
+                id if id == a => b,
+                id if id == b => a,
+                _ => continue,
+            };
+            if self.ado.item(other).is_some() {
+                out.push(link("System.LinkTypes.Related", "Related", other));
+            }
+        }
+        out
     }
 
     /// A revision body.

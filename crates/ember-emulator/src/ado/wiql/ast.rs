@@ -46,6 +46,11 @@ pub(super) enum Operand {
     Me,
     /// `@project`.
     Project,
+    /// `@Follows`: the items the user follows (`[System.Id] IN (@Follows)`).
+    Follows,
+    /// `@RecentMentions`: the items that @mentioned the user in the last 30
+    /// days (`[System.Id] IN (@RecentMentions)`).
+    RecentMentions,
 }
 
 /// One condition.

@@ -20,6 +20,10 @@ pub(super) struct Env<'a> {
     pub(super) project: Option<&'a str>,
     /// `timePrecision=true`.
     pub(super) time_precision: bool,
+    /// `@Follows`: ids, ascending.
+    pub(super) follows: &'a [u32],
+    /// `@RecentMentions`: ids, ascending.
+    pub(super) mentions: &'a [u32],
 }
 
 /// Whether `expr` holds for an item whose field values `get` returns.
@@ -98,6 +102,8 @@ fn operand_text(v: &Operand, env: &Env<'_>) -> String {
         Operand::Date(ms, _) => crate::work_items::iso(*ms),
         Operand::Me => env.me.0.to_owned(),
         Operand::Project => env.project.unwrap_or_default().to_owned(),
+        Operand::Follows => "@Follows".into(),
+        Operand::RecentMentions => "@RecentMentions".into(),
     }
 }
 
@@ -105,6 +111,21 @@ fn operand_text(v: &Operand, env: &Env<'_>) -> String {
 /// ordered (a missing date or number).
 fn compare(field: &Field, value: Option<&Value>, v: &Operand, env: &Env<'_>) -> Option<Ordering> {
     match (field.kind, v) {
+        (_, Operand::Follows | Operand::RecentMentions) => {
+            let set = if *v == Operand::Follows {
+                env.follows
+            } else {
+                env.mentions
+            };
+            let id = value
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())?;
+            Some(if set.binary_search(&id).is_ok() {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            })
+        }
         (Kind::DateTime, Operand::Date(ms, _)) => {
             let (have, _) = parse_date(value.and_then(Value::as_str)?)?;
             Some(if env.time_precision {
@@ -248,6 +269,8 @@ mod tests {
             me: ("Alex Rivera", "alex.rivera@contoso.example"),
             project: Some("Fabrikam Fiber"),
             time_precision: true,
+            follows: &[3, 7],
+            mentions: &[8],
         }
     }
 
@@ -311,6 +334,22 @@ mod tests {
         assert_eq!(query.columns.len(), 2);
         assert_eq!(query.order.len(), 2);
         assert!(query.order[0].1 && !query.order[1].1);
+    }
+
+    #[test]
+    fn follows_and_recent_mentions_are_sets_of_ids() {
+        assert!(run(
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Id] IN (@Follows)"
+        ));
+        assert!(!run(
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Id] IN (@RecentMentions)"
+        ));
+        assert!(run(
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Id] NOT IN (@RecentMentions) AND [System.ChangedDate] >= '2027-01-01T00:00:00Z' ORDER BY [System.ChangedDate]"
+        ));
+        assert!(run(
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Id] IN (@RecentMentions, 7)"
+        ));
     }
 
     #[test]

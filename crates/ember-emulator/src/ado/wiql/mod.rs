@@ -1,16 +1,20 @@
-//! WIQL: `POST /{org}[/{project}]/_apis/wit/wiql`, with a small parser and
-//! evaluator for the flat work item queries clients send:
+//! WIQL: `POST /{org}[/{project}]/_apis/wit/wiql`, and saved queries run
+//! by id (`GET …/_apis/wit/wiql/{id}`), with a small parser and evaluator
+//! for the flat work item queries clients send:
 //! `SELECT fields FROM WorkItems [WHERE condition] [ORDER BY fields]`.
 //!
 //! Conditions compare a field with a constant or a macro (`@me`, `@project`,
 //! `@today - n`) using `= <> != < > <= >=`, `[NOT] IN (...)`,
-//! `[NOT] CONTAINS` and `[NOT] UNDER`, joined by `AND`/`OR` and parentheses.
-//! Date comparisons follow the real service: without `timePrecision=true` a
-//! date literal may not carry a time of day and compares whole days.
-//! Anything else (link queries, `ASOF`, `EVER`, field-to-field comparisons,
-//! other macros) is refused with an error rather than ignored.
+//! `[NOT] CONTAINS` and `[NOT] UNDER`, joined by `AND`/`OR` and parentheses;
+//! `[System.Id] [NOT] IN (@Follows)` and `(@RecentMentions)` name the items
+//! the token's owner follows and those whose comments @mentioned them in
+//! the last 30 days. Date comparisons follow the real service: without
+//! `timePrecision=true` a date literal may not carry a time of day and
+//! compares whole days. Anything else (link queries, `ASOF`, `EVER`,
+//! field-to-field comparisons, other macros) is refused with an error
+//! rather than ignored.
 //!
-//! This module holds the handler and the error every stage reports; the
+//! This module holds the handlers and the error every stage reports; the
 //! stages are [`lex`], [`parse`] (into the [`ast`]) and [`eval`].
 
 mod ast;
@@ -32,7 +36,8 @@ pub(super) use self::date::parse_date;
 use super::fields::Field;
 use super::items::{json_body, now_ms, owner, View, JSON_TYPES};
 use super::{
-    argument_error, begin, content_type, reply, resolve_project, vss_error, wit_error, Versioning,
+    argument_error, begin, content_type, queries, reply, resolve_project, vss_error, wit_error,
+    Call, Versioning,
 };
 use crate::state::Shared;
 use crate::work_items::{iso, WorkItem};
@@ -50,8 +55,27 @@ fn err(message: &str, node: &str) -> WiqlError {
     }
 }
 
+/// How far back `@RecentMentions` looks: 30 days.
+const RECENT_MENTIONS_MS: i64 = 30 * 24 * 3_600_000;
+
 /// Most work items one WIQL query may return.
 const MAX_QUERY_RESULTS: usize = 20_000;
+
+/// The SELECT list and ORDER BY of a query, when it parses.
+pub(super) fn shape_of(text: &str) -> Option<Columns> {
+    let q = parse::parse(
+        text,
+        parse::Options {
+            time_precision: true,
+            now_ms: 0,
+        },
+    )
+    .ok()?;
+    Some((q.columns, q.order))
+}
+
+/// A query's columns, and its sort columns with whether each descends.
+pub(super) type Columns = (Vec<&'static Field>, Vec<(&'static Field, bool)>);
 
 /// `POST /{org}[/{project}]/_apis/wit/wiql` (`$top`, `timePrecision`).
 pub(super) async fn query(
@@ -81,11 +105,47 @@ pub(super) async fn query(
             "ArgumentNullException",
         );
     };
+    run(&shared, &call, &text, None)
+}
+
+/// `GET /{org}[/{project}]/_apis/wit/wiql/{id}`: runs a saved query
+/// (`$top`, `timePrecision`); `@project` is the URL's project, or the
+/// query's own at organisation level.
+pub(super) async fn by_id(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    Path(path): Path<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let call = try_or_return!(begin(
+        &shared,
+        &method,
+        path,
+        query.as_deref(),
+        &headers,
+        Versioning::Released
+    ));
+    let id = call.path.get("id").cloned().unwrap_or_default();
+    let found = {
+        let world = shared.world();
+        try_or_return!(resolve_project(&world, &call));
+        queries::find(&world.ado, &id).map(|(project, q)| (project, q.wiql))
+    };
+    match found {
+        Some((project, wiql)) => run(&shared, &call, wiql, Some(project)),
+        None => queries::not_found(&id),
+    }
+}
+
+/// Runs `text` for `call`; `query_project` is the project a saved query
+/// belongs to, `@project` when the URL names none.
+fn run(shared: &Shared, call: &Call, text: &str, query_project: Option<usize>) -> Response {
     let top = try_or_return!(call.params.count("$top"));
     let time_precision = call.params.flag("timePrecision");
     let now = now_ms();
     let parsed = match parse::parse(
-        &text,
+        text,
         parse::Options {
             time_precision,
             now_ms: now,
@@ -103,15 +163,19 @@ pub(super) async fn query(
         }
     };
     let world = shared.world();
-    let project = try_or_return!(resolve_project(&world, &call));
+    let project = try_or_return!(resolve_project(&world, call)).or(query_project);
     let project_name = project
         .and_then(|i| world.ado.projects.get(i))
         .map(|p| p.name.as_str());
-    let view = View::new(&shared, &call, &world.ado);
+    let view = View::new(shared, call, &world.ado);
+    let follows = world.ado.live_followed();
+    let mentions = world.ado.mentioned(Some(now - RECENT_MENTIONS_MS));
     let env = eval::Env {
         me: owner(),
         project: project_name,
         time_precision,
+        follows: &follows,
+        mentions: &mentions,
     };
     let mut hits: Vec<&WorkItem> = world
         .ado

@@ -289,6 +289,8 @@ impl Parser<'_> {
             Tok::Macro(m) => match m.as_str() {
                 "me" => Ok(Raw::Me),
                 "project" => Ok(Raw::Project),
+                "follows" => Ok(Raw::IdSet(Operand::Follows, t.text)),
+                "recentmentions" => Ok(Raw::IdSet(Operand::RecentMentions, t.text)),
                 "today" => {
                     let sign = match self.peek().map(|t| &t.tok) {
                         Some(Tok::Plus) => 1,
@@ -325,6 +327,16 @@ impl Parser<'_> {
             ));
         }
         match (field.kind, raw) {
+            (_, Raw::IdSet(set, text)) => {
+                if field.reference == "System.Id" && matches!(op, Op::In | Op::NotIn) {
+                    Ok(set)
+                } else {
+                    Err(err(
+                        &format!("The macro '{text}' can only be used with the In operator on the field 'ID'."),
+                        cond,
+                    ))
+                }
+            }
             (_, Raw::Me) => Ok(Operand::Me),
             (_, Raw::Project) => Ok(Operand::Project),
             (Kind::DateTime, Raw::Today(days)) => {
@@ -373,6 +385,8 @@ enum Raw {
     Me,
     Project,
     Today(i64),
+    /// `@Follows` or `@RecentMentions`, and the macro as written.
+    IdSet(Operand, String),
 }
 
 /// Parses `text` as WIQL.
@@ -433,6 +447,18 @@ mod tests {
                 e.message
             );
         }
+        for misused in [
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Id] = @Follows",
+            "SELECT [System.Id] FROM WorkItems WHERE [System.Parent] IN (@RecentMentions)",
+        ] {
+            let e = q(misused).unwrap_err();
+            assert!(
+                e.message.starts_with("The macro '@"),
+                "{misused}: {}",
+                e.message
+            );
+        }
+        assert!(q("SELECT [System.Id] FROM WorkItems WHERE [System.Id] IN (@Follows) OR [System.Id] NOT IN (@recentMentions)").is_ok());
         assert!(q("SELECT [System.Id] FROM WorkItems WHERE").is_err());
         assert!(
             q("SELECT [System.Id] FROM WorkItems WHERE [System.Title] = 'unterminated").is_err()
