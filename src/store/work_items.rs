@@ -491,19 +491,20 @@ impl Store {
         .await?)
     }
 
-    /// Every stored work item of `account`: its number and why it is synced.
+    /// Every stored work item of `account`: its number, its revision and
+    /// why it is synced.
     pub async fn work_item_memberships(
         &self,
         account: AccountId,
-    ) -> Result<HashMap<i64, Vec<String>>, StoreError> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT item_id, memberships FROM work_items WHERE account_id = ?")
+    ) -> Result<HashMap<i64, (i64, Vec<String>)>, StoreError> {
+        let rows: Vec<(i64, i64, String)> =
+            sqlx::query_as("SELECT item_id, rev, memberships FROM work_items WHERE account_id = ?")
                 .bind(account)
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, m)| (id, serde_json::from_str(&m).unwrap_or_default()))
+            .map(|(id, rev, m)| (id, (rev, serde_json::from_str(&m).unwrap_or_default())))
             .collect())
     }
 

@@ -4,6 +4,7 @@
 //! sync engine and command line driving it as they would the real services.
 
 mod ado;
+mod ado_sync;
 mod cli_accounts;
 mod contract;
 mod control;

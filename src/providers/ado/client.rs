@@ -106,9 +106,12 @@ impl std::fmt::Debug for AdoClient {
     }
 }
 
-/// Percent-encodes one path segment or query value.
+/// Percent-encodes one path segment or query value (a space as `%20`: in
+/// a path, `+` is a plus).
 pub fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 impl AdoClient {
@@ -294,6 +297,29 @@ impl AdoClient {
         );
         let answer: List<Value> = self.send(call).await?;
         Ok(answer.value.into_iter().filter(|v| !v.is_null()).collect())
+    }
+
+    /// The current revision of each of up to [`BATCH_IDS`] items: what a
+    /// run compares with the stored one before reading an item whole.
+    pub async fn revs(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>, ProviderError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let call = Call::get(
+            SERVICE,
+            self.url("_apis/wit/workitemsbatch", API_VERSION),
+            1,
+        )
+        .with_json(
+            Method::POST,
+            json!({ "ids": ids, "fields": ["System.Id", "System.Rev"], "errorPolicy": "omit" }),
+        );
+        let answer: List<Value> = self.send(call).await?;
+        Ok(answer
+            .value
+            .iter()
+            .filter_map(|v| Some((v["id"].as_i64()?, v["rev"].as_i64()?)))
+            .collect())
     }
 
     /// An item's updates (one per revision), for its state history.

@@ -3,14 +3,15 @@
 //! What is synced is the union of a few WIQL queries across the
 //! organisation's projects: items assigned to the user, created by them,
 //! that @mention them, that they follow, and the saved queries they chose.
-//! Each query costs one request for its members and, once a cursor exists,
-//! one more for its members changed since the cursor (less an overlap:
-//! Azure DevOps' change dates are not strictly monotonic across items), so
-//! a run with nothing changed costs two requests per query. Items that are
-//! new, changed, or whose reasons for being synced changed are then read in
-//! batches of 200 with only the pane's fields; items no query selects any
-//! more are removed. The cursor (the newest change date seen) is committed
-//! with the last batch of items it covers.
+//! Each query costs one request for its members; once a cursor exists, one
+//! more request finds which of them changed since the cursor (less an
+//! overlap: Azure DevOps' change dates are not strictly monotonic across
+//! items), and for those a request of their current revisions tells which
+//! really changed, so a run with nothing changed costs at most two requests
+//! per query. Items that are new, changed, or whose reasons for being synced
+//! changed are then read in batches of 200 with only the pane's fields;
+//! items no query selects any more are removed. The cursor (the newest
+//! change date seen) is committed with the last batch of items it covers.
 //!
 //! Comments and state history are read for items that changed after the
 //! first run, and for any item when the user opens it; a first sync of
@@ -202,28 +203,48 @@ impl<'a> Run<'a> {
         let since = cursor.map(|c| c - OVERLAP_MS);
 
         let mut members: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        let mut changed: HashSet<i64> = HashSet::new();
+        let mut saved_members: HashSet<i64> = HashSet::new();
         for query in &queries {
             self.check_cancel()?;
             let Some(ids) = self.members(query, None).await? else {
                 continue;
             };
+            if matches!(query, Membership::Saved(_)) {
+                saved_members.extend(ids.iter().copied());
+            }
             for id in &ids {
                 members.entry(*id).or_default().push(query.name());
             }
-            if since.is_some() {
-                match self.members(query, since).await? {
-                    Some(recent) => changed.extend(recent),
-                    // No date condition possible: every member is checked.
-                    None => changed.extend(ids),
+        }
+        let stored = self.ctx.store.work_item_memberships(self.account()).await?;
+        // What may have changed: every member on a first run; otherwise the
+        // built-in queries' members changed since the cursor (one combined
+        // query), and the saved queries' members (no date to add to them).
+        let mut candidates: HashSet<i64> = match since {
+            None => members.keys().copied().collect(),
+            Some(since) => self.changed_since(&queries, since).await?,
+        };
+        candidates.extend(saved_members);
+        candidates.retain(|id| members.contains_key(id));
+        // Of the stored candidates, only those whose revision moved on.
+        let known: Vec<i64> = candidates
+            .iter()
+            .copied()
+            .filter(|id| stored.contains_key(id))
+            .collect();
+        if since.is_some() {
+            for chunk in known.chunks(BATCH_IDS) {
+                for (id, rev) in self.client.revs(chunk).await? {
+                    if stored.get(&id).is_some_and(|(had, _)| *had >= rev) {
+                        candidates.remove(&id);
+                    }
                 }
             }
         }
-        let stored = self.ctx.store.work_item_memberships(self.account()).await?;
         let mut fetch: Vec<i64> = members
             .iter()
             .filter(|(id, names)| {
-                changed.contains(id) || stored.get(id).is_none_or(|had| had != *names)
+                candidates.contains(id) || stored.get(id).is_none_or(|(_, had)| had != *names)
             })
             .map(|(id, _)| *id)
             .collect();
@@ -289,6 +310,35 @@ impl<'a> Run<'a> {
         let mut report = self.writer.finish(Vec::new()).await?;
         report.fetched = self.fetched;
         Ok(report)
+    }
+
+    /// The built-in queries' members changed since `since`: one query for
+    /// them all, or one each when the organisation refuses the combination.
+    async fn changed_since(
+        &mut self,
+        queries: &[Membership],
+        since: i64,
+    ) -> Result<HashSet<i64>, RunError> {
+        let conditions: Vec<&str> = queries
+            .iter()
+            .filter_map(|q| match q {
+                Membership::Builtin(_, c) => Some(*c),
+                Membership::Saved(_) => None,
+            })
+            .collect();
+        let combined = format!("({})", conditions.join(" OR "));
+        match self.client.wiql(&wiql(&combined, Some(since))).await {
+            Ok(ids) => return Ok(ids.into_iter().collect()),
+            Err(ProviderError::Status { status: 400, .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let mut changed = HashSet::new();
+        for query in queries {
+            if let Some(ids) = self.members(query, Some(since)).await? {
+                changed.extend(ids);
+            }
+        }
+        Ok(changed)
     }
 
     /// An item's comments and state history.

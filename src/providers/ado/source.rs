@@ -124,7 +124,7 @@ async fn write_current(
         .work_item_memberships(ctx.account.id)
         .await
         .ok()
-        .and_then(|m| m.get(&item).cloned())
+        .and_then(|m| m.get(&item).map(|(_, names)| names.clone()))
         .unwrap_or_default();
     let Some(row) = convert::work_item(&ado.api_base, &ado.organization, &value, memberships)
     else {

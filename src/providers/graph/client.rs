@@ -114,9 +114,12 @@ impl std::fmt::Debug for GraphClient {
     }
 }
 
-/// Percent-encodes one path segment or query value.
+/// Percent-encodes one path segment or query value (a space as `%20`: in
+/// a path, `+` is a plus).
 pub fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 impl GraphClient {
