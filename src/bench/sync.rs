@@ -68,8 +68,159 @@ pub struct SyncBench {
     pub categoriser_available: bool,
 }
 
-/// Runs the benchmark for `provider` (`Gmail` or `Graph`).
-pub async fn run(
+/// What `ember bench sync --provider ado` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkItemSyncBench {
+    /// `ado`.
+    pub provider: String,
+    /// Work items in the emulated organisation.
+    pub world_items: usize,
+    /// Work items the first sync stored (those the user's queries select).
+    pub items: usize,
+    /// Seconds for the first sync.
+    pub seconds: f64,
+    /// Items a second, end to end.
+    pub items_per_s: f64,
+    /// Requests the first sync made.
+    pub requests: u64,
+    /// Requests an incremental run with nothing changed made.
+    pub idle_requests: u64,
+    /// Queries that decide what is synced.
+    pub queries: usize,
+    /// Items a second through one prepared statement in one transaction.
+    pub ceiling_items_per_s: f64,
+    /// `items_per_s / ceiling_items_per_s`.
+    pub fraction_of_write_ceiling: f64,
+}
+
+/// What `ember bench sync` prints, by provider.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Bench {
+    /// Gmail or Microsoft 365.
+    Mail(SyncBench),
+    /// Azure DevOps.
+    WorkItems(WorkItemSyncBench),
+}
+
+/// Runs the benchmark for `provider`: `count` messages, or work items.
+pub async fn run(provider: ProviderKind, count: usize, quota: bool) -> anyhow::Result<Bench> {
+    Ok(match provider {
+        ProviderKind::Ado => Bench::WorkItems(run_work_items(count, quota).await?),
+        _ => Bench::Mail(run_mail(provider, count, quota).await?),
+    })
+}
+
+async fn run_work_items(items: usize, quota: bool) -> anyhow::Result<WorkItemSyncBench> {
+    let emu = Emulator::start(EmulatorConfig {
+        world: WorldConfig {
+            seed: 11,
+            messages: 10,
+            work_items: items,
+        },
+        no_quota: !quota,
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let dir = tempfile_dir()?;
+    let mut config = Config::new(&dir);
+    config.secrets = Some(Secrets::memory("benchmark"));
+    config.sync.run_timeout = Duration::from_secs(24 * 3600);
+    let sources = if quota {
+        sources::standard()
+    } else {
+        sources::unmetered()
+    };
+    let ember = Ember::open(config, sources).await?;
+    let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::Days(1)).await?;
+    let account = accounts
+        .iter()
+        .find(|a| a.provider == ProviderKind::Ado)
+        .ok_or_else(|| anyhow::anyhow!("no Azure DevOps demo account"))?
+        .id;
+    let requests = |emu: &Emulator| {
+        emu.shared()
+            .stats()
+            .requests
+            .iter()
+            .filter(|(k, _)| k.starts_with("ado."))
+            .map(|(_, v)| *v)
+            .sum::<u64>()
+    };
+    let before = requests(&emu);
+    let started = Instant::now();
+    let report = ember.sync_once(account).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let first = requests(&emu) - before;
+    ember.sync_once(account).await?;
+    let idle = requests(&emu) - before - first;
+    let stored = usize::try_from(report.stored).unwrap_or(usize::MAX);
+    let ceiling = work_item_ceiling(ember.store(), &dir).await?;
+    ember.shutdown(Duration::from_secs(10)).await;
+    emu.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let rate = stored as f64 / seconds;
+    Ok(WorkItemSyncBench {
+        provider: "ado".into(),
+        world_items: items,
+        items: stored,
+        seconds,
+        items_per_s: rate,
+        requests: first,
+        idle_requests: idle,
+        queries: crate::providers::ado::BUILTIN.len(),
+        ceiling_items_per_s: ceiling,
+        fraction_of_write_ceiling: rate / ceiling,
+    })
+}
+
+/// Re-inserts the synced work items into a fresh database through one
+/// prepared statement in one transaction; returns items a second.
+async fn work_item_ceiling(synced: &Store, dir: &std::path::Path) -> anyhow::Result<f64> {
+    let rows = sqlx::query(
+        "SELECT organization, project, item_id, rev, item_type, title, state, assigned_to,
+                changed_date, url, description, description_text, fields FROM work_items",
+    )
+    .fetch_all(synced.pool())
+    .await?;
+    let target = Store::open(&dir.join("ceiling-items.sqlite3")).await?;
+    sqlx::query(
+        "INSERT INTO accounts (provider, address, display_name, created_at) VALUES ('ado', 'c', 'c', 0)",
+    )
+    .execute(target.pool())
+    .await?;
+    let started = Instant::now();
+    let mut tx = target.begin_write().await?;
+    for r in &rows {
+        sqlx::query(
+            "INSERT INTO work_items (account_id, organization, project, item_id, rev, item_type,
+                 title, state, assigned_to, changed_date, url, description, description_text, fields)
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.try_get::<String, _>("organization")?)
+        .bind(r.try_get::<String, _>("project")?)
+        .bind(r.try_get::<i64, _>("item_id")?)
+        .bind(r.try_get::<i64, _>("rev")?)
+        .bind(r.try_get::<String, _>("item_type")?)
+        .bind(r.try_get::<String, _>("title")?)
+        .bind(r.try_get::<String, _>("state")?)
+        .bind(r.try_get::<Option<String>, _>("assigned_to")?)
+        .bind(r.try_get::<i64, _>("changed_date")?)
+        .bind(r.try_get::<String, _>("url")?)
+        .bind(r.try_get::<Option<String>, _>("description")?)
+        .bind(r.try_get::<Option<String>, _>("description_text")?)
+        .bind(r.try_get::<String, _>("fields")?)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    let secs = started.elapsed().as_secs_f64();
+    target.close().await;
+    Ok(rows.len() as f64 / secs.max(1e-9))
+}
+
+/// A first sync of a mail provider.
+async fn run_mail(
     provider: ProviderKind,
     messages: usize,
     quota: bool,

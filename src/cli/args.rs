@@ -334,22 +334,25 @@ impl AddProvider {
     }
 }
 
-/// A mail provider, on the command line.
+/// A provider, on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MailProvider {
+pub enum ProviderArg {
     /// Gmail.
     Gmail,
     /// Microsoft 365 (Microsoft Graph).
     #[value(alias = "microsoft")]
     Graph,
+    /// Azure DevOps.
+    Ado,
 }
 
-impl MailProvider {
+impl ProviderArg {
     /// The provider.
     pub(super) fn kind(self) -> crate::model::ProviderKind {
         match self {
             Self::Gmail => crate::model::ProviderKind::Gmail,
             Self::Graph => crate::model::ProviderKind::Graph,
+            Self::Ado => crate::model::ProviderKind::Ado,
         }
     }
 }
@@ -366,13 +369,13 @@ pub enum DemoCommand {
         /// Initial sync window: a number of days, or `all`.
         #[arg(long, default_value = "90", value_parser = parse_window)]
         window: crate::model::SyncWindow,
-        /// Then sync the demo mail accounts once (credentials may not
-        /// outlive this process when no keychain is reachable).
+        /// Then sync the demo accounts once (credentials may not outlive
+        /// this process when no keychain is reachable).
         #[arg(long)]
         sync: bool,
         /// With --sync: sync only this provider's demo account.
         #[arg(long, value_enum, requires = "sync")]
-        only: Option<MailProvider>,
+        only: Option<ProviderArg>,
         /// With --sync: ignore the providers' quotas (for an emulator run
         /// with --no-quota, and benchmarks).
         #[arg(long, requires = "sync")]
@@ -467,11 +470,11 @@ pub enum BenchCommand {
     /// ceiling with --quota).
     #[cfg(feature = "emulator")]
     Sync {
-        /// Which provider: gmail or graph.
+        /// Which provider: gmail, graph or ado.
         #[arg(long, value_enum, default_value = "gmail")]
-        provider: MailProvider,
-        /// Messages in the mailbox.
-        #[arg(long, default_value_t = 10_000)]
+        provider: ProviderArg,
+        /// Messages in the mailbox (work items, for ado).
+        #[arg(long, alias = "items", default_value_t = 10_000)]
         messages: usize,
         /// Enforce the provider's quota in the emulator and in Ember.
         #[arg(long)]

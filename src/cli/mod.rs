@@ -15,7 +15,7 @@ mod work_items;
 pub use args::EmulatorArgs;
 pub use args::{
     AccountCommand, AddProvider, BenchCommand, ClassifierCommand, Cli, Command, DemoCommand,
-    MailProvider, WorkItemCommand,
+    ProviderArg, WorkItemCommand,
 };
 
 use std::path::PathBuf;
@@ -307,9 +307,7 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                 return output::accounts(json, &accounts);
             }
             let mut results = Vec::new();
-            let wanted = |a: &&crate::model::Account| {
-                a.provider.is_mail() && only.is_none_or(|p| p.kind() == a.provider)
-            };
+            let wanted = |a: &&crate::model::Account| only.is_none_or(|p| p.kind() == a.provider);
             for account in accounts.iter().filter(wanted) {
                 let started = std::time::Instant::now();
                 let outcome = ember.sync_once(account.id).await;

@@ -47,15 +47,11 @@ pub async fn ado_ember(emu: &Emulator) -> anyhow::Result<(TempDir, Ember, i64)> 
 
 /// (number, rev, state) of every stored item.
 pub async fn local(ember: &Ember) -> anyhow::Result<BTreeSet<(i64, i64, String)>> {
-    Ok(ember
-        .work_items(&WorkItemQuery {
-            limit: 500,
-            ..WorkItemQuery::default()
-        })
-        .await?
-        .into_iter()
-        .map(|w| (w.item_id, w.rev, w.state))
-        .collect())
+    let rows: Vec<(i64, i64, String)> =
+        sqlx::query_as("SELECT item_id, rev, state FROM work_items")
+            .fetch_all(ember.store().pool())
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The emulator's items: number → (rev, state, assignee, title).

@@ -43,11 +43,12 @@ impl Lcg {
 }
 
 /// Which demo account is synced, and its local account id (the demo adds
-/// Gmail first, then Microsoft 365).
+/// Gmail first, then Microsoft 365, then Azure DevOps).
 #[derive(Debug, Clone, Copy)]
 enum Provider {
     Gmail,
     Graph,
+    Ado,
 }
 
 impl Provider {
@@ -55,6 +56,7 @@ impl Provider {
         match self {
             Self::Gmail => "gmail",
             Self::Graph => "graph",
+            Self::Ado => "ado",
         }
     }
 
@@ -62,6 +64,7 @@ impl Provider {
         match self {
             Self::Gmail => 1,
             Self::Graph => 2,
+            Self::Ado => 3,
         }
     }
 }
@@ -73,6 +76,22 @@ async fn truth(
     emu: &ember_emulator::Emulator,
     provider: Provider,
 ) -> anyhow::Result<BTreeSet<Row>> {
+    if let Provider::Ado = provider {
+        // The items the user's queries select, as the truth has them.
+        let selected = crate::ado_sync::selected(emu).await?;
+        let all = crate::ado_sync::truth(emu).await?;
+        return Ok(selected
+            .into_iter()
+            .filter_map(|id| {
+                let w = all.get(&id)?;
+                Some((
+                    id.to_string(),
+                    BTreeSet::from([format!("rev {}", w["rev"])]),
+                    false,
+                ))
+            })
+            .collect());
+    }
     let t = crate::support::control_get(emu, "truth").await?;
     let account = t["accounts"]
         .as_array()
@@ -100,6 +119,19 @@ async fn truth(
 }
 
 async fn local(ember: &ember::Ember, provider: Provider) -> anyhow::Result<BTreeSet<Row>> {
+    if let Provider::Ado = provider {
+        return Ok(crate::ado_sync::local(ember)
+            .await?
+            .into_iter()
+            .map(|(id, rev, _)| {
+                (
+                    id.to_string(),
+                    BTreeSet::from([format!("rev {rev}")]),
+                    false,
+                )
+            })
+            .collect());
+    }
     Ok(ember
         .export_messages(Some(provider.account()), None)
         .await?
@@ -209,7 +241,22 @@ fn run_and_kill(
     reason = "child processes and their pipes are blocking I/O"
 )]
 async fn kill_at_random_moments(provider: Provider, seed: u64) -> anyhow::Result<()> {
-    let emu = start_with(MESSAGES, "", true).await?;
+    let emu = match provider {
+        // Enough work items for several batches of the user's.
+        Provider::Ado => {
+            ember_emulator::Emulator::start(ember_emulator::EmulatorConfig {
+                world: ember_emulator::world::WorldConfig {
+                    seed: 42,
+                    messages: 10,
+                    work_items: 6000,
+                },
+                no_quota: true,
+                ..Default::default()
+            })
+            .await?
+        }
+        _ => start_with(MESSAGES, "", true).await?,
+    };
     let url = emu.base_url();
     let expected = truth(&emu, provider).await?;
     assert!(!expected.is_empty());
@@ -246,10 +293,22 @@ async fn kill_at_random_moments(provider: Provider, seed: u64) -> anyhow::Result
             .fetch_one(store.pool())
             .await?;
         assert_eq!(check, "ok", "run {run}: killed after {after:?}");
-        let stored = store.message_dates(provider.account()).await?;
+        let stored: BTreeSet<String> = match provider {
+            Provider::Ado => store
+                .work_item_memberships(provider.account())
+                .await?
+                .into_keys()
+                .map(|id| id.to_string())
+                .collect(),
+            _ => store
+                .message_dates(provider.account())
+                .await?
+                .into_keys()
+                .collect(),
+        };
         for id in &killed.committed {
             assert!(
-                stored.contains_key(id),
+                stored.contains(id),
                 "run {run}: committed {id} is missing after the kill"
             );
         }
@@ -299,4 +358,10 @@ async fn killing_a_gmail_sync_at_random_moments_loses_nothing_committed_and_conv
 async fn killing_a_graph_sync_at_random_moments_loses_nothing_committed_and_converges(
 ) -> anyhow::Result<()> {
     kill_at_random_moments(Provider::Graph, 0x6EED).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_a_work_item_sync_at_random_moments_loses_nothing_committed_and_converges(
+) -> anyhow::Result<()> {
+    kill_at_random_moments(Provider::Ado, 0x7EED).await
 }
