@@ -24,6 +24,7 @@
 //! the URL to `open_link` (see [`url::safe_link`]).
 
 mod css;
+mod nesting;
 pub mod url;
 
 use std::borrow::Cow;
@@ -308,7 +309,32 @@ fn builder(mode: Mode, blocked: Arc<AtomicUsize>) -> ammonia::Builder<'static> {
 /// Sanitises one HTML part for storage (remote URLs kept, see the module
 /// documentation).
 pub fn sanitise_part(html: &str) -> String {
-    builder(Mode::Store, Arc::default()).clean(html).to_string()
+    let html = clip_html(html);
+    builder(Mode::Store, Arc::default())
+        .clean(&nesting::cap_nesting(&html))
+        .to_string()
+}
+
+/// The most HTML of one part sanitised and stored: real newsletters stay far
+/// below it; past it the rest is left out with a note, so that one huge mail
+/// costs bounded memory and time when stored and each time it is shown.
+pub const MAX_HTML: usize = 4 * 1024 * 1024;
+
+/// `html` cut to [`MAX_HTML`] at a tag boundary, with a note.
+fn clip_html(html: &str) -> Cow<'_, str> {
+    if html.len() <= MAX_HTML {
+        return Cow::Borrowed(html);
+    }
+    let mut end = MAX_HTML;
+    while !html.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = html[..end].rfind('<').filter(|p| *p > 0).unwrap_or(end);
+    Cow::Owned(format!(
+        "{}<p><em>[message shortened: {} bytes of HTML not shown]</em></p>",
+        &html[..end],
+        html.len() - end
+    ))
 }
 
 /// Sanitises each part on its own and joins them: one part's unclosed
@@ -342,8 +368,11 @@ pre{white-space:pre-wrap}table{max-width:100%}";
 /// into its sandboxed frame, with remote content allowed or replaced.
 pub fn render(stored_html: &str, allow_remote: bool) -> RenderedBody {
     let counter = Arc::new(AtomicUsize::new(0));
+    // Stored HTML is already within bounds; rows stored by older versions
+    // are held to them here.
+    let stored_html = clip_html(stored_html);
     let body = builder(Mode::Render { allow_remote }, counter.clone())
-        .clean(stored_html)
+        .clean(&nesting::cap_nesting(&stored_html))
         .to_string();
     let mut policy = UrlPolicy {
         allow_remote,

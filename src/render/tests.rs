@@ -343,3 +343,29 @@ fn shared_attack_corpus_renders_inert() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn two_hundred_thousand_nested_tags_sanitise_quickly_and_stay_safe() {
+    let hostile =
+        "<div>".repeat(200_000) + "<script>alert(1)</script><img src=x onerror=alert(1)>deep";
+    let started = std::time::Instant::now();
+    let stored = sanitise_part(&hostile);
+    let shown = render(&stored, false);
+    // Not a benchmark: a guard against going quadratic again (40,000 tags
+    // took ten seconds before the nesting cap; 200,000 did not finish).
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stored.contains("deep"));
+    assert!(!shown.html.contains("<script") && !shown.html.contains("onerror"));
+}
+
+#[test]
+fn huge_html_is_shortened_with_a_note() {
+    let html = "<p>word word word</p>".repeat(300_000);
+    let stored = sanitise_part(&html);
+    assert!(stored.len() < MAX_HTML + 1024, "{}", stored.len());
+    assert!(stored.contains("message shortened"));
+}
