@@ -15,13 +15,42 @@ pub const NOTIFY_INTERVAL: Duration = Duration::from_secs(30);
 /// The settings key that turns notifications off (`false`, or `"false"`).
 pub use crate::store::settings::NOTIFICATIONS_ENABLED;
 
-/// A notification to show.
+/// A notification to show. Both parts are untrusted mail text made safe
+/// for the notification server: the body with markup escaped (servers
+/// render `<b>`, `<a href>` and `<img>` in it), both without control
+/// characters and at most [`MAX_NOTICE_CHARS`] long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// The headline.
+    /// The headline (plain text).
     pub title: String,
-    /// One line under it.
+    /// One line under it (markup escaped).
     pub body: String,
+}
+
+/// The longest title or body shown.
+pub const MAX_NOTICE_CHARS: usize = 200;
+
+/// `text` on one line, without control characters, shortened.
+fn plain(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_NOTICE_CHARS)
+        .collect();
+    if text.chars().count() > MAX_NOTICE_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// [`plain`], with the markup a notification body may carry escaped.
+fn escaped(text: &str) -> String {
+    plain(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// Rate-limits and summarises new-mail notifications.
@@ -84,17 +113,17 @@ impl NotificationGate {
         let (from, subject) = self.newest.take().unwrap_or_default();
         Some(if count == 1 {
             Notice {
-                title: from,
+                title: plain(&from),
                 body: if subject.is_empty() {
                     "(no subject)".into()
                 } else {
-                    subject
+                    escaped(&subject)
                 },
             }
         } else {
             Notice {
                 title: format!("{count} new messages in Primary"),
-                body: format!("Latest from {from}: {subject}"),
+                body: escaped(&format!("Latest from {from}: {subject}")),
             }
         })
     }
@@ -102,6 +131,34 @@ impl NotificationGate {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mail_text_cannot_put_markup_or_control_characters_in_a_notification() {
+        let mut gate = NotificationGate::new(Duration::from_secs(30));
+        let hostile = mail(
+            "Eve\n<b>Bank</b>",
+            "<a href=\"https://evil.example\">Click</a> & <img src=x>",
+        );
+        let notice = gate.offer(Instant::now(), &[hostile]);
+        let notice = notice.unwrap_or(Notice {
+            title: String::new(),
+            body: String::new(),
+        });
+        assert!(!notice.title.contains('\n'));
+        assert!(
+            !notice.body.contains('<') && !notice.body.contains('>'),
+            "{}",
+            notice.body
+        );
+        assert!(notice
+            .body
+            .contains("&lt;a href=&quot;https://evil.example&quot;&gt;"));
+        assert!(notice.body.contains("&amp;"));
+        let long = mail("A", &"x".repeat(1_000));
+        let mut gate = NotificationGate::new(Duration::from_secs(30));
+        let notice = gate.offer(Instant::now(), &[long]);
+        assert!(notice.is_some_and(|n| n.body.chars().count() <= MAX_NOTICE_CHARS + 1));
+    }
+
     use super::*;
     use crate::model::Address;
 

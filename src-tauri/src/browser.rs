@@ -30,11 +30,9 @@ impl<R: Runtime> Browser for SystemBrowser<R> {
     ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
         Box::pin(async move {
             // Only the provider's https consent page (or the emulator on
-            // this machine) is ever opened from here.
-            let allowed = url.starts_with("https://")
-                || url.starts_with("http://127.0.0.1")
-                || url.starts_with("http://localhost");
-            if !allowed {
+            // this machine) is ever opened from here. The host is compared
+            // whole: `localhost.evil.example` is not this machine.
+            if !ember::auth::is_sign_in_page(url) {
                 return Err(AuthError::Config(format!(
                     "refusing to open a sign-in page that is not https: {url}"
                 )));

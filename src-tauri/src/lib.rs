@@ -90,7 +90,7 @@ fn run_app() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no data directory: set EMBER_DATA_DIR or a home folder"))?;
     let ember = tauri::async_runtime::block_on(Ember::open(
         Config::new(data_dir),
-        ember::service::sources::standard(),
+        ember::service::sources::standard()?,
     ))?;
 
     let builder = tauri::Builder::default()

@@ -5,6 +5,25 @@ use std::pin::Pin;
 
 use super::{AuthError, DeviceCode};
 
+/// Whether `url` may be opened as a sign-in page: https anywhere, plain
+/// http only on this machine (the emulator), hosts compared whole.
+pub fn is_sign_in_page(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => parsed.host().is_some(),
+        "http" => loopback,
+        _ => false,
+    }
+}
+
 /// Opens an authorization URL for the user.
 pub trait Browser: Send + Sync {
     /// Shows `url` to the user (or a stand-in), returning once it is on its way.
@@ -73,19 +92,13 @@ pub struct DirectBrowser {
 
 impl DirectBrowser {
     /// A browser stand-in with its own HTTP client.
-    pub fn new() -> Self {
-        Self {
+    pub fn new() -> Result<Self, AuthError> {
+        Ok(Self {
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
-                .unwrap_or_default(),
-        }
-    }
-}
-
-impl Default for DirectBrowser {
-    fn default() -> Self {
-        Self::new()
+                .map_err(|e| AuthError::Config(format!("cannot start an HTTP client: {e}")))?,
+        })
     }
 }
 
@@ -124,5 +137,24 @@ impl Browser for DirectBrowser {
                 )))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sign_in_page;
+
+    #[test]
+    fn only_https_or_this_machine_opens_and_hosts_are_compared_whole() {
+        assert!(is_sign_in_page(
+            "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?x=1"
+        ));
+        assert!(is_sign_in_page("http://127.0.0.1:4000/o/oauth2/v2/auth"));
+        assert!(is_sign_in_page("http://localhost:4000/x"));
+        assert!(!is_sign_in_page("http://localhost.evil.example/x"));
+        assert!(!is_sign_in_page("http://127.0.0.1.evil.example/x"));
+        assert!(!is_sign_in_page("http://example.com/x"));
+        assert!(!is_sign_in_page("javascript:alert(1)"));
+        assert!(!is_sign_in_page("file:///etc/passwd"));
     }
 }

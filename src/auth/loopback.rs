@@ -13,13 +13,21 @@ const MAX_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What the browser brought back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the browser brought back. Its `Debug` leaves the code out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Redirect {
     /// The authorization code.
     pub code: String,
     /// The state we sent.
     pub state: String,
+}
+
+impl std::fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redirect")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A bound listener and the redirect URI that reaches it.
@@ -40,21 +48,23 @@ impl Loopback {
         })
     }
 
-    /// Waits up to `limit` for the redirect, answering the browser with a
-    /// page saying it may close. Requests without a code or error (a
-    /// favicon) are answered and ignored.
-    pub async fn wait(self, limit: Duration) -> Result<Redirect, AuthError> {
-        tokio::time::timeout(limit, self.accept_loop())
+    /// Waits up to `limit` for the redirect that carries `state`,
+    /// answering the browser with a page saying it may close. Anything else
+    /// (a favicon, a stray or forged callback with another state, or none)
+    /// is answered and ignored: only the provider's answer to this
+    /// sign-in, approval or refusal, ends the wait.
+    pub async fn wait(self, state: String, limit: Duration) -> Result<Redirect, AuthError> {
+        tokio::time::timeout(limit, self.accept_loop(state))
             .await
             .map_err(|_| AuthError::Timeout)?
     }
 
-    async fn accept_loop(self) -> Result<Redirect, AuthError> {
+    async fn accept_loop(self, state: String) -> Result<Redirect, AuthError> {
         loop {
             let (stream, _) = self.listener.accept().await?;
             // A browser opens spare connections and may leave them idle, or
             // drop them: a bad connection never ends the sign-in.
-            match serve(stream).await {
+            match serve(stream, &state).await {
                 Ok(Some(result)) => return result,
                 Ok(None) | Err(_) => continue,
             }
@@ -62,9 +72,11 @@ impl Loopback {
     }
 }
 
-/// Answers one connection; `Some` when it carried the redirect.
+/// Answers one connection; `Some` when it carried the answer to the
+/// sign-in whose state is `state`.
 async fn serve(
     mut stream: tokio::net::TcpStream,
+    state: &str,
 ) -> std::io::Result<Option<Result<Redirect, AuthError>>> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
@@ -77,7 +89,9 @@ async fn serve(
         }
         head.extend_from_slice(&buf[..n]);
     }
-    let outcome = parse_request_line(&head);
+    // A callback of another sign-in (or a forgery) is not ours: ignored.
+    let outcome = parse_request_line(&head).filter(|(got, _)| got.as_deref() == Some(state));
+    let outcome = outcome.map(|(_, result)| result);
     let (status, page) = match &outcome {
         Some(Ok(_)) => (
             "200 OK",
@@ -100,9 +114,10 @@ async fn serve(
     Ok(outcome)
 }
 
-/// Reads `GET /?code=..&state=..` (or `?error=..`) from a request head;
-/// `None` when the request carries neither.
-fn parse_request_line(head: &[u8]) -> Option<Result<Redirect, AuthError>> {
+/// Reads `GET /?code=..&state=..` (or `?error=..&state=..`) from a
+/// request head: the state it carries, and the code or the refusal; `None`
+/// when the request carries neither.
+fn parse_request_line(head: &[u8]) -> Option<(Option<String>, Result<Redirect, AuthError>)> {
     let text = String::from_utf8_lossy(head);
     let line = text.lines().next()?;
     let target = line.split_whitespace().nth(1)?;
@@ -119,12 +134,13 @@ fn parse_request_line(head: &[u8]) -> Option<Result<Redirect, AuthError>> {
         }
     }
     if let Some(e) = error {
-        return Some(Err(AuthError::Denied(e)));
+        return Some((state, Err(AuthError::Denied(e))));
     }
-    Some(Ok(Redirect {
+    let redirect = Redirect {
         code: code?,
-        state: state.unwrap_or_default(),
-    }))
+        state: state.clone().unwrap_or_default(),
+    };
+    Some((state, Ok(redirect)))
 }
 
 fn url_pairs(query: &str) -> Vec<(String, String)> {
@@ -144,7 +160,7 @@ mod tests {
     #[test]
     fn the_code_and_state_are_read_from_the_redirect() {
         let head = b"GET /?code=4%2F0Ab&state=xyz&scope=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-        let got = parse_request_line(head).and_then(Result::ok);
+        let got = parse_request_line(head).and_then(|(_, r)| r.ok());
         assert_eq!(
             got,
             Some(Redirect {
@@ -157,18 +173,28 @@ mod tests {
     #[test]
     fn a_refusal_and_a_favicon_are_told_apart() {
         let denied = parse_request_line(b"GET /?error=access_denied&state=s HTTP/1.1\r\n\r\n");
-        assert!(matches!(denied, Some(Err(AuthError::Denied(_)))));
+        assert!(matches!(denied, Some((Some(_), Err(AuthError::Denied(_))))));
         assert!(parse_request_line(b"GET /favicon.ico HTTP/1.1\r\n\r\n").is_none());
     }
 
     #[tokio::test]
-    async fn the_listener_answers_the_browser_and_returns_the_code() -> anyhow::Result<()> {
+    async fn stray_callbacks_are_ignored_until_the_real_one_comes() -> anyhow::Result<()> {
         let lb = Loopback::bind().await?;
         let uri = lb.redirect_uri.clone();
-        let waiter = tokio::spawn(lb.wait(Duration::from_secs(5)));
+        let waiter = tokio::spawn(lb.wait("s1".into(), Duration::from_secs(5)));
         let client = reqwest::Client::new();
         let favicon = client.get(format!("{uri}favicon.ico")).send().await?;
         assert_eq!(favicon.status(), 404);
+        // A stray refusal, and a callback of another sign-in: neither ends it.
+        for stray in [
+            "?error=access_denied",
+            "?error=access_denied&state=other",
+            "?code=evil&state=other",
+        ] {
+            let page = client.get(format!("{uri}{stray}")).send().await?;
+            assert_eq!(page.status(), 404, "{stray}");
+            assert!(!waiter.is_finished(), "{stray} ended the sign-in");
+        }
         let page = client
             .get(format!("{uri}?code=abc&state=s1"))
             .send()
@@ -176,6 +202,19 @@ mod tests {
         assert_eq!(page.status(), 200);
         let got = waiter.await??;
         assert_eq!(got.code, "abc");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_refusal_of_this_sign_in_ends_it() -> anyhow::Result<()> {
+        let lb = Loopback::bind().await?;
+        let uri = lb.redirect_uri.clone();
+        let waiter = tokio::spawn(lb.wait("s2".into(), Duration::from_secs(5)));
+        reqwest::Client::new()
+            .get(format!("{uri}?error=access_denied&state=s2"))
+            .send()
+            .await?;
+        assert!(matches!(waiter.await?, Err(AuthError::Denied(_))));
         Ok(())
     }
 }

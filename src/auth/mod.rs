@@ -11,7 +11,7 @@ mod oauth;
 mod secrets;
 mod token_source;
 
-pub use browser::{Browser, DirectBrowser, PrintBrowser};
+pub use browser::{is_sign_in_page, Browser, DirectBrowser, PrintBrowser};
 pub use oauth::{DeviceCode, OAuthClient, OAuthConfig, Tokens};
 pub use secrets::{SecretStorage, Secrets};
 pub use token_source::TokenSource;

@@ -123,7 +123,7 @@ impl OAuthClient {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state) = request.url();
-        let waiting = tokio::spawn(loopback.wait(SIGN_IN_TIMEOUT));
+        let waiting = tokio::spawn(loopback.wait(state.secret().clone(), SIGN_IN_TIMEOUT));
         if let Err(e) = browser.open(url.as_str()).await {
             waiting.abort();
             return Err(e);

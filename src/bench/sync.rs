@@ -127,9 +127,9 @@ async fn run_work_items(items: usize, quota: bool) -> anyhow::Result<WorkItemSyn
     config.secrets = Some(Secrets::memory("benchmark"));
     config.sync.run_timeout = Duration::from_secs(24 * 3600);
     let sources = if quota {
-        sources::standard()
+        sources::standard()?
     } else {
-        sources::unmetered()
+        sources::unmetered()?
     };
     let ember = Ember::open(config, sources).await?;
     let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::Days(1)).await?;
@@ -247,9 +247,9 @@ async fn run_mail(
     config.secrets = Some(Secrets::memory("benchmark"));
     config.sync.run_timeout = Duration::from_secs(24 * 3600);
     let sources = if quota {
-        sources::standard()
+        sources::standard()?
     } else {
-        sources::unmetered()
+        sources::unmetered()?
     };
     let ember = Ember::open(config, sources).await?;
     let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;

@@ -141,9 +141,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .context("no data directory: pass --data-dir or set EMBER_DATA_DIR")?;
     let sources = match &cli.command {
         Command::Demo(DemoCommand::Setup { no_quota: true, .. }) => {
-            crate::service::sources::unmetered()
+            crate::service::sources::unmetered()?
         }
-        _ => crate::service::sources::standard(),
+        _ => crate::service::sources::standard()?,
     };
     let ember = Ember::open(Config::new(data_dir), sources).await?;
     let result = execute(&ember, cli.command).await;

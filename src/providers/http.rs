@@ -81,6 +81,9 @@ pub enum ProviderError {
     /// The provider (or Ember's support for it) cannot do this.
     #[error("{0}")]
     Unsupported(String),
+    /// The HTTP client could not be started (its TLS backend failed).
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
     /// The answer is larger than Ember accepts.
     #[error("{service} sent an answer larger than {limit_mib} MiB")]
     TooLarge {
@@ -123,6 +126,7 @@ impl ProviderError {
             }
             Self::Credentials(_) => SyncErrorCode::Keychain,
             Self::Unsupported(_) => SyncErrorCode::Unsupported,
+            Self::Client(_) => SyncErrorCode::Internal,
         }
     }
 }
@@ -145,7 +149,8 @@ impl Retryable for ProviderError {
             Self::Auth(_)
             | Self::Malformed { .. }
             | Self::TooLarge { .. }
-            | Self::Unsupported(_) => false,
+            | Self::Unsupported(_)
+            | Self::Client(_) => false,
             // A locked keychain may open again; retrying soon is cheap.
             Self::Credentials(_) => true,
         }
@@ -307,25 +312,30 @@ pub struct Http {
 
 impl Http {
     /// A client with the standard timeouts and retry policy.
-    pub fn new() -> Self {
+    pub fn new() -> Result<Self, ProviderError> {
         Self::with_policy(RetryPolicy::default())
     }
 
     /// A client with a custom retry policy (tests shorten it).
-    pub fn with_policy(policy: RetryPolicy) -> Self {
+    pub fn with_policy(policy: RetryPolicy) -> Result<Self, ProviderError> {
         Self::with_timeout(policy, REQUEST_TIMEOUT)
     }
 
     /// A client with a custom retry policy and per-request timeout.
-    pub fn with_timeout(policy: RetryPolicy, request_timeout: Duration) -> Self {
+    /// A client that cannot be built (the TLS backend failed to start) is
+    /// an error, never a fallback to a client that would panic the same way.
+    pub fn with_timeout(
+        policy: RetryPolicy,
+        request_timeout: Duration,
+    ) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("FiresideEmber/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_default();
-        Self { client, policy }
+            .map_err(|e| ProviderError::Client(e.to_string()))?;
+        Ok(Self { client, policy })
     }
 
     /// Sends `call` (retrying what can heal) and parses the JSON answer. A
@@ -468,12 +478,6 @@ impl Http {
             return Ok((bytes, headers));
         }
         Err(with(status_error(call, status, &headers, &bytes)))
-    }
-}
-
-impl Default for Http {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

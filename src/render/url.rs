@@ -121,8 +121,17 @@ pub fn safe_link(url: &str) -> Result<String, RefusedLink> {
                 .filter(|(k, _)| MAILTO_KEPT.contains(&k.to_ascii_lowercase().as_str()))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            let address = parsed.path().to_owned();
-            if address.is_empty() || address.contains(',') {
+            // Decoded before it is judged: `%2C` is a comma to a mail client.
+            let address: String = form_urlencoded::parse(
+                format!("a={}", parsed.path().replace('+', "%2B")).as_bytes(),
+            )
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+            if address.is_empty()
+                || address.contains([',', ';'])
+                || address.matches('@').count() != 1
+            {
                 return Err(refused("a mail link must name exactly one address"));
             }
             parsed.set_query(None);
@@ -191,6 +200,10 @@ mod tests {
             Some("mailto:ada@example.org?subject=Hi".into())
         );
         assert!(safe_link("mailto:a@x.example,b@x.example").is_err());
+        assert!(safe_link("mailto:a@x.example%2Cb@x.example").is_err());
+        assert!(safe_link("mailto:a@x.example%2cb@x.example").is_err());
+        assert!(safe_link("mailto:a@x.example%3Bb@x.example").is_err());
+        assert!(safe_link("mailto:first+tag@x.example").is_ok());
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub async fn setup(
         .json()
         .await
         .map_err(|e| emulator_err(e.to_string()))?;
-    let browser = DirectBrowser::new();
+    let browser = DirectBrowser::new().map_err(|e| emulator_err(e.to_string()))?;
     let mut gmail = gmail_plan(Some(url), info.gmail.client_id, info.gmail.client_secret);
     gmail.window = Some(window);
     gmail.demo = true;

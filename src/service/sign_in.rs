@@ -288,11 +288,12 @@ pub(crate) async fn oauth_sign_in(
 
 /// The HTTP client sign-in probes go through: the sync's, with retries cut
 /// short because someone is waiting.
-fn probe_http() -> Http {
+fn probe_http() -> Result<Http, ServiceError> {
     Http::with_policy(RetryPolicy {
         max_elapsed: PROBE_RETRY,
         ..RetryPolicy::default()
     })
+    .map_err(|e| ServiceError::SignIn(e.to_string()))
 }
 
 /// Asks the provider whose mailbox `tokens` open.
@@ -305,7 +306,7 @@ async fn mailbox_address(
     let stats = Arc::new(CallStats::default());
     let found = match provider {
         ProviderKind::Gmail => GmailClient::new(
-            probe_http(),
+            probe_http()?,
             api_base,
             credential,
             AccountLimits::gmail(),
@@ -315,7 +316,7 @@ async fn mailbox_address(
         .await
         .map(|p| Some(p.email_address)),
         ProviderKind::Graph => GraphClient::new(
-            probe_http(),
+            probe_http()?,
             api_base,
             credential,
             AccountLimits::graph(),
@@ -357,7 +358,7 @@ pub(crate) async fn ado_sign_in(
         )));
     }
     let client = AdoClient::new(
-        probe_http(),
+        probe_http()?,
         host,
         organization,
         Arc::new(PatCredential::new(pat.to_owned())),
@@ -443,20 +444,14 @@ fn required(value: Option<String>, what: &str) -> Result<String, ServiceError> {
 /// Only http(s) base URLs; plain http only to this machine (the emulator).
 /// The host is compared whole: `localhost.evil.example` is not this machine.
 pub(crate) fn check_base_url(base: &str) -> Result<(), ServiceError> {
-    let url = reqwest::Url::parse(base)
+    reqwest::Url::parse(base)
         .map_err(|e| ServiceError::InvalidInput(format!("\"{base}\" is not a URL: {e}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(ServiceError::InvalidInput(format!(
+    if auth::is_sign_in_page(base) {
+        Ok(())
+    } else {
+        Err(ServiceError::InvalidInput(format!(
             "\"{base}\" must be an https address (plain http only on this machine)"
-        ))),
+        )))
     }
 }
 

@@ -9,13 +9,14 @@ use crate::providers::ado::AdoSource;
 use crate::providers::gmail::GmailSource;
 use crate::providers::graph::GraphSource;
 use crate::providers::limits::{ADO_CONCURRENCY, GMAIL_CONCURRENCY, GRAPH_CONCURRENCY};
-use crate::providers::{AccountLimits, Http};
+use crate::providers::{AccountLimits, Http, ProviderError};
 use crate::sync::SyncSources;
 
-/// Every provider, within its documented limits.
-pub fn standard() -> SyncSources {
-    let http = Http::new();
-    SyncSources::new()
+/// Every provider, within its documented limits. Fails only when the HTTP
+/// client cannot start.
+pub fn standard() -> Result<SyncSources, ProviderError> {
+    let http = Http::new()?;
+    Ok(SyncSources::new()
         .with(
             ProviderKind::Gmail,
             Arc::new(GmailSource::new(http.clone())),
@@ -24,14 +25,14 @@ pub fn standard() -> SyncSources {
             ProviderKind::Graph,
             Arc::new(GraphSource::new(http.clone())),
         )
-        .with(ProviderKind::Ado, Arc::new(AdoSource::new(http)))
+        .with(ProviderKind::Ado, Arc::new(AdoSource::new(http))))
 }
 
 /// Every provider with its concurrency cap but no rate limit: for an
 /// emulator whose quotas are off, and the sync benchmarks.
-pub fn unmetered() -> SyncSources {
-    let http = Http::new();
-    SyncSources::new()
+pub fn unmetered() -> Result<SyncSources, ProviderError> {
+    let http = Http::new()?;
+    Ok(SyncSources::new()
         .with(
             ProviderKind::Gmail,
             Arc::new(GmailSource::with_limits(http.clone(), || {
@@ -49,5 +50,5 @@ pub fn unmetered() -> SyncSources {
             Arc::new(AdoSource::with_limits(http, || {
                 AccountLimits::new(ADO_CONCURRENCY, None)
             })),
-        )
+        ))
 }

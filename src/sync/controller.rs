@@ -41,9 +41,16 @@ impl Default for SyncConfig {
     }
 }
 
-/// `interval` for `account`, spread by up to a tenth so that accounts added
-/// together do not all wake the radio at the same moment.
+/// The shortest time between runs, whatever is stored: a stored interval of
+/// zero (a hand-edited database, an older version's bug) must not spin a
+/// loop, or reach `tokio::time::interval`, which refuses zero.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// `interval` (at least [`MIN_INTERVAL`]) for `account`, spread by up to a
+/// tenth so that accounts added together do not all wake the radio at the
+/// same moment.
 fn spread_interval(interval: Duration, account: AccountId) -> Duration {
+    let interval = interval.max(MIN_INTERVAL);
     // A fixed spread per account (Knuth's multiplicative hash) keeps runs
     // reproducible in tests while still de-synchronising accounts.
     let spread = (account.unsigned_abs().wrapping_mul(2_654_435_761) % 1000) as u32;
@@ -568,6 +575,24 @@ mod tests {
                 last_synced_at: Some(10)
             }
         );
+    }
+
+    #[test]
+    fn a_stored_interval_of_zero_neither_spins_nor_panics() {
+        for account in 1..20 {
+            let every = spread_interval(Duration::ZERO, account);
+            assert!(every >= MIN_INTERVAL && every <= MIN_INTERVAL + MIN_INTERVAL / 10);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build();
+        let Ok(runtime) = runtime else {
+            return;
+        };
+        // tokio::time::interval panics on a zero period.
+        runtime.block_on(async {
+            let _ticker = tokio::time::interval(spread_interval(Duration::ZERO, 3));
+        });
     }
 
     #[test]

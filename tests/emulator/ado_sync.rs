@@ -42,7 +42,7 @@ pub async fn ado_ember_using(
 }
 
 pub async fn ado_ember(emu: &Emulator) -> anyhow::Result<(TempDir, Ember, i64)> {
-    ado_ember_using(emu, ember::service::sources::standard()).await
+    ado_ember_using(emu, ember::service::sources::standard()?).await
 }
 
 /// (number, rev, state) of every stored item.
@@ -412,7 +412,7 @@ async fn throttling_and_slow_down_signals_are_obeyed() -> anyhow::Result<()> {
             max_elapsed: Duration::from_secs(60),
         },
         Duration::from_secs(5),
-    );
+    )?;
     let sources = SyncSources::new().with(
         ProviderKind::Ado,
         std::sync::Arc::new(ember::providers::ado::AdoSource::new(http)),
@@ -493,7 +493,7 @@ async fn a_revoked_token_needs_a_new_one_while_mail_keeps_syncing() -> anyhow::R
                 tenant: None,
                 device_code: false,
             },
-            &ember::auth::DirectBrowser::new(),
+            &ember::auth::DirectBrowser::new()?,
         )
         .await?;
     ember.sync_once(ado).await?;

@@ -18,15 +18,15 @@ use crate::gmail_sync::{assert_converged, gmail_ember_using};
 use crate::support::{control, control_get, start, start_with};
 
 /// Short waits so that storms resolve in seconds.
-fn quick_http(timeout: Duration) -> Http {
-    Http::with_timeout(
+fn quick_http(timeout: Duration) -> anyhow::Result<Http> {
+    Ok(Http::with_timeout(
         RetryPolicy {
             initial: Duration::from_millis(20),
             max_interval: Duration::from_millis(500),
             max_elapsed: Duration::from_secs(60),
         },
         timeout,
-    )
+    )?)
 }
 
 fn unthrottled() -> AccountLimits {
@@ -54,7 +54,7 @@ async fn throttling_storms_converge_with_nothing_lost_and_retry_after_kept() -> 
         true,
     )
     .await?;
-    let (_, sources) = source(quick_http(Duration::from_secs(5)), unthrottled);
+    let (_, sources) = source(quick_http(Duration::from_secs(5))?, unthrottled);
     let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
     let report = ember.sync_once(gmail).await?;
     assert!(report.retries > 10, "{report:?}");
@@ -97,7 +97,7 @@ async fn throttling_storms_converge_with_nothing_lost_and_retry_after_kept() -> 
 #[tokio::test]
 async fn with_gmails_quota_enforced_a_sync_never_exceeds_it() -> anyhow::Result<()> {
     let emu = start(120).await?;
-    let (_, sources) = source(quick_http(Duration::from_secs(10)), AccountLimits::gmail);
+    let (_, sources) = source(quick_http(Duration::from_secs(10))?, AccountLimits::gmail);
     let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
     let report = ember.sync_once(gmail).await?;
     assert_converged(&ember, gmail, &emu).await?;
@@ -121,7 +121,7 @@ async fn hung_and_reset_requests_time_out_or_fail_and_are_retried() -> anyhow::R
         true,
     )
     .await?;
-    let (_, sources) = source(quick_http(Duration::from_millis(800)), unthrottled);
+    let (_, sources) = source(quick_http(Duration::from_millis(800))?, unthrottled);
     let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
     let report = ember.sync_once(gmail).await?;
     assert!(report.retries > 0, "{report:?}");
@@ -135,7 +135,7 @@ async fn hung_and_reset_requests_time_out_or_fail_and_are_retried() -> anyhow::R
 async fn an_expired_access_token_is_refreshed_exactly_once_for_concurrent_requests(
 ) -> anyhow::Result<()> {
     let emu = start_with(60, "", true).await?;
-    let (gmail_source, sources) = source(quick_http(Duration::from_secs(10)), unthrottled);
+    let (gmail_source, sources) = source(quick_http(Duration::from_secs(10))?, unthrottled);
     let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
     let before = control_get(&emu, "stats").await?["statuses"]["oauth.token"]["200"]
         .as_u64()
@@ -165,7 +165,7 @@ async fn an_expired_access_token_is_refreshed_exactly_once_for_concurrent_reques
 #[tokio::test]
 async fn a_revoked_sign_in_asks_the_user_to_sign_in_again() -> anyhow::Result<()> {
     let emu = start_with(30, "", true).await?;
-    let (_, sources) = source(quick_http(Duration::from_secs(10)), unthrottled);
+    let (_, sources) = source(quick_http(Duration::from_secs(10))?, unthrottled);
     let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
     control(&emu, "revoke", json!({"provider": "gmail"})).await?;
     let outcome = ember.sync_once(gmail).await;
@@ -206,7 +206,7 @@ async fn a_revoked_sign_in_asks_the_user_to_sign_in_again() -> anyhow::Result<()
 async fn switching_sync_off_mid_run_stops_within_a_second_with_no_partial_batch(
 ) -> anyhow::Result<()> {
     let emu = start_with(1200, "gmail.messages.get:latency,ms=15", true).await?;
-    let (_, sources) = source(quick_http(Duration::from_secs(10)), unthrottled);
+    let (_, sources) = source(quick_http(Duration::from_secs(10))?, unthrottled);
     let (_dir, ember, gmail) = gmail_ember_using(&emu, SyncWindow::All, sources).await?;
     let mut events = ember.events().collector();
     ember.start_sync().await?;
@@ -247,7 +247,7 @@ async fn an_account_whose_provider_hangs_never_holds_up_another() -> anyhow::Res
     // Account A's Gmail never answers a listing; account B's is healthy.
     let hung = start_with(60, "gmail.messages.list:hang", true).await?;
     let healthy = start_with(80, "", true).await?;
-    let (_, sources) = source(quick_http(Duration::from_millis(700)), unthrottled);
+    let (_, sources) = source(quick_http(Duration::from_millis(700))?, unthrottled);
     let (_dir, ember, a) = gmail_ember_using(&hung, SyncWindow::All, sources).await?;
 
     let base = healthy.base_url();

@@ -22,7 +22,7 @@ pub async fn gmail_ember(
     emu: &Emulator,
     window: SyncWindow,
 ) -> anyhow::Result<(TempDir, Ember, i64)> {
-    gmail_ember_using(emu, window, ember::service::sources::standard()).await
+    gmail_ember_using(emu, window, ember::service::sources::standard()?).await
 }
 
 /// The same, syncing through `sources`.

@@ -18,15 +18,15 @@ use crate::graph_sync::{assert_converged, graph_ember, graph_ember_using, truth}
 use crate::support::{control, control_get, start_with};
 
 /// Short waits so that storms resolve in seconds.
-fn quick_http(timeout: Duration) -> Http {
-    Http::with_timeout(
+fn quick_http(timeout: Duration) -> anyhow::Result<Http> {
+    Ok(Http::with_timeout(
         RetryPolicy {
             initial: Duration::from_millis(20),
             max_interval: Duration::from_millis(500),
             max_elapsed: Duration::from_secs(60),
         },
         timeout,
-    )
+    )?)
 }
 
 fn graph_only(http: Http, limits: fn() -> AccountLimits) -> SyncSources {
@@ -53,7 +53,7 @@ async fn throttling_storms_converge_with_nothing_lost() -> anyhow::Result<()> {
         true,
     )
     .await?;
-    let sources = graph_only(quick_http(Duration::from_secs(5)), unmetered);
+    let sources = graph_only(quick_http(Duration::from_secs(5))?, unmetered);
     let (_dir, ember, graph) = graph_ember_using(&emu, SyncWindow::All, sources).await?;
     let report = ember.sync_once(graph).await?;
     assert!(report.retries > 0, "{report:?}");
@@ -72,7 +72,7 @@ async fn throttling_storms_converge_with_nothing_lost() -> anyhow::Result<()> {
 async fn a_retry_after_holds_the_whole_mailbox() -> anyhow::Result<()> {
     // Every first delta page is refused once with Retry-After: 2.
     let emu = start_with(40, "graph.delta:429@0.5,retry_after=2", true).await?;
-    let sources = graph_only(quick_http(Duration::from_secs(5)), unmetered);
+    let sources = graph_only(quick_http(Duration::from_secs(5))?, unmetered);
     let (_dir, ember, graph) = graph_ember_using(&emu, SyncWindow::All, sources).await?;
     ember.sync_once(graph).await?;
     assert_converged(&ember, graph, &emu).await?;
@@ -165,7 +165,7 @@ async fn resets_hangs_and_malformed_pages_converge_over_runs() -> anyhow::Result
         true,
     )
     .await?;
-    let sources = graph_only(quick_http(Duration::from_millis(800)), unmetered);
+    let sources = graph_only(quick_http(Duration::from_millis(800))?, unmetered);
     let (_dir, ember, graph) = graph_ember_using(&emu, SyncWindow::All, sources).await?;
     let mut failures = 0;
     for _ in 0..12 {

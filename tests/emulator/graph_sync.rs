@@ -47,7 +47,7 @@ pub async fn graph_ember(
     emu: &Emulator,
     window: SyncWindow,
 ) -> anyhow::Result<(TempDir, Ember, i64)> {
-    graph_ember_using(emu, window, ember::service::sources::standard()).await
+    graph_ember_using(emu, window, ember::service::sources::standard()?).await
 }
 
 /// A message as both sides are compared: id, its one folder, unread.

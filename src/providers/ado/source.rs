@@ -36,12 +36,6 @@ pub struct AdoSource {
     accounts: AccountClients<AdoClient>,
 }
 
-impl Default for AdoSource {
-    fn default() -> Self {
-        Self::new(Http::new())
-    }
-}
-
 impl AdoSource {
     /// A source sending through `http`, within Azure DevOps' limits.
     pub fn new(http: Http) -> Self {

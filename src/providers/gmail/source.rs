@@ -31,12 +31,6 @@ pub struct GmailSource {
     accounts: AccountClients<AccountClient>,
 }
 
-impl Default for GmailSource {
-    fn default() -> Self {
-        Self::new(Http::new())
-    }
-}
-
 impl GmailSource {
     /// A source sending through `http`, within Gmail's documented limits.
     pub fn new(http: Http) -> Self {

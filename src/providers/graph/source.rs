@@ -32,12 +32,6 @@ pub struct GraphSource {
     accounts: AccountClients<AccountClient>,
 }
 
-impl Default for GraphSource {
-    fn default() -> Self {
-        Self::new(Http::new())
-    }
-}
-
 impl GraphSource {
     /// A source sending through `http`, within Graph's documented limits.
     pub fn new(http: Http) -> Self {
