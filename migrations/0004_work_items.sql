@@ -1,9 +1,9 @@
 -- Azure DevOps work items as the work-item pane shows them, the mail that
 -- refers to them, and edits waiting for the service.
 --
--- (There is no 0002: it was drafted on a branch that never landed, and
--- sqlx applies migrations by version, so the gap is harmless and is kept
--- rather than renumbering migrations users have already applied.)
+-- (There is no 0002: the numbering skipped it when 0003 was written. sqlx
+-- applies migrations by version, so the gap is harmless; renumbering would
+-- change the versions users' databases recorded, so it stays.)
 
 -- What the pane lists and filters on, besides what 0001 keeps.
 ALTER TABLE work_items ADD COLUMN priority INTEGER;

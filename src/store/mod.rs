@@ -43,6 +43,9 @@ pub use work_items::{
     upsert_work_item, NewWorkItem,
 };
 
+/// The schema's migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "ember.sqlite3";
 
@@ -146,7 +149,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Self {
             pool,
             path: path.to_owned(),
@@ -190,4 +193,38 @@ pub fn now_ms() -> i64 {
 /// Clamps a caller's page size into `1..=MAX_PAGE`.
 pub(crate) fn page_limit(limit: u32) -> i64 {
     i64::from(limit.clamp(1, MAX_PAGE))
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::MIGRATOR;
+
+    /// Every migration ever released, with (the start of) the checksum
+    /// sqlx records when a database applies it. sqlx refuses a database
+    /// whose applied migration changed, so a released migration must never
+    /// be edited: add a new one, and a line here for it (the failure
+    /// message prints it). This once happened: 0003 was extended with the
+    /// folder counts a commit after it first landed, which stranded the
+    /// databases made in between.
+    const RELEASED: &[(i64, &str)] = &[(1, "890d5ab7"), (3, "ecb4b156"), (4, "4e211436")];
+
+    #[test]
+    fn released_migrations_are_never_edited() {
+        for migration in MIGRATOR.iter() {
+            let checksum: String = migration.checksum.iter().map(|b| format!("{b:02x}")).collect();
+            let short = &checksum[..8];
+            match RELEASED.iter().find(|(v, _)| *v == migration.version) {
+                Some((_, pinned)) => assert_eq!(
+                    short, *pinned,
+                    "migration {} ({}) changed after release: add a new migration instead",
+                    migration.version, migration.description
+                ),
+                None => panic!(
+                    "migration {} is not pinned: add ({}, \"{short}\") to RELEASED",
+                    migration.version, migration.version
+                ),
+            }
+        }
+        assert_eq!(MIGRATOR.iter().count(), RELEASED.len(), "a pinned migration is gone");
+    }
 }
