@@ -17,6 +17,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod cpu;
+pub mod durable;
 pub mod events;
 pub mod links;
 pub mod model;

@@ -412,22 +412,26 @@ impl Categoriser {
             .classifier
             .write()
             .unwrap_or_else(PoisonError::into_inner) = next.clone();
-        self.save(&next);
+        self.save(&next).await;
         self.rescore(cancel).await?;
         Ok(corrections)
     }
 
-    fn save(&self, classifier: &Classifier) {
-        let write = || -> anyhow::Result<()> {
-            if let Some(dir) = self.weights_path.parent() {
-                std::fs::create_dir_all(dir)?;
+    /// Keeps the retrained weights: atomically and durably (a crash
+    /// leaves the old or the new file), off the async workers, and through
+    /// a temporary file of its own, so the app and the CLI never write the
+    /// same partial file.
+    async fn save(&self, classifier: &Classifier) {
+        let json = match classifier.to_json() {
+            Ok(json) => json,
+            Err(e) => {
+                warn!("cannot keep the retrained weights: {e}");
+                return;
             }
-            let partial = self.weights_path.with_extension("json.partial");
-            std::fs::write(&partial, classifier.to_json()?)?;
-            std::fs::rename(&partial, &self.weights_path)?;
-            Ok(())
         };
-        if let Err(e) = write() {
+        if let Err(e) =
+            crate::durable::write_off_runtime(self.weights_path.clone(), json.into_bytes()).await
+        {
             warn!("cannot keep the retrained weights: {e}");
         }
     }
