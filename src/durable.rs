@@ -27,6 +27,28 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// [`write`], the file readable and writable by its owner only (secrets).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".ember-")
+        .suffix(".partial")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
 /// [`write`] on Tokio's blocking pool.
 #[allow(
     clippy::disallowed_methods,
@@ -67,7 +89,10 @@ mod tests {
         a?;
         b?;
         let got = std::fs::read(&target)?;
-        assert!(got.iter().all(|c| *c == got[0]), "one writer's bytes, whole");
+        assert!(
+            got.iter().all(|c| *c == got[0]),
+            "one writer's bytes, whole"
+        );
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ mod token_source;
 
 pub use browser::{is_sign_in_page, Browser, DirectBrowser, PrintBrowser};
 pub use oauth::{DeviceCode, OAuthClient, OAuthConfig, Tokens};
-pub use secrets::{SecretStorage, Secrets};
+pub use secrets::{SecretStorage, Secrets, SecretsSlot, StoreChoice, STORE_ENV};
 pub use token_source::TokenSource;
 
 /// What can go wrong while signing in or handling credentials.

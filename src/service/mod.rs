@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
@@ -72,7 +71,7 @@ pub struct Ember {
     /// start or stop loops.
     sync_started: Arc<AtomicBool>,
     /// Credential storage, found on first use.
-    secrets: Arc<OnceCell<Secrets>>,
+    secrets: Arc<crate::auth::SecretsSlot>,
     /// The on-device categoriser.
     categoriser: Arc<crate::classify::Categoriser>,
     /// The in-process emulator demo mode runs, if any.
@@ -93,9 +92,14 @@ impl Ember {
         let events = EventBus::new();
         let tracker = TaskTracker::new();
         let root = CancellationToken::new();
+        let profile = store.profile_id().await?;
         let secrets = Arc::new(match &config.secrets {
-            Some(s) => OnceCell::new_with(Some(s.clone())),
-            None => OnceCell::new(),
+            Some(s) => crate::auth::SecretsSlot::given(s.clone(), &profile),
+            None => crate::auth::SecretsSlot::new(
+                crate::auth::StoreChoice::from_env(&config.data_dir)
+                    .map_err(|e| ServiceError::InvalidSetting(e.to_string()))?,
+                profile,
+            ),
         });
         let (categorise, queued) =
             crate::classify::CategoriseQueue::new(crate::classify::QUEUE_CAPACITY);
@@ -166,7 +170,7 @@ impl Ember {
 
     /// Credential storage: the OS keychain, or memory when none is reachable.
     pub async fn secrets(&self) -> &Secrets {
-        self.secrets.get_or_init(Secrets::detect).await
+        self.secrets.get().await
     }
 
     /// Starts demo mode when no real account is configured: an in-process
@@ -339,8 +343,12 @@ impl Ember {
             statuses.push(AccountStatus { account, sync });
         }
         // Only what is already known: a status read never probes the keychain.
-        let insecure_storage = match self.secrets.get().map(Secrets::storage) {
+        let insecure_storage = match self.secrets.opened().map(Secrets::storage) {
             Some(crate::auth::SecretStorage::Memory(reason)) => Some(reason.clone()),
+            Some(crate::auth::SecretStorage::File(path)) => Some(format!(
+                "sign-ins are kept in {}, readable only by you (EMBER_SECRET_STORE=file), not in a keychain",
+                path.display()
+            )),
             _ => None,
         };
         Ok(Status {

@@ -211,7 +211,11 @@ mod migration_tests {
     #[test]
     fn released_migrations_are_never_edited() {
         for migration in MIGRATOR.iter() {
-            let checksum: String = migration.checksum.iter().map(|b| format!("{b:02x}")).collect();
+            let checksum: String = migration
+                .checksum
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             let short = &checksum[..8];
             match RELEASED.iter().find(|(v, _)| *v == migration.version) {
                 Some((_, pinned)) => assert_eq!(
@@ -225,6 +229,10 @@ mod migration_tests {
                 ),
             }
         }
-        assert_eq!(MIGRATOR.iter().count(), RELEASED.len(), "a pinned migration is gone");
+        assert_eq!(
+            MIGRATOR.iter().count(),
+            RELEASED.len(),
+            "a pinned migration is gone"
+        );
     }
 }

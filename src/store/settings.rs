@@ -25,6 +25,8 @@ pub const NOTIFICATIONS_ENABLED: &str = "notifications_enabled";
 pub const REMOTE_CONTENT_SENDERS: &str = "remote_content_senders";
 /// Whether Azure DevOps notifications fold under their work item.
 pub const FOLD_WORK_ITEM_MAIL: &str = "fold_work_item_mail";
+/// The profile's own id, which scopes its keychain entries.
+pub const PROFILE_ID: &str = "profile.id";
 /// The last message id scanned for work item links.
 pub const LINKS_SCANNED: &str = "links.scanned_upto";
 
@@ -90,6 +92,26 @@ impl Store {
                 .await?
                 .unwrap_or(d.fold_work_item_mail),
         })
+    }
+
+    /// This profile's id (made on first use): its keychain entries are
+    /// filed under it, so two data folders never share credentials.
+    pub async fn profile_id(&self) -> Result<String, StoreError> {
+        if let Some(id) = self.setting::<String>(PROFILE_ID).await? {
+            return Ok(id);
+        }
+        let fresh: String = sqlx::query_scalar("SELECT lower(hex(randomblob(16)))")
+            .fetch_one(&self.pool)
+            .await?;
+        let mut tx = self.begin_write().await?;
+        // Two processes opening a new profile at once agree on the first.
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)")
+            .bind(PROFILE_ID)
+            .bind(json(&fresh)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(self.setting::<String>(PROFILE_ID).await?.unwrap_or(fresh))
     }
 
     /// Stores every preference in one transaction.

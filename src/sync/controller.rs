@@ -69,7 +69,7 @@ struct LoopHandle {
 
 #[derive(Debug)]
 struct Inner {
-    secrets: Arc<tokio::sync::OnceCell<crate::auth::Secrets>>,
+    secrets: Arc<crate::auth::SecretsSlot>,
     categorise: crate::classify::CategoriseQueue,
     store: Store,
     events: EventBus,
@@ -101,7 +101,7 @@ impl SyncController {
         config: SyncConfig,
         tracker: TaskTracker,
         root: CancellationToken,
-        secrets: Arc<tokio::sync::OnceCell<crate::auth::Secrets>>,
+        secrets: Arc<crate::auth::SecretsSlot>,
         categorise: crate::classify::CategoriseQueue,
     ) -> Result<Self, StoreError> {
         let enabled = store.setting::<bool>(SYNC_ENABLED).await?.unwrap_or(true);
@@ -325,11 +325,7 @@ impl Inner {
 
     /// What a run gets, announcing nothing.
     async fn quiet_context(&self, account: Account, cancel: CancellationToken) -> SyncContext {
-        let secrets = self
-            .secrets
-            .get_or_init(crate::auth::Secrets::detect)
-            .await
-            .clone();
+        let secrets = self.secrets.get().await.clone();
         SyncContext {
             secrets,
             categorise: self.categorise.clone(),

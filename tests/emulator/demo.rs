@@ -151,8 +151,47 @@ async fn ember_demo_setup_adds_the_accounts_from_the_command_line() -> anyhow::R
         ])
         .output()?;
     assert_eq!(bad.status.code(), Some(1));
-    let error: serde_json::Value = serde_json::from_slice(&bad.stderr)?;
+    // The error is the last line (warnings may come first).
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let error: serde_json::Value = serde_json::from_str(last)?;
     assert_eq!(error["code"], "unavailable");
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_data_folders_sharing_one_keychain_keep_their_own_credentials() -> anyhow::Result<()> {
+    // One keychain (as on a desktop), two profiles in two data folders.
+    let emu = start(30).await?;
+    let keychain = ember::auth::Secrets::memory("one keychain for both profiles");
+    let open = |dir: &std::path::Path| {
+        let mut config = ember::Config::new(dir);
+        config.secrets = Some(keychain.clone());
+        config.model_dir = dir.join("no-model");
+        async move {
+            Ember::open(config, ember::service::sources::standard()?)
+                .await
+                .map_err(anyhow::Error::from)
+        }
+    };
+    let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let first = open(first_dir.path()).await?;
+    let mine = demo::setup(&first, &emu.base_url(), SyncWindow::All).await?;
+    // The second profile signs in (its account 1 too) and removes it.
+    let second = open(second_dir.path()).await?;
+    let theirs = demo::setup(&second, &emu.base_url(), SyncWindow::All).await?;
+    assert_eq!(mine[0].id, theirs[0].id, "both profiles have an account 1");
+    second.remove_account(theirs[0].id).await?;
+    second.shutdown(std::time::Duration::from_secs(5)).await;
+    // The first profile's account 1 still signs in and syncs.
+    let report = first.sync_once(mine[0].id).await?;
+    assert!(report.stored > 0, "{report:?}");
+    first.shutdown(std::time::Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())
 }
