@@ -9,7 +9,7 @@ import { backendContext } from './lib/backend/context';
 import { MockBackend, type MockSeed } from './lib/backend/mock';
 import { remoteImagesBody } from './lib/backend/mock-content';
 import type { AppOptions } from './lib/options';
-import { account, folder, message } from './test/fixtures';
+import { account, folder, message, workItem } from './test/fixtures';
 
 function setup(seed: MockSeed = {}, options: Partial<AppOptions> = {}) {
   const backend = new MockBackend({ accounts: [account(1)], ...seed });
@@ -413,28 +413,15 @@ describe('notification actions', () => {
 describe('work items', () => {
   it('lists work items and opens one in the system browser', async () => {
     const { backend, user } = setup({
-      workItems: [
-        {
-          id: 1,
-          accountId: 1,
-          organization: 'contoso',
-          project: 'ember',
-          itemId: 4100,
-          rev: 2,
-          itemType: 'Bug',
-          title: 'Tray icon blurry',
-          state: 'Active',
-          assignedTo: null,
-          changedDate: Date.now(),
-          url: 'https://dev.azure.com/contoso/ember/_workitems/edit/4100',
-        },
-      ],
+      workItems: [workItem(1, { itemId: 4100, title: 'Tray icon blurry', state: 'Active', changedDate: Date.now() })],
     });
     await user.click(await screen.findByTestId('nav-work-items'));
     const list = await screen.findByTestId('work-items');
-    await within(list).findByText(/Tray icon blurry/);
-    expect(list).toHaveTextContent('Bug 4100');
-    await user.click(within(list).getByRole('button', { name: 'Open in browser' }));
+    const row = await within(list).findByRole('option', { name: /Tray icon blurry/ });
+    expect(row).toHaveTextContent('4100');
+    await user.click(row);
+    const detail = screen.getByTestId('work-item-detail');
+    await user.click(await within(detail).findByRole('button', { name: 'Open in browser' }));
     expect(backend.callsTo('openLink')).toEqual([['https://dev.azure.com/contoso/ember/_workitems/edit/4100']]);
   });
 });

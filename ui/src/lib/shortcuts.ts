@@ -29,9 +29,9 @@ export interface Shortcut {
 }
 
 export const SHORTCUTS: readonly Shortcut[] = [
-  { keys: ['j'], command: 'next', label: 'Next conversation' },
-  { keys: ['k'], command: 'previous', label: 'Previous conversation' },
-  { keys: ['Enter', 'o'], command: 'open', label: 'Open conversation' },
+  { keys: ['j'], command: 'next', label: 'Next conversation or work item' },
+  { keys: ['k'], command: 'previous', label: 'Previous conversation or work item' },
+  { keys: ['Enter', 'o'], command: 'open', label: 'Open conversation or work item' },
   { keys: ['u'], command: 'toggleUnread', label: 'Mark read / unread' },
   { keys: ['s'], command: 'toggleStar', label: 'Star / unstar' },
   { keys: ['e'], command: 'archive', label: 'Archive' },

@@ -3,7 +3,11 @@
 import type { Account } from '../../bindings/Account';
 import type { Category } from '../../bindings/Category';
 import type { SearchQuery } from '../../bindings/SearchQuery';
+import type { ConflictChoice } from '../../bindings/ConflictChoice';
+import type { LinkedWorkItem } from '../../bindings/LinkedWorkItem';
 import type { WorkItem } from '../../bindings/WorkItem';
+import type { WorkItemDetail } from '../../bindings/WorkItemDetail';
+import type { WorkItemEdit } from '../../bindings/WorkItemEdit';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
 import type { AddAccount } from '../../bindings/AddAccount';
 import type { CategoryExplanation } from '../../bindings/CategoryExplanation';
@@ -30,6 +34,7 @@ export interface Backend {
   getMessage(id: number): Promise<MessageDetail>;
   /** The box's text goes to Rust as typed; Rust parses the operators. */
   searchMessages(query: SearchQuery): Promise<SearchHit[]>;
+  /** Rejects `invalidQuery` with a sentence when the search text cannot be parsed. */
   listWorkItems(query: WorkItemQuery): Promise<WorkItem[]>;
   getStatus(): Promise<Status>;
   setSyncEnabled(enabled: boolean): Promise<Status>;
@@ -59,6 +64,18 @@ export interface Backend {
   reauthenticate(accountId: number): Promise<Account>;
   removeAccount(accountId: number): Promise<void>;
   setAccountSync(accountId: number, enabled: boolean): Promise<Account>;
+
+  // Work items
+  /** One item as last synced (`id` is the local row id, `WorkItem.id`). */
+  getWorkItem(id: number): Promise<WorkItemDetail>;
+  /** The item read from Azure DevOps now, with comments and history; rejects `unavailable` offline. */
+  refreshWorkItem(id: number): Promise<WorkItemDetail>;
+  /** Applied locally at once and queued; rejects `invalidInput` with a sentence (e.g. a state the type lacks). */
+  editWorkItem(id: number, edit: WorkItemEdit): Promise<WorkItem>;
+  /** Re-applies or drops the edit that met someone else's change. */
+  resolveWorkItemConflict(id: number, choice: ConflictChoice): Promise<WorkItemDetail>;
+  /** The work items a message refers to, with their live state. */
+  linkedWorkItems(messageId: number): Promise<LinkedWorkItem[]>;
 
   // Categories
   moveToCategory(ids: number[], category: Category): Promise<void>;

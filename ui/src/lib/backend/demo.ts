@@ -1,6 +1,7 @@
 // Demo data for `npm run dev` and the browser tests in a plain browser (no
 // Tauri): a MockBackend with three accounts, folders (nested for Microsoft
-// 365), threads, work items, a
+// 365), threads, work items (descriptions, comments, history, related items,
+// one conflict, one hostile description) and mail that refers to them, a
 // newsletter with blocked remote images, a deliberately hostile message, and a
 // fake sync run behind "Sync now". `messages` scales the mailbox (e.g. 100,000).
 import type { Account } from '../../bindings/Account';
@@ -9,7 +10,7 @@ import type { SyncPhase } from '../../bindings/SyncPhase';
 import type { WorkItem } from '../../bindings/WorkItem';
 import type { Folder } from '../../bindings/Folder';
 import type { MessageSummary } from '../../bindings/MessageSummary';
-import { MockBackend } from './mock';
+import { MockBackend, type MockWorkItemExtras } from './mock';
 import { hostileBody, remoteImagesBody, type MockBody } from './mock-content';
 
 const accounts: Account[] = [
@@ -122,22 +123,251 @@ function demoFolders(messages: MessageSummary[]): { folderList: Folder[]; folder
   return { folderList, folders };
 }
 
-function demoWorkItems(now: number): WorkItem[] {
-  const titles = ['Tray icon blurry on HiDPI', 'Search: is:unread ignores threads', 'Settings: validate sync interval'];
-  return titles.map((title, i) => ({
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ORG = 'contoso';
+const PROJECT = 'ember';
+const itemUrl = (n: number) => `https://dev.azure.com/${ORG}/${PROJECT}/_workitems/edit/${n}`;
+const link = (href: string, text: string) => `<a href="${href}" target="_blank" rel="noopener noreferrer">${text}</a>`;
+
+/** One demo work item: [number, type, title, state, assignee, priority, sprint, memberships, hours since changed]. */
+type ItemDef = [number, string, string, string, string | null, number | null, number | null, string[], number];
+
+const ITEMS: ItemDef[] = [
+  [4101, 'Bug', 'Tray icon blurry on HiDPI displays', 'Active', 'Ada Lovelace', 1, 14, ['assigned', 'created'], 0.5],
+  [4102, 'Bug', 'Search: is:unread ignores threads', 'Active', 'Ada Lovelace', 2, 14, ['assigned'], 1],
+  [4111, 'User Story', 'Keyboard shortcuts for work items', 'Active', 'Ada Lovelace', 2, 15, ['assigned', 'mentioned'], 1.5],
+  [4103, 'Task', 'Settings: validate sync interval', 'New', 'Ada Lovelace', 3, 14, ['assigned'], 3],
+  [4106, 'Bug', 'Crash when an account is removed during sync', 'Resolved', 'Alan Turing', 1, 14, ['mentioned'], 5],
+  [4108, 'Bug', 'Customer ticket paste shows raw HTML (hostile test item)', 'New', null, 3, 15, ['created'], 8],
+  [4113, 'Bug', 'Unread count off by one after archive', 'New', null, 2, 15, ['mentioned'], 20],
+  [4104, 'User Story', 'As a reader I can snooze a conversation', 'New', 'Grace Hopper', 2, 15, ['mentioned', 'followed'], 26],
+  [4090, 'Feature', 'Work items in the mail window', 'Active', 'Katherine Johnson', 2, null, ['followed'], 50],
+  [4112, 'Task', 'Measure cold start on Windows', 'Active', 'Alan Turing', 3, 14, ['followed'], 96],
+  [4105, 'Task', 'Write release notes for 0.4', 'Closed', 'Ada Lovelace', 4, 13, ['assigned', 'created'], 144],
+  [4110, 'Epic', 'Offline-first sync', 'New', null, null, null, ['followed'], 288],
+  [4109, 'User Story', 'Tray: show the unread count in the tooltip', 'Removed', null, 4, 13, ['created'], 480],
+];
+
+/** The states each type allows, as the Agile process orders them (Epic's are not synced yet). */
+const STATES: Record<string, string[]> = {
+  Bug: ['New', 'Active', 'Resolved', 'Closed'],
+  Task: ['New', 'Active', 'Closed', 'Removed'],
+  'User Story': ['New', 'Active', 'Resolved', 'Closed', 'Removed'],
+  Feature: ['New', 'Active', 'Resolved', 'Closed', 'Removed'],
+};
+
+const HOSTILE_DESCRIPTION = `<p>The customer pasted this into the ticket; none of it may run:</p>
+<script>window.parent.__emberPwned = 'work item script'; window.__emberPwned = 'work item script'; alert('xss');</script>
+<img src="data:image/png;base64,AAAA" onerror="window.parent.__emberPwned='work item onerror'; alert('xss')">
+<p><a href="javascript:window.parent.__emberPwned='work item link'">Open the ticket</a></p>`;
+
+function demoWorkItems(now: number): {
+  workItems: WorkItem[];
+  workItemExtras: Record<number, MockWorkItemExtras>;
+  workItemStates: Record<string, string[]>;
+} {
+  const workItems = ITEMS.map(([itemId, itemType, title, state, assignedTo, priority, sprint, memberships, hours], i) => ({
     id: i + 1,
     accountId: 3,
-    organization: 'contoso',
-    project: 'ember',
-    itemId: 4100 + i,
-    rev: 3 + i,
-    itemType: i === 2 ? 'Task' : 'Bug',
+    organization: ORG,
+    project: PROJECT,
+    itemId,
+    rev: 1,
+    itemType,
     title,
-    state: i === 0 ? 'Active' : 'New',
-    assignedTo: i === 1 ? null : 'Ada Lovelace',
-    changedDate: now - i * 3_600_000,
-    url: `https://dev.azure.com/contoso/ember/_workitems/edit/${4100 + i}`,
+    state,
+    assignedTo,
+    priority,
+    iteration: sprint === null ? null : `${PROJECT}\\Sprint ${sprint}`,
+    changedDate: now - hours * HOUR,
+    url: itemUrl(itemId),
+    memberships,
+    conflict: false,
+    pendingEdits: 0,
   }));
+  const id = (itemId: number) => workItems.find((w) => w.itemId === itemId)?.id ?? 0;
+  const change = (rev: number, state: string, changedBy: string, daysAgo: number) => ({
+    rev,
+    state,
+    changedBy,
+    changedAt: now - daysAgo * DAY,
+  });
+  const comment = (author: string, hoursAgo: number, html: string) => ({ author, createdAt: now - hoursAgo * HOUR, html });
+  const workItemExtras: Record<number, MockWorkItemExtras> = {
+    [id(4101)]: {
+      createdBy: 'Ada Lovelace',
+      description: `<p>The tray icon looks <strong>blurry</strong> on displays scaled above 100%.</p>
+<h3>Steps to reproduce</h3>
+<ol><li>Set the display scaling to 150% or 200%.</li><li>Start Ember.</li><li>Look at the tray icon.</li></ol>
+<p><b>Expected:</b> a crisp icon at every scale.</p>
+<pre>tray::icon: loaded 16x16 RGBA, scale factor 2.0</pre>
+<p>See the ${link('https://learn.microsoft.com/windows/win32/hidpi/high-dpi-desktop-application-development-on-windows', 'high-DPI guide')}.</p>`,
+      comments: [
+        comment(
+          'Grace Hopper',
+          48,
+          `<p>Reproduced on a 4K display at 150% scaling. The icon is drawn at 16&nbsp;px and stretched.</p><p>Screenshots are on the ${link(itemUrl(4101), 'item')}.</p>`,
+        ),
+        comment(
+          'Ada Lovelace',
+          20,
+          '<p>We only ship a 16 px PNG. I will add <code>32x32</code> and <code>64x64</code> variants and pick one by scale factor.</p>',
+        ),
+      ],
+      history: [change(1, 'New', 'Ada Lovelace', 6), change(4, 'Active', 'Ada Lovelace', 2)],
+      related: [
+        { rel: 'parent', itemId: 4090 },
+        { rel: 'related', itemId: 4102 },
+        { rel: 'related', itemId: 3977 },
+      ],
+      remote: {
+        comments: [
+          comment('Alan Turing', 0.3, '<p>Tried the nightly: <strong>sharp</strong> on Windows, still soft on KDE Wayland.</p>'),
+        ],
+      },
+    },
+    [id(4102)]: {
+      createdBy: 'Grace Hopper',
+      description:
+        '<p>Searching <code>is:unread</code> lists a conversation only when its <em>newest</em> message is unread.</p><p>It should match when any message of the thread is unread.</p>',
+      comments: [
+        comment('Ada Lovelace', 26, '<p>Fixed in the thread query; resolving.</p>'),
+        comment('Jamie Rivera', 2, '<p>Still reproduces with a <strong>draft</strong> in the thread. Reopening.</p>'),
+      ],
+      history: [
+        change(1, 'New', 'Grace Hopper', 9),
+        change(3, 'Active', 'Ada Lovelace', 4),
+        change(7, 'Active', 'Jamie Rivera', 0.08),
+      ],
+      related: [{ rel: 'related', itemId: 4101 }],
+      conflict: {
+        entry: 90,
+        edit: { kind: 'setState', state: 'Resolved' },
+        seenRev: 6,
+        message:
+          'Jamie Rivera changed this item (revision 7) before your change reached Azure DevOps, so it was not sent.',
+      },
+    },
+    [id(4111)]: {
+      createdBy: 'Katherine Johnson',
+      description:
+        '<p>As a keyboard user I can reach and triage work items without the mouse:</p><ul><li><kbd>g</kbd> <kbd>w</kbd> opens the list</li><li><kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> opens</li></ul>',
+      comments: [comment('Katherine Johnson', 30, '<p>@Ada Lovelace can you take this one? AB#4090 tracks the feature.</p>')],
+      history: [change(1, 'New', 'Katherine Johnson', 3), change(2, 'Active', 'Ada Lovelace', 1)],
+      related: [{ rel: 'parent', itemId: 4090 }],
+    },
+    [id(4103)]: {
+      createdBy: 'Ada Lovelace',
+      description: '<p>Reject intervals outside 1–1440 minutes with a sentence naming the field.</p>',
+      history: [change(1, 'New', 'Ada Lovelace', 2)],
+      related: [{ rel: 'parent', itemId: 4090 }],
+    },
+    [id(4106)]: {
+      createdBy: 'Alan Turing',
+      description:
+        '<p>Removing an account while its sync loop is in <code>headers</code> panics in the writer.</p><pre>thread \'sync-2\' panicked at src/sync/writer.rs:212: account 2 not found</pre>',
+      comments: [comment('Alan Turing', 5, '<p>Fixed by cancelling the loop before the rows go.</p>')],
+      history: [change(1, 'New', 'Alan Turing', 5), change(2, 'Active', 'Alan Turing', 3), change(5, 'Resolved', 'Alan Turing', 0.2)],
+    },
+    [id(4108)]: {
+      createdBy: 'Ada Lovelace',
+      description: HOSTILE_DESCRIPTION,
+      history: [change(1, 'New', 'Ada Lovelace', 0.4)],
+    },
+    [id(4113)]: {
+      createdBy: 'Grace Hopper',
+      description: '<p>After archiving from the list the folder count stays one too high until the next sync.</p>',
+      history: [change(1, 'New', 'Grace Hopper', 1)],
+    },
+    [id(4104)]: {
+      createdBy: 'Grace Hopper',
+      description: '<p>Snooze hides a conversation until a chosen time, then brings it back unread.</p>',
+      history: [change(1, 'New', 'Grace Hopper', 2)],
+    },
+    [id(4090)]: {
+      createdBy: 'Katherine Johnson',
+      description: '<p>Show Azure DevOps work items next to the mail about them, and change them from there.</p>',
+      history: [change(1, 'New', 'Katherine Johnson', 20), change(2, 'Active', 'Katherine Johnson', 12)],
+      related: [
+        { rel: 'child', itemId: 4101 },
+        { rel: 'child', itemId: 4103 },
+        { rel: 'child', itemId: 4111 },
+      ],
+    },
+    [id(4112)]: { createdBy: 'Alan Turing', history: [change(1, 'New', 'Alan Turing', 10), change(2, 'Active', 'Alan Turing', 4)] },
+    [id(4105)]: {
+      createdBy: 'Ada Lovelace',
+      history: [change(1, 'New', 'Ada Lovelace', 14), change(3, 'Active', 'Ada Lovelace', 9), change(6, 'Closed', 'Ada Lovelace', 6)],
+    },
+    [id(4110)]: { createdBy: 'Katherine Johnson', description: '<p>Every action works offline and is sent when the network returns.</p>' },
+    [id(4109)]: { createdBy: 'Ada Lovelace', history: [change(1, 'New', 'Ada Lovelace', 30), change(2, 'Removed', 'Grace Hopper', 20)] },
+  };
+  // Each item's revision is its last recorded change's.
+  for (const w of workItems) {
+    const revs = (workItemExtras[w.id]?.history ?? []).map((h) => h.rev);
+    w.rev = Math.max(1, ...revs);
+  }
+  return { workItems, workItemExtras, workItemStates: STATES };
+}
+
+/**
+ * Mail about the demo work items: two conversations that mention items
+ * (AB#4101 with a link to its page and AB#3977, which is not synced; AB#4104
+ * and AB#4111), and Azure DevOps' notifications about two synced items, which
+ * fold under their item while "Fold Azure DevOps notifications" is on (so the
+ * inbox keeps its size). Returns the notifications and the bodies to add.
+ */
+function workItemMail(messages: MessageSummary[], now: number): { extra: MessageSummary[]; bodies: Record<number, MockBody> } {
+  const bodies: Record<number, MockBody> = {};
+  const tray = messages[2];
+  if (tray) {
+    Object.assign(tray, {
+      subject: 'AB#4101: tray icon still blurry on HiDPI',
+      from: { name: 'Grace Hopper', address: 'grace@example.com' },
+      category: 'primary',
+      unread: true,
+      snippet: 'Still fuzzy on the 4K monitor after last night’s build — same as AB#3977 last year…',
+    });
+    const html = `<p>Hi Ada,</p><p>The tray icon is still fuzzy on the 4K monitor after last night’s build, same as AB#3977 last year.</p><p>Details are on the item: ${link(itemUrl(4101), itemUrl(4101))}</p><p>Grace</p>`;
+    bodies[tray.id] = { blocked: html, allowed: html, remoteBlocked: 0 };
+  }
+  const planning = messages[6];
+  if (planning) {
+    Object.assign(planning, {
+      subject: 'Sprint 15 planning: AB#4104 and AB#4111',
+      from: { name: 'Katherine Johnson', address: 'kj@contoso.example' },
+      category: 'primary',
+      snippet: 'Let’s take AB#4104 (snooze) and AB#4111 (shortcuts for work items) into Sprint 15…',
+    });
+  }
+  const base = messages.length;
+  const notice = (offset: number, subject: string, snippet: string): MessageSummary => ({
+    id: base + offset,
+    accountId: 2,
+    threadId: null,
+    subject,
+    from: { name: 'Azure DevOps', address: 'azuredevops@microsoft.com' },
+    date: now - offset * 11 * 60_000,
+    snippet,
+    unread: true,
+    starred: false,
+    hasAttachments: false,
+    category: 'updates',
+    categoryConfidence: 0.97,
+    threadSize: 1,
+    spam: false,
+  });
+  const extra = [
+    notice(1, 'Bug 4102 - Search: is:unread ignores threads', 'Jamie Rivera changed the State from Resolved to Active'),
+    notice(2, 'Task 4103 - Settings: validate sync interval', 'Ada Lovelace was assigned to this task'),
+  ];
+  for (const m of extra) {
+    const itemId = Number(/\d+/.exec(m.subject)?.[0]);
+    const html = `<p>${m.snippet}.</p><p>${link(itemUrl(itemId), `View work item ${itemId}`)}</p>`;
+    bodies[m.id] = { blocked: html, allowed: html, remoteBlocked: 0 };
+  }
+  return { extra, bodies };
 }
 
 const PHASES: SyncPhase[] = ['connecting', 'folders', 'headers', 'bodies', 'categorising'];
@@ -152,18 +382,27 @@ export function createDemoBackend(options: DemoOptions = {}): MockBackend {
   const now = Date.now();
   const messages = demoMessages(Math.max(options.messages ?? 75, 2), now);
   const bodies = specialMessages(messages);
+  const mail = workItemMail(messages, now);
   const backend = new MockBackend({
     accounts,
-    messages,
-    bodies,
+    messages: [...messages, ...mail.extra],
+    bodies: { ...bodies, ...mail.bodies },
     ...demoFolders(messages),
-    workItems: demoWorkItems(now),
+    ...demoWorkItems(now),
     syncEnabled: true,
     syncStates: {
       2: { state: 'needsReauth', message: 'Sign in again to keep Contoso mail in sync.' },
     },
     dataDir: '(browser demo: nothing is stored)',
   });
+  // Edits reach "Azure DevOps" a moment after they are made, and opening an item
+  // takes a moment to read it from there, so both states can be seen.
+  backend.workItemSendMs = 2500;
+  const refresh = backend.refreshWorkItem.bind(backend);
+  backend.refreshWorkItem = async (id) => {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    return refresh(id);
+  };
   backend.syncNow = async (accountId) => {
     backend.calls.push({ method: 'syncNow', args: [accountId] });
     const steps = PHASES.flatMap((phase) =>

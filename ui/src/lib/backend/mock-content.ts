@@ -6,7 +6,7 @@ import type { RenderedBody } from '../../bindings/RenderedBody';
 import type { Settings } from '../../bindings/Settings';
 import type { Span } from '../../bindings/Span';
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** What the mock's "sanitiser" produced for one message. */
@@ -97,6 +97,7 @@ export const DEFAULT_SETTINGS: Settings = {
   categoriesEnabled: true,
   notificationsEnabled: true,
   remoteContentSenders: [],
+  foldWorkItemMail: true,
 };
 
 /** The ranges the contract gives; Rust enforces the same and says which field is wrong. */

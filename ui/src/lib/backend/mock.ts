@@ -6,7 +6,14 @@ import type { Category } from '../../bindings/Category';
 import type { MailView } from '../../bindings/MailView';
 import type { SearchQuery } from '../../bindings/SearchQuery';
 import type { SyncState } from '../../bindings/SyncState';
+import type { ConflictChoice } from '../../bindings/ConflictChoice';
+import type { LinkedWorkItem } from '../../bindings/LinkedWorkItem';
+import type { StateChange } from '../../bindings/StateChange';
 import type { WorkItem } from '../../bindings/WorkItem';
+import type { WorkItemComment } from '../../bindings/WorkItemComment';
+import type { WorkItemConflict } from '../../bindings/WorkItemConflict';
+import type { WorkItemDetail } from '../../bindings/WorkItemDetail';
+import type { WorkItemEdit } from '../../bindings/WorkItemEdit';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
 import { compareNewestFirst } from '../order';
 import type { Backend } from './backend';
@@ -27,6 +34,7 @@ import type { Settings } from '../../bindings/Settings';
 import type { Status } from '../../bindings/Status';
 import {
   DEFAULT_SETTINGS,
+  escapeHtml,
   findSpans,
   freeText,
   plainBody,
@@ -35,6 +43,14 @@ import {
   settingsError,
   type MockBody,
 } from './mock-content';
+import {
+  checkEdit,
+  findWorkItemRefs,
+  matchesWorkSearch,
+  mayReferToWorkItems,
+  NOTIFICATION_SENDER,
+  parseWorkSearch,
+} from './mock-work';
 
 export type BackendMethod = Exclude<keyof Backend, 'onEvent'>;
 
@@ -55,12 +71,38 @@ export interface MockSeed {
   bodies?: Record<number, MockBody>;
   explanations?: Record<number, CategoryExplanation>;
   workItems?: WorkItem[];
+  /** Local work item id -> what get_work_item adds to the row. */
+  workItemExtras?: Record<number, MockWorkItemExtras>;
+  /** Work item type -> the states it allows, in process order (absent: not known yet). */
+  workItemStates?: Record<string, string[]>;
   settings?: Partial<Settings>;
   syncEnabled?: boolean;
   syncStates?: Record<number, SyncState>;
   classifier?: ClassifierStatus;
   dataDir?: string;
   insecureStorage?: string | null;
+}
+
+/** What the mock knows of a work item beyond its list row. */
+export interface MockWorkItemExtras {
+  createdBy?: string | null;
+  /** The sanitised description markup (a fragment; served as a whole document, as Rust renders it). */
+  description?: string | null;
+  comments?: WorkItemComment[];
+  history?: StateChange[];
+  related?: { rel: string; itemId: number }[];
+  /** An edit of the user's that met someone else's change. */
+  conflict?: WorkItemConflict | null;
+  /** What the first refresh_work_item brings from Azure DevOps (newer comments, history, fields). */
+  remote?: { comments?: WorkItemComment[]; history?: StateChange[]; item?: Partial<WorkItem> };
+}
+
+/** An edit queued for Azure DevOps. */
+interface QueuedEdit {
+  entry: number;
+  id: number;
+  edit: WorkItemEdit;
+  rev: number;
 }
 
 /** Copies like the IPC boundary does (JSON), so callers never share objects with the mock. */
@@ -83,6 +125,14 @@ export class MockBackend implements Backend {
   bodies: Map<number, MockBody>;
   explanations: Map<number, CategoryExplanation>;
   workItems: WorkItem[];
+  workItemExtras: Map<number, MockWorkItemExtras>;
+  workItemStates: Record<string, string[]>;
+  /** Edits waiting for Azure DevOps, oldest first (sendWorkItemEdits() "sends" them). */
+  workItemOutbox: QueuedEdit[] = [];
+  /** When set, queued edits are sent this many ms after they are made (the demo); else only by sendWorkItemEdits(). */
+  workItemSendMs: number | null = null;
+  /** Whose name sent comments and state changes carry. */
+  userName = 'Ada Lovelace';
   settings: Settings;
   syncEnabled: boolean;
   syncStates: Map<number, SyncState>;
@@ -99,6 +149,7 @@ export class MockBackend implements Backend {
   /** Set `failures.getStatus = {...}` to make the next calls of that method reject. */
   failures: Partial<Record<BackendMethod, ApiError>> = {};
 
+  private nextEntry = 1;
   private handlers = new Set<(event: BackendEvent) => void>();
   private version = 0;
   private cache: ViewCache | null = null;
@@ -112,6 +163,11 @@ export class MockBackend implements Backend {
     this.bodies = new Map(Object.entries(seed.bodies ?? {}).map(([id, b]) => [Number(id), b]));
     this.explanations = new Map(Object.entries(seed.explanations ?? {}).map(([id, e]) => [Number(id), e]));
     this.workItems = clone(seed.workItems ?? []);
+    this.workItemExtras = new Map(Object.entries(clone(seed.workItemExtras ?? {})).map(([id, e]) => [Number(id), e]));
+    this.workItemStates = clone(seed.workItemStates ?? {});
+    for (const w of this.workItems) {
+      if (this.workItemExtras.get(w.id)?.conflict) w.conflict = true;
+    }
     this.settings = { ...DEFAULT_SETTINGS, ...clone(seed.settings ?? {}) };
     this.syncEnabled = seed.syncEnabled ?? true;
     this.syncStates = new Map(Object.entries(seed.syncStates ?? {}).map(([id, s]) => [Number(id), clone(s)]));
@@ -149,6 +205,7 @@ export class MockBackend implements Backend {
 
   private inView(m: MessageSummary, view: MailView): boolean {
     if (this.removed.has(m.id)) return false;
+    if (this.settings.foldWorkItemMail && this.folded(m)) return false;
     switch (view.kind) {
       case 'unified':
         return true;
@@ -163,7 +220,7 @@ export class MockBackend implements Backend {
 
   /** The view's rows newest first (one per thread when asked), cached until anything changes. */
   private rows(view: MailView, conversations: boolean): MessageSummary[] {
-    const key = `${JSON.stringify(view)}|${conversations}|${this.version}|${this.messages.length}|${this.removed.size}`;
+    const key = `${JSON.stringify(view)}|${conversations}|${this.version}|${this.messages.length}|${this.removed.size}|${this.settings.foldWorkItemMail}`;
     if (this.cache?.key === key) return this.cache.rows;
     const threadSizes = new Map<number, number>();
     for (const m of this.messages) {
@@ -450,12 +507,177 @@ export class MockBackend implements Backend {
     });
   }
 
+  /** Azure DevOps' notification about an item that is synced: folded under the item when the setting says so. */
+  private folded(m: MessageSummary): boolean {
+    if (m.from.address.toLowerCase() !== NOTIFICATION_SENDER) return false;
+    const refs = findWorkItemRefs(m, '');
+    return refs.some((r) => r.source === 'notification' && this.workItems.some((w) => w.itemId === r.itemId));
+  }
+
+  private workItem(id: number): WorkItem {
+    const w = this.workItems.find((x) => x.id === id);
+    if (!w) throw notFound(`work item ${id}`);
+    return w;
+  }
+
+  private extras(id: number): MockWorkItemExtras {
+    let e = this.workItemExtras.get(id);
+    if (!e) {
+      e = {};
+      this.workItemExtras.set(id, e);
+    }
+    return e;
+  }
+
+  private allowedStates(w: WorkItem): string[] {
+    return this.workItemStates[w.itemType] ?? [];
+  }
+
+  /** The work items message `m` refers to. */
+  private refsOf(m: MessageSummary) {
+    const body = this.bodies.get(m.id)?.blocked ?? '';
+    return mayReferToWorkItems(m, body) ? findWorkItemRefs(m, body) : [];
+  }
+
+  /** Mail about `w`, newest first, at most 50. */
+  private mailAbout(w: WorkItem): MessageSummary[] {
+    return this.messages
+      .filter((m) => !this.removed.has(m.id) && this.refsOf(m).some((r) => r.itemId === w.itemId))
+      .sort(compareNewestFirst)
+      .slice(0, 50);
+  }
+
+  private workItemDetail(id: number): WorkItemDetail {
+    const item = this.workItem(id);
+    const e = this.extras(id);
+    return {
+      item,
+      createdBy: e.createdBy ?? null,
+      description: e.description ? rendered({ blocked: e.description, allowed: e.description, remoteBlocked: 0 }, false) : null,
+      comments: e.comments ?? [],
+      history: e.history ?? [],
+      related: (e.related ?? []).map((r) => ({
+        rel: r.rel,
+        itemId: r.itemId,
+        item: this.workItems.find((w) => w.itemId === r.itemId && w.accountId === item.accountId) ?? null,
+      })),
+      mail: this.mailAbout(item),
+      allowedStates: this.allowedStates(item),
+      conflict: e.conflict ?? null,
+    };
+  }
+
+  /** What Rust's store does with an edit at once: the fields change, a comment waits for the service. */
+  private applyLocally(w: WorkItem, edit: WorkItemEdit): void {
+    if (edit.kind === 'setState') w.state = edit.state;
+    if (edit.kind === 'assign') w.assignedTo = edit.to;
+    if (edit.kind === 'setPriority') w.priority = edit.priority;
+  }
+
+  private queue(w: WorkItem, edit: WorkItemEdit): void {
+    this.workItemOutbox.push({ entry: this.nextEntry++, id: w.id, edit, rev: w.rev });
+    w.pendingEdits += 1;
+    if (this.workItemSendMs !== null) setTimeout(() => this.sendWorkItemEdits(), this.workItemSendMs);
+  }
+
+  private dataChanged(accountId: number | null): void {
+    queueMicrotask(() => this.emit({ type: 'dataChanged', data: { accountId } }));
+  }
+
+  /** "Sends" every queued edit: Azure DevOps accepts them, revisions move on, comments appear. */
+  sendWorkItemEdits(): void {
+    const sent = this.workItemOutbox.splice(0);
+    if (sent.length === 0) return;
+    for (const { id, edit } of sent) {
+      const w = this.workItems.find((x) => x.id === id);
+      if (!w) continue;
+      const e = this.extras(id);
+      const now = Date.now();
+      w.rev += 1;
+      w.changedDate = now;
+      w.pendingEdits = Math.max(0, w.pendingEdits - 1);
+      if (edit.kind === 'setState') {
+        e.history = [...(e.history ?? []), { rev: w.rev, state: edit.state, changedBy: this.userName, changedAt: now }];
+      }
+      if (edit.kind === 'comment') {
+        const html = edit.text
+          .split(/\n{2,}/)
+          .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
+          .join('');
+        e.comments = [...(e.comments ?? []), { author: this.userName, createdAt: now, html }];
+      }
+    }
+    this.changed();
+    this.emit({ type: 'dataChanged', data: { accountId: null } });
+  }
+
   listWorkItems(query: WorkItemQuery): Promise<WorkItem[]> {
-    return this.record('listWorkItems', [query], () =>
-      this.workItems
+    return this.record('listWorkItems', [query], () => {
+      const search = parseWorkSearch(query.search ?? '');
+      return this.workItems
         .filter((w) => query.accountId === null || w.accountId === query.accountId)
-        .sort((a, b) => b.changedDate - a.changedDate)
-        .slice(0, query.limit),
+        .filter((w) => query.membership === null || w.memberships.includes(query.membership))
+        .filter((w) => matchesWorkSearch(w, search, this.workItemExtras.get(w.id)?.description ?? ''))
+        .sort((a, b) => b.changedDate - a.changedDate || b.id - a.id)
+        .slice(0, query.limit);
+    });
+  }
+
+  getWorkItem(id: number): Promise<WorkItemDetail> {
+    return this.record('getWorkItem', [id], () => this.workItemDetail(id));
+  }
+
+  refreshWorkItem(id: number): Promise<WorkItemDetail> {
+    return this.record('refreshWorkItem', [id], () => {
+      const w = this.workItem(id);
+      const e = this.extras(id);
+      if (e.remote) {
+        const { comments, history, item } = e.remote;
+        if (comments) e.comments = [...(e.comments ?? []), ...comments];
+        if (history) e.history = [...(e.history ?? []), ...history];
+        if (item) Object.assign(w, item);
+        delete e.remote;
+        this.dataChanged(w.accountId);
+      }
+      return this.workItemDetail(id);
+    });
+  }
+
+  editWorkItem(id: number, edit: WorkItemEdit): Promise<WorkItem> {
+    return this.record('editWorkItem', [id, edit], () => {
+      const w = this.workItem(id);
+      const checked = checkEdit(w, edit, this.allowedStates(w));
+      this.applyLocally(w, checked);
+      this.queue(w, checked);
+      this.dataChanged(w.accountId);
+      return w;
+    });
+  }
+
+  resolveWorkItemConflict(id: number, choice: ConflictChoice): Promise<WorkItemDetail> {
+    return this.record('resolveWorkItemConflict', [id, choice], () => {
+      const w = this.workItem(id);
+      const e = this.extras(id);
+      const conflict = e.conflict;
+      if (!conflict) throw notFound('conflict');
+      e.conflict = null;
+      w.conflict = false;
+      if (choice === 'reapply') {
+        this.applyLocally(w, conflict.edit);
+        this.queue(w, conflict.edit);
+      }
+      this.dataChanged(w.accountId);
+      return this.workItemDetail(id);
+    });
+  }
+
+  linkedWorkItems(messageId: number): Promise<LinkedWorkItem[]> {
+    return this.record('linkedWorkItems', [messageId], () =>
+      this.refsOf(this.find(messageId)).map((r) => ({
+        itemId: r.itemId,
+        source: r.source,
+        item: this.workItems.find((w) => w.itemId === r.itemId) ?? null,
+      })),
     );
   }
 

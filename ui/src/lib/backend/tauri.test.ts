@@ -33,7 +33,9 @@ const SETTINGS = {
   categoriesEnabled: true,
   notificationsEnabled: true,
   remoteContentSenders: [],
+  foldWorkItemMail: true,
 };
+const WORK_QUERY = { accountId: null, membership: 'assigned', search: 'state:active', limit: 10 };
 const ADD = {
   provider: 'ado',
   clientId: null,
@@ -59,9 +61,27 @@ describe('tauriBackend commands', () => {
     ],
     [
       'listWorkItems',
-      () => tauriBackend.listWorkItems({ accountId: null, limit: 10 }),
-      ['list_work_items', { query: { accountId: null, limit: 10 } }],
+      () => tauriBackend.listWorkItems(WORK_QUERY),
+      ['list_work_items', { query: WORK_QUERY }],
     ],
+    ['getWorkItem', () => tauriBackend.getWorkItem(8), ['get_work_item', { id: 8 }]],
+    ['refreshWorkItem', () => tauriBackend.refreshWorkItem(8), ['refresh_work_item', { id: 8 }]],
+    [
+      'editWorkItem (state)',
+      () => tauriBackend.editWorkItem(8, { kind: 'setState', state: 'Resolved' }),
+      ['edit_work_item', { id: 8, edit: { kind: 'setState', state: 'Resolved' } }],
+    ],
+    [
+      'editWorkItem (unassign)',
+      () => tauriBackend.editWorkItem(8, { kind: 'assign', to: null }),
+      ['edit_work_item', { id: 8, edit: { kind: 'assign', to: null } }],
+    ],
+    [
+      'resolveWorkItemConflict',
+      () => tauriBackend.resolveWorkItemConflict(8, 'reapply'),
+      ['resolve_work_item_conflict', { id: 8, choice: 'reapply' }],
+    ],
+    ['linkedWorkItems', () => tauriBackend.linkedWorkItems(12), ['linked_work_items', { messageId: 12 }]],
     ['getStatus', () => tauriBackend.getStatus(), ['get_status']],
     ['setSyncEnabled', () => tauriBackend.setSyncEnabled(false), ['set_sync_enabled', { enabled: false }]],
     ['syncNow (all)', () => tauriBackend.syncNow(null), ['sync_now', { accountId: null }]],

@@ -51,6 +51,12 @@ export const tauriBackend: Backend = {
   removeAccount: (accountId) => call<void>('remove_account', { accountId }),
   setAccountSync: (accountId, enabled) => call('set_account_sync', { accountId, enabled }),
 
+  getWorkItem: (id) => call('get_work_item', { id }),
+  refreshWorkItem: (id) => call('refresh_work_item', { id }),
+  editWorkItem: (id, edit) => call('edit_work_item', { id, edit }),
+  resolveWorkItemConflict: (id, choice) => call('resolve_work_item_conflict', { id, choice }),
+  linkedWorkItems: (messageId) => call('linked_work_items', { messageId }),
+
   moveToCategory: (ids, category) => call<void>('move_to_category', { ids, category }),
   explainCategory: (id) => call('explain_category', { id }),
 
