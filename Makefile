@@ -17,6 +17,13 @@ CARGO ?= cargo
 APP := $(CARGO_TARGET_DIR)/debug/fireside-ember
 EMBER := $(CARGO_TARGET_DIR)/debug/ember
 TAURI_DRIVER := $(TOOLS_DIR)/bin/tauri-driver
+# cargo-deny, pinned (0.20.2 needs Rust 1.88; rust-toolchain.toml has 1.95).
+CARGO_DENY_VERSION := 0.20.2
+CARGO_DENY := $(TOOLS_DIR)/bin/cargo-deny
+# The RustSec advisory snapshot (a git bundle) in shared/, beside the clone.
+# Without it check-deps still checks licences, bans and sources, and says
+# that advisories were skipped.
+EMBER_ADVISORY_BUNDLE ?= $(CURDIR)/../shared/advisory-db/advisory-db.bundle
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian/Ubuntu packages Tauri (WebKitGTK), the tray and the headless
@@ -27,7 +34,7 @@ DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
 	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core libglib2.0-bin chromium
 
 .PHONY: help run test setup system-deps ui-deps ui-build app bindings model \
-	check-rust test-rust check-ui test-ui test-browser e2e clean
+	check-rust check-deps test-rust check-ui test-ui test-browser e2e clean
 
 help:
 	@echo "make run    build and open Fireside Ember"
@@ -39,7 +46,7 @@ run: setup model ui-build
 	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins
 	$(APP)
 
-test: setup model ui-build check-rust test-rust check-ui test-ui test-browser e2e
+test: setup model ui-build check-rust check-deps test-rust check-ui test-ui test-browser e2e
 	@echo "make test: every suite passed"
 
 ## Set-up ---------------------------------------------------------------------
@@ -63,6 +70,11 @@ $(EMBER_MODEL_DIR)/model.safetensors:
 
 ui-deps: ui/node_modules/.installed
 
+# --no-audit: `npm audit` posts the lockfile to the registry's bulk advisory
+# endpoint, and the registry these machines reach answers that POST with 405
+# Method Not Allowed (only GET and HEAD are served), so an audit here can only
+# fail. Rust dependencies are audited offline by check-deps. (What ships in
+# the UI bundle: @tauri-apps/api, @tanstack/virtual-core and Svelte's runtime.)
 ui/node_modules/.installed: ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
 	touch $@
@@ -78,6 +90,15 @@ $(TAURI_DRIVER):
 check-rust:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+# cargo-deny over the whole workspace, offline (deny.toml, scripts/check-deps):
+# advisories from the RustSec snapshot, licences, bans (duplicate versions
+# warn), sources. Installs the pinned cargo-deny into TOOLS_DIR when missing.
+check-deps:
+	@$(CARGO_DENY) --version 2>/dev/null | grep -qxF 'cargo-deny $(CARGO_DENY_VERSION)' || \
+		$(CARGO) install cargo-deny --version '=$(CARGO_DENY_VERSION)' --locked --root $(TOOLS_DIR)
+	CARGO='$(CARGO)' CARGO_DENY='$(CARGO_DENY)' EMBER_ADVISORY_BUNDLE='$(EMBER_ADVISORY_BUNDLE)' \
+		scripts/check-deps
 
 test-rust:
 	$(CARGO) test --locked --workspace

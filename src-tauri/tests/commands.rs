@@ -146,3 +146,44 @@ fn bad_searches_and_links_are_refused_with_their_codes() -> anyhow::Result<()> {
     assert_eq!(missing["code"], "notFound");
     Ok(())
 }
+
+/// Every command the UI calls must be registered, declared to tauri-build and
+/// granted to the window; a command missing from any of the three answers
+/// "not allowed" in the real app while the mock runtime (which skips the ACL)
+/// would still pass.
+#[test]
+fn every_command_the_ui_calls_is_registered_declared_and_granted() {
+    fn quoted_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.match_indices(marker)
+            .filter_map(|(at, _)| {
+                let rest = &text[at + marker.len()..];
+                let end = rest.find('\'')?;
+                Some(&rest[..end])
+            })
+            .collect()
+    }
+    let ui = include_str!("../../ui/src/lib/backend/tauri.ts");
+    let handler = include_str!("../src/lib.rs");
+    let declared = include_str!("../build.rs");
+    let granted = include_str!("../capabilities/main.json");
+
+    let called = quoted_after(ui, "call('")
+        .into_iter()
+        .chain(quoted_after(ui, "call<void>('"))
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(called.len() >= 20, "the UI's commands were found: {called:?}");
+    let mut missing = Vec::new();
+    for command in &called {
+        if !handler.contains(&format!("::{command},")) {
+            missing.push(format!("{command}: not in generate_handler!"));
+        }
+        if !declared.contains(&format!("\"{command}\"")) {
+            missing.push(format!("{command}: not declared in build.rs"));
+        }
+        let permission = format!("\"allow-{}\"", command.replace('_', "-"));
+        if !granted.contains(&permission) {
+            missing.push(format!("{command}: not granted in capabilities/main.json"));
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}

@@ -6,6 +6,10 @@
 #              demo accounts and demo mail arriving.
 #   mail.mjs   the mail window: sync progress, safe HTML against a loopback
 #              beacon, remote content, search, categories.
+#   workitems.mjs  the work-item pane (g w) grouped by state against the CLI
+#              and the emulator, an item's mail and the reading pane's strip,
+#              a state change from the strip reaching the emulator, hostile
+#              descriptions and comments inert in sandboxed frames.
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
 # (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
@@ -50,4 +54,5 @@ run_spec() {
 status=0
 run_spec smoke.mjs || status=1
 run_spec mail.mjs || status=1
+run_spec workitems.mjs || status=1
 exit $status
