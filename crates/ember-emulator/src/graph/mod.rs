@@ -14,7 +14,7 @@ mod batch;
 mod delta;
 mod folders;
 mod messages;
-mod resource;
+pub(crate) mod resource;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
