@@ -341,3 +341,95 @@ async fn a_draft_is_sent_once_and_reaches_the_microsoft_mailbox() {
     assert_eq!(m["bccRecipients"], json!([]));
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn a_draft_is_rewritten_by_upload_and_by_the_send_itself() {
+    let emu = start_unthrottled().await;
+    let bearer = token(&emu, "gmail").await;
+    let created = api(
+        &emu,
+        "POST",
+        &format!("{API}/drafts"),
+        &bearer,
+        Some(&json!({"message": {"raw": raw("To: z@example.com\r\nSubject: v1", "one")}})),
+    )
+    .await;
+    let draft = created.json["id"].as_str().unwrap_or_default().to_owned();
+    let body = format!(
+        "--up\r\nContent-Type: application/json\r\n\r\n{{\"id\": \"{draft}\"}}\r\n--up\r\n\
+Content-Type: message/rfc822\r\n\r\nTo: z@example.com\r\nSubject: v2\r\n\r\ntwo\r\n--up--\r\n"
+    );
+    let put = send(
+        &emu,
+        "PUT",
+        &format!("/upload/gmail/v1/users/me/drafts/{draft}?uploadType=multipart"),
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "multipart/related; boundary=up"),
+        ],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(
+        (put.status, put.json["id"].as_str()),
+        (200, Some(draft.as_str())),
+        "{}",
+        put.text
+    );
+    assert_eq!(
+        mail_truth(&emu, "gmail").await["drafts"][0]["subject"],
+        "v2"
+    );
+
+    // drafts.send with a message: the draft is rewritten, then sent.
+    let sent = api(
+        &emu,
+        "POST",
+        &format!("{API}/drafts/send"),
+        &bearer,
+        Some(&json!({"id": draft, "message": {"raw": raw("To: z@example.com\r\nSubject: v3", "three")}})),
+    )
+    .await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    let truth = mail_truth(&emu, "gmail").await;
+    assert_eq!(truth["drafts"], json!([]));
+    assert_eq!(truth["sent"][0]["subject"], "v3");
+    let missing = api(
+        &emu,
+        "POST",
+        &format!("{API}/drafts/send"),
+        &bearer,
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(missing.status, 400);
+    let empty = api(
+        &emu,
+        "POST",
+        &format!("{API}/drafts"),
+        &bearer,
+        Some(&json!({"message": {"raw": raw("Subject: nobody", ".")}})),
+    )
+    .await;
+    let nobody = empty.json["id"].as_str().unwrap_or_default().to_owned();
+    let refused = api(
+        &emu,
+        "POST",
+        &format!("{API}/drafts/send"),
+        &bearer,
+        Some(&json!({"id": nobody})),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.json["error"]["message"].as_str()),
+        (400, Some("Recipient address required"))
+    );
+    assert_eq!(
+        mail_truth(&emu, "gmail").await["drafts"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "a refused send keeps the draft"
+    );
+    emu.stop().await;
+}
