@@ -12,7 +12,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,11 +28,17 @@ use super::world::{
     graph_folder_bit, MailProvider, World, WorldConfig, GRAPH_FOLDERS, GRAPH_FOLDER_MASK,
 };
 
+/// The largest `/_emulator/mail` body: a 40 MB message in base64, in JSON.
+pub const MAIL_BODY_LIMIT: usize = 40 * 1024 * 1024 * 4 / 3 + 64 * 1024;
+
 /// The control routes.
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_emulator/reset", post(reset))
-        .route("/_emulator/mail", post(mail))
+        .route(
+            "/_emulator/mail",
+            post(mail).layer(DefaultBodyLimit::max(MAIL_BODY_LIMIT)),
+        )
         .route("/_emulator/mutate", post(mutate))
         .route("/_emulator/expire", post(expire))
         .route("/_emulator/expire_tokens", post(expire_tokens))

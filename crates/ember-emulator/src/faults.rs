@@ -3,7 +3,8 @@
 //!
 //! A spec is `;`-separated rules `TARGET:KIND[@PROBABILITY][,key=value...]`.
 //! TARGET is an endpoint name (`gmail.messages.get`, `graph.delta`,
-//! `ado.wiql`, `oauth.token` ...) or `*`; KIND is one of [`FaultKind`].
+//! `ado.wiql`, `oauth.token` ...), a group of them ([`GROUPS`]: `gmail.send`
+//! is every Gmail send), or `*`; KIND is one of [`FaultKind`].
 //! Example: `gmail.messages.get:429@0.1,retry_after=1;*:latency,ms=20,jitter_ms=10`.
 
 use std::fmt;
@@ -72,6 +73,22 @@ impl FaultKind {
     }
 }
 
+/// Targets naming several endpoints: every way a service sends mail.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    ("gmail.send", &["gmail.messages.send", "gmail.drafts.send"]),
+    // `graph.send` is also sendMail's own name.
+    ("graph.send", &["graph.send", "graph.drafts.send"]),
+];
+
+/// Whether a rule's `target` covers `endpoint`.
+pub fn targets(target: &str, endpoint: &str) -> bool {
+    target == "*"
+        || target == endpoint
+        || GROUPS
+            .iter()
+            .any(|(group, members)| *group == target && members.contains(&endpoint))
+}
+
 /// One rule of a spec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultRule {
@@ -128,7 +145,7 @@ impl FaultSpec {
     pub fn plan(&self, endpoint: &str, rng: &mut impl Rng) -> FaultPlan {
         let mut plan = FaultPlan::default();
         for rule in &self.rules {
-            if rule.target != "*" && rule.target != endpoint {
+            if !targets(&rule.target, endpoint) {
                 continue;
             }
             if !rng.random_bool(rule.probability.clamp(0.0, 1.0)) {
@@ -253,14 +270,23 @@ pub const FAULT_SPEC_HELP: &str = "\
 Fault spec: ';'-separated rules TARGET:KIND[@PROBABILITY][,key=value...]
   TARGET  an endpoint name or '*': gmail.profile, gmail.labels.list,
           gmail.messages.list, gmail.messages.get, gmail.messages.modify,
-          gmail.messages.send, gmail.threads.get, gmail.history.list,
-          gmail.batch, graph.me, graph.folders, graph.delta, graph.message,
-          graph.batch, ado.projects, ado.wiql, ado.workitemsbatch,
-          ado.workitem, ado.workitemtypes, ado.queries, oauth.token
+          gmail.messages.send, gmail.drafts (create, update, list, get,
+          delete), gmail.drafts.send, gmail.threads.get, gmail.history.list,
+          gmail.batch, graph.me, graph.folders, graph.delta, graph.message
+          (also PATCH and DELETE of drafts, listing attachments),
+          graph.drafts (POST /me/messages, createReply, createReplyAll,
+          createForward, adding attachments), graph.drafts.send (a draft's
+          send), graph.send (sendMail), graph.batch, ado.projects, ado.wiql,
+          ado.workitemsbatch, ado.workitem, ado.workitemtypes, ado.queries,
+          oauth.token
+          groups: gmail.send (gmail.messages.send and gmail.drafts.send),
+          graph.send (sendMail and graph.drafts.send)
   KIND    latency (ms=, jitter_ms=)   429 (retry_after= seconds, optional)
           403rate (Gmail rateLimitExceeded body)   500   503
           reset (connection dropped mid-body)   hang (never answers)
           truncate (the body ends half-way)   badjson
+            (reset and truncate let the endpoint run first: mail IS sent,
+            and the client sees a broken answer)
           badmime (broken MIME in raw / $value)   html203 (sign-in page)
           slowdown (remaining=, default 10; delay= seconds, default 1):
             the answer unchanged, plus Azure DevOps' X-RateLimit-Resource,
@@ -353,6 +379,26 @@ mod tests {
         assert_eq!(spec.plan("x", &mut rng).slowdown, Some((10, 1)));
         assert!(FaultSpec::parse("x:slowdown,retry_after=1").is_err());
         assert!(FAULT_SPEC_HELP.contains("slowdown"));
+    }
+
+    #[test]
+    fn groups_cover_every_way_of_sending() {
+        let spec = FaultSpec::parse("gmail.send:500;graph.send:503").unwrap_or_default();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for (endpoint, kind) in [
+            ("gmail.messages.send", FaultKind::ServerError),
+            ("gmail.drafts.send", FaultKind::ServerError),
+            ("graph.send", FaultKind::Unavailable),
+            ("graph.drafts.send", FaultKind::Unavailable),
+        ] {
+            assert_eq!(
+                spec.plan(endpoint, &mut rng).replace,
+                Some(kind),
+                "{endpoint}"
+            );
+        }
+        assert_eq!(spec.plan("gmail.drafts", &mut rng), FaultPlan::default());
+        assert!(FAULT_SPEC_HELP.contains("gmail.drafts.send"));
     }
 
     #[test]

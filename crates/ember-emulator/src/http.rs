@@ -534,9 +534,16 @@ async fn corrupt(response: Response, kind: FaultKind) -> Response {
         }
         FaultKind::Reset => {
             // Promise the full length, send half, then drop the connection.
+            // An empty answer (Graph's 202 to a send) promises one byte, so
+            // that the drop shows: the endpoint ran, the client cannot tell.
+            let promised = if bytes.is_empty() && parts.status != StatusCode::NO_CONTENT {
+                1
+            } else {
+                bytes.len()
+            };
             parts
                 .headers
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(promised));
             let half = bytes.slice(..bytes.len() / 2);
             let stream = futures_util::stream::iter(vec![
                 Ok::<Bytes, std::io::Error>(half),

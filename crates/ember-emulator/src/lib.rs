@@ -17,6 +17,7 @@
 pub mod ado;
 pub mod compose;
 pub mod control;
+pub mod delivery;
 pub mod faults;
 pub mod gmail;
 pub mod graph;
@@ -27,6 +28,7 @@ pub mod oauth;
 pub mod state;
 #[cfg(test)]
 mod testing;
+pub mod truth;
 pub mod work_items;
 pub mod world;
 

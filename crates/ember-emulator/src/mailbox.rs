@@ -90,6 +90,9 @@ pub enum ChangeKind {
     LabelsAdded(u64),
     /// These labels were removed.
     LabelsRemoved(u64),
+    /// Its content changed (a Graph draft was edited); labels and
+    /// existence are as they were.
+    Updated,
 }
 
 /// One entry of the change log.
@@ -112,6 +115,17 @@ pub enum CursorError {
     Invalid,
 }
 
+/// A Gmail draft: its immutable id and the message that holds its current
+/// content (a new message each time the draft is updated). Graph has no
+/// such table: its drafts are the messages in Drafts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftRef {
+    /// The draft id (`r-834494671212680745`).
+    pub id: String,
+    /// The id of its current message.
+    pub message: String,
+}
+
 /// One emulated mailbox.
 #[derive(Debug, Clone)]
 pub struct Mailbox {
@@ -129,6 +143,8 @@ pub struct Mailbox {
     pub seq: u64,
     /// Cursors before this have expired.
     pub floor: u64,
+    /// Gmail drafts, least recently written first.
+    pub drafts: Vec<DraftRef>,
 }
 
 impl Mailbox {
@@ -143,6 +159,7 @@ impl Mailbox {
             changes: Vec::new(),
             seq,
             floor: seq,
+            drafts: Vec::new(),
         }
     }
 
@@ -250,6 +267,19 @@ impl Mailbox {
         m.labels = after;
         m.changed = seq;
         true
+    }
+
+    /// Replaces a message's content (its labels stay), logging the change.
+    pub fn replace_source(&mut self, index: usize, source: Source) {
+        let seq = self.next_seq();
+        self.changes.push(Change {
+            seq,
+            message: index,
+            kind: ChangeKind::Updated,
+        });
+        let m = &mut self.messages[index];
+        m.source = source;
+        m.changed = seq;
     }
 
     /// Deletes a message for good; returns whether it existed.

@@ -28,6 +28,23 @@ pub(crate) async fn start(work_items: usize) -> Emulator {
     .unwrap()
 }
 
+/// An emulator of seed 42 with 30 messages and quotas off (sending mail
+/// costs Gmail 100 units a call, more than tests should wait for).
+pub(crate) async fn start_unthrottled() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        world: WorldConfig {
+            seed: 42,
+            messages: 30,
+            work_items: 5,
+        },
+        faults: FaultSpec::default(),
+        no_quota: true,
+        port: 0,
+    })
+    .await
+    .unwrap()
+}
+
 /// An answer: status, headers (names lower case) and body.
 #[derive(Debug)]
 pub(crate) struct Reply {
@@ -69,7 +86,7 @@ pub(crate) async fn send(
     request.push_str("\r\n");
     request.push_str(body);
     write_all(&stream, request.as_bytes()).await;
-    let raw = tokio::time::timeout(Duration::from_secs(10), read_to_end(&stream))
+    let raw = tokio::time::timeout(Duration::from_secs(60), read_to_end(&stream))
         .await
         .unwrap();
     let raw = String::from_utf8_lossy(&raw).into_owned();
@@ -100,6 +117,15 @@ async fn write_all(stream: &TcpStream, mut buf: &[u8]) {
         match stream.try_write(buf) {
             Ok(n) => buf = &buf[n..],
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // The server answered early and closed: read what it said.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                return
+            }
             Err(e) => panic!("write: {e}"),
         }
     }
@@ -115,6 +141,8 @@ async fn read_to_end(stream: &TcpStream) -> Vec<u8> {
             Ok(0) => return out,
             Ok(n) => out.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // A dropped connection (the reset fault) ends the answer.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return out,
             Err(e) => panic!("read: {e}"),
         }
     }
@@ -194,6 +222,48 @@ pub(crate) async fn ado_truth(emu: &Emulator) -> Value {
         .into_iter()
         .flatten()
         .find(|a| a["provider"] == "ado")
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// An access token for the first account of `provider` (`gmail`, `graph`).
+pub(crate) async fn token(emu: &Emulator, provider: &str) -> String {
+    let r = control(emu, "token", &serde_json::json!({ "provider": provider })).await;
+    format!(
+        "Bearer {}",
+        r.json["access_token"].as_str().unwrap_or_default()
+    )
+}
+
+/// A request with a bearer token; `body` is sent as JSON when given.
+pub(crate) async fn api(
+    emu: &Emulator,
+    method: &str,
+    path: &str,
+    bearer: &str,
+    body: Option<&Value>,
+) -> Reply {
+    let text = body.map(Value::to_string);
+    send(
+        emu,
+        method,
+        path,
+        &[
+            ("Authorization", bearer),
+            ("Content-Type", "application/json"),
+        ],
+        text.as_deref(),
+    )
+    .await
+}
+
+/// The truth's account of `provider` (`gmail`, `graph`), first one.
+pub(crate) async fn mail_truth(emu: &Emulator, provider: &str) -> Value {
+    control_get(emu, "truth").await["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["provider"] == provider)
         .cloned()
         .unwrap_or_default()
 }

@@ -19,6 +19,8 @@ use super::mailbox::{Label, LabelKind, Mailbox, Message, Source};
 use super::material::material;
 use super::work_items::Organization;
 
+pub use super::truth::{Truth, TruthAccount, TruthDraft, TruthMessage, TruthSent, TruthWorkItem};
+
 /// What to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorldConfig {
@@ -341,84 +343,6 @@ impl World {
             }
         }
     }
-
-    /// The server-side state, for comparing a synced database with.
-    pub fn truth(&self) -> Truth {
-        let mut accounts = Vec::new();
-        for (provider, list) in [
-            (MailProvider::Gmail, &self.gmail),
-            (MailProvider::Graph, &self.graph),
-        ] {
-            for mb in list {
-                let unread_bit = mb.label_bit("UNREAD").unwrap_or(0);
-                let hidden = unread_bit
-                    | mb.label_bit("FLAGGED").unwrap_or(0)
-                    | mb.label_bit("FOCUSED").unwrap_or(0)
-                    // Graph keeps categories and flags as labels too; only folders are folders.
-                    | match provider {
-                        MailProvider::Graph => mb
-                            .labels
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, l)| l.kind != LabelKind::Folder)
-                            .fold(0, |mask, (i, _)| mask | 1 << i),
-                        MailProvider::Gmail => 0,
-                    };
-                let messages = mb
-                    .messages
-                    .iter()
-                    .filter(|m| !m.deleted)
-                    .map(|m| TruthMessage {
-                        id: m.id.clone(),
-                        folders: mb
-                            .label_ids(m.labels & !hidden)
-                            .into_iter()
-                            .map(str::to_owned)
-                            .collect(),
-                        unread: m.labels & unread_bit != 0,
-                    })
-                    .collect();
-                accounts.push(TruthAccount {
-                    provider: match provider {
-                        MailProvider::Gmail => "gmail",
-                        MailProvider::Graph => "graph",
-                    },
-                    address: mb.address.clone(),
-                    messages,
-                    work_items: Vec::new(),
-                    followed: None,
-                    mentioned: None,
-                });
-            }
-        }
-        accounts.push(TruthAccount {
-            provider: "ado",
-            address: self.ado.name.clone(),
-            messages: Vec::new(),
-            work_items: self
-                .ado
-                .items
-                .iter()
-                .filter(|w| !w.deleted)
-                .map(|w| TruthWorkItem {
-                    id: w.id,
-                    rev: w.rev,
-                    state: w.field_str("System.State").to_owned(),
-                    title: w.field_str("System.Title").to_owned(),
-                    item_type: w.field_str("System.WorkItemType").to_owned(),
-                    assigned_to: w
-                        .fields
-                        .get("System.AssignedTo")
-                        .and_then(|a| a.get("uniqueName"))
-                        .and_then(serde_json::Value::as_str)
-                        .map(str::to_owned),
-                })
-                .collect(),
-            followed: Some(self.ado.live_followed()),
-            mentioned: Some(self.ado.mentioned(None)),
-        });
-        Truth { accounts }
-    }
 }
 
 fn gmail_labels() -> Vec<Label> {
@@ -497,61 +421,6 @@ fn fix_thread_ids(mailbox: &mut Mailbox) {
             m.thread_id = id.clone();
         }
     }
-}
-
-/// `GET /_emulator/truth`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Truth {
-    /// Every account.
-    pub accounts: Vec<TruthAccount>,
-}
-
-/// One account's server-side state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TruthAccount {
-    /// `gmail`, `graph` or `ado`.
-    pub provider: &'static str,
-    /// The mailbox address, or the organisation name.
-    pub address: String,
-    /// Live messages.
-    pub messages: Vec<TruthMessage>,
-    /// Live work items.
-    pub work_items: Vec<TruthWorkItem>,
-    /// Azure DevOps: live items the owner follows (`@Follows`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub followed: Option<Vec<u32>>,
-    /// Azure DevOps: live items with a comment @mentioning the owner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mentioned: Option<Vec<u32>>,
-}
-
-/// One message as the provider holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TruthMessage {
-    /// Its id, exactly as the API returns it.
-    pub id: String,
-    /// Gmail label ids (without UNREAD), or the Graph folder id.
-    pub folders: Vec<String>,
-    /// Unread.
-    pub unread: bool,
-}
-
-/// One work item as the provider holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TruthWorkItem {
-    /// Its id.
-    pub id: u32,
-    /// Its revision.
-    pub rev: u32,
-    /// Its state.
-    pub state: String,
-    /// Its title.
-    pub title: String,
-    /// Its type (`Bug` ...).
-    #[serde(rename = "type")]
-    pub item_type: String,
-    /// The assignee's address, if any.
-    pub assigned_to: Option<String>,
 }
 
 /// An id's thread-safe shared form.

@@ -15,7 +15,7 @@ use super::payload::{self, b64url};
 use super::query::{self, parse_search};
 use super::{bad_parameter, bad_request, mailbox_of, not_found, raw_and_snippet, short_message};
 use crate::http::{gmail_error, Caller};
-use crate::mailbox::{ChangeKind, CursorError, LabelKind, Mailbox, Message, Source};
+use crate::mailbox::{ChangeKind, CursorError, LabelKind, Mailbox, Message};
 use crate::state::Shared;
 
 /// Default and largest page sizes of list and history.
@@ -26,11 +26,11 @@ const MAX_BATCH_MODIFY: usize = 1000;
 
 type Shared_ = State<Arc<Shared>>;
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn page_size(pairs: &[(String, String)]) -> Result<usize, Response> {
+pub(super) fn page_size(pairs: &[(String, String)]) -> Result<usize, Response> {
     match query::first(pairs, "maxResults") {
         None => Ok(DEFAULT_PAGE),
         Some(v) => v
@@ -215,14 +215,14 @@ pub async fn list(
 
 /// Message formats of messages.get and threads.get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(super) enum Format {
     Minimal,
     Metadata,
     Full,
     Raw,
 }
 
-fn format_of(pairs: &[(String, String)]) -> Result<Format, Response> {
+pub(super) fn format_of(pairs: &[(String, String)]) -> Result<Format, Response> {
     match query::first(pairs, "format").unwrap_or("full") {
         "minimal" => Ok(Format::Minimal),
         "metadata" => Ok(Format::Metadata),
@@ -236,7 +236,7 @@ fn format_of(pairs: &[(String, String)]) -> Result<Format, Response> {
 }
 
 /// A message's JSON in `format`, composed outside the world's lock.
-fn message_json(
+pub(super) fn message_json(
     message: &Message,
     label_ids: Vec<String>,
     owner: (&str, &str),
@@ -306,13 +306,13 @@ fn message_json(
 }
 
 /// What is needed to render one message after the lock is released.
-struct Snapshot {
-    message: Message,
-    labels: Vec<String>,
-    owner: (String, String),
+pub(super) struct Snapshot {
+    pub(super) message: Message,
+    pub(super) labels: Vec<String>,
+    pub(super) owner: (String, String),
 }
 
-fn snapshot(mb: &Mailbox, index: usize) -> Snapshot {
+pub(super) fn snapshot(mb: &Mailbox, index: usize) -> Snapshot {
     let message = mb.messages[index].clone();
     Snapshot {
         labels: mb
@@ -419,7 +419,9 @@ fn label_mask(mb: &Mailbox, ids: &[String]) -> Result<u64, Response> {
     Ok(mask)
 }
 
-fn parse_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T, Response> {
+pub(super) fn parse_json<T: for<'de> Deserialize<'de> + Default>(
+    body: &Bytes,
+) -> Result<T, Response> {
     if body.is_empty() {
         return Ok(T::default());
     }
@@ -532,76 +534,6 @@ pub async fn untrash(
         Ok(v) => Json(v).into_response(),
         Err(r) => r,
     }
-}
-
-/// Body of messages.send.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SendBody {
-    raw: Option<String>,
-    thread_id: Option<String>,
-}
-
-fn deliver_sent(
-    shared: &Shared,
-    caller: &Caller,
-    user: &str,
-    raw: Vec<u8>,
-    thread: Option<String>,
-) -> Response {
-    if mail_parser::MessageParser::default().parse(&raw).is_none() || raw.is_empty() {
-        return bad_request("Invalid raw message: not RFC 822");
-    }
-    let now = now_ms();
-    let mut world = shared.world();
-    let id = world.new_message_id(crate::world::MailProvider::Gmail, now);
-    let mb = match mailbox_of(&mut world, caller, user) {
-        Ok(mb) => mb,
-        Err(r) => return r,
-    };
-    let sent = mb.label_bit("SENT").unwrap_or(0);
-    let thread_id = thread
-        .filter(|t| mb.messages.iter().any(|m| &m.thread_id == t))
-        .unwrap_or_else(|| id.clone());
-    let i = mb.deliver(Message {
-        id,
-        thread_id,
-        labels: sent,
-        date_ms: now,
-        source: Source::Raw(raw.into()),
-        deleted: false,
-        changed: 0,
-    });
-    Json(short_message(mb, &mb.messages[i])).into_response()
-}
-
-/// `POST users/{user}/messages/send` with `{"raw": base64url}`.
-pub async fn send(
-    State(shared): Shared_,
-    Extension(caller): Extension<Caller>,
-    Path(user): Path<String>,
-    body: Bytes,
-) -> Response {
-    let req: SendBody = match parse_json(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(raw) = req.raw.as_deref().and_then(payload::b64_decode_lenient) else {
-        return bad_request(
-            "'raw' RFC822 payload message string or uploading message via /upload/* URL required",
-        );
-    };
-    deliver_sent(&shared, &caller, &user, raw, req.thread_id)
-}
-
-/// `POST /upload/gmail/v1/users/{user}/messages/send` with a message/rfc822 body.
-pub async fn send_upload(
-    State(shared): Shared_,
-    Extension(caller): Extension<Caller>,
-    Path(user): Path<String>,
-    body: Bytes,
-) -> Response {
-    deliver_sent(&shared, &caller, &user, body.to_vec(), None)
 }
 
 /// `GET users/{user}/threads/{id}`.

@@ -6,15 +6,23 @@
 //! with padding, empty fields left out.
 
 mod batch;
+mod drafts;
+#[cfg(test)]
+mod drafts_tests;
 mod messages;
 pub mod payload;
 mod query;
+pub mod send;
+#[cfg(test)]
+mod send_tests;
+mod upload;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use serde_json::{json, Value};
 
@@ -41,8 +49,16 @@ pub mod units {
     pub const MODIFY: u32 = 5;
     /// messages.batchModify.
     pub const BATCH_MODIFY: u32 = 50;
-    /// messages.send.
+    /// messages.send and drafts.send.
     pub const SEND: u32 = 100;
+    /// drafts.create.
+    pub const DRAFT_CREATE: u32 = 10;
+    /// drafts.update.
+    pub const DRAFT_UPDATE: u32 = 15;
+    /// drafts.list and drafts.get.
+    pub const DRAFT_READ: u32 = 5;
+    /// drafts.delete.
+    pub const DRAFT_DELETE: u32 = 10;
     /// threads.get.
     pub const THREAD: u32 = 10;
     /// history.list.
@@ -52,6 +68,9 @@ pub mod units {
 /// The Gmail routes.
 pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     let e = |name, units, route| emulated(shared, Endpoint::gmail(name, units), route);
+    // Whole messages are written here: read bodies up to Gmail's own limit.
+    let big =
+        |route: MethodRouter<Arc<Shared>>| route.layer(DefaultBodyLimit::max(send::BODY_LIMIT));
     Router::new()
         .route(
             "/gmail/v1/users/{user}/profile",
@@ -79,15 +98,63 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route(
             "/gmail/v1/users/{user}/messages/send",
-            e("gmail.messages.send", units::SEND, post(messages::send)),
+            big(e("gmail.messages.send", units::SEND, post(send::send))),
         )
         .route(
             "/upload/gmail/v1/users/{user}/messages/send",
-            e(
+            big(e(
                 "gmail.messages.send",
                 units::SEND,
-                post(messages::send_upload),
+                post(send::send_upload),
+            )),
+        )
+        .route(
+            "/gmail/v1/users/{user}/drafts",
+            big(
+                e("gmail.drafts", units::DRAFT_READ, get(drafts::list)).merge(e(
+                    "gmail.drafts",
+                    units::DRAFT_CREATE,
+                    post(drafts::create),
+                )),
             ),
+        )
+        .route(
+            "/upload/gmail/v1/users/{user}/drafts",
+            big(e(
+                "gmail.drafts",
+                units::DRAFT_CREATE,
+                post(drafts::create_upload),
+            )),
+        )
+        .route(
+            "/gmail/v1/users/{user}/drafts/send",
+            big(e("gmail.drafts.send", units::SEND, post(drafts::send))),
+        )
+        .route(
+            "/upload/gmail/v1/users/{user}/drafts/send",
+            big(e(
+                "gmail.drafts.send",
+                units::SEND,
+                post(drafts::send_upload),
+            )),
+        )
+        .route(
+            "/gmail/v1/users/{user}/drafts/{id}",
+            big(e("gmail.drafts", units::DRAFT_READ, get(drafts::get))
+                .merge(e("gmail.drafts", units::DRAFT_UPDATE, put(drafts::update)))
+                .merge(e(
+                    "gmail.drafts",
+                    units::DRAFT_DELETE,
+                    delete(drafts::delete),
+                ))),
+        )
+        .route(
+            "/upload/gmail/v1/users/{user}/drafts/{id}",
+            big(e(
+                "gmail.drafts",
+                units::DRAFT_UPDATE,
+                put(drafts::update_upload),
+            )),
         )
         .route(
             "/gmail/v1/users/{user}/messages/{id}",

@@ -108,6 +108,11 @@ pub fn parse_search(q: &str, mailbox: &Mailbox, now_ms: i64) -> Result<Search, S
                     .labels
                     .iter()
                     .position(|l| {
+                        let value = if value.eq_ignore_ascii_case("drafts") {
+                            "DRAFT"
+                        } else {
+                            value
+                        };
                         l.id.eq_ignore_ascii_case(value) || l.name.eq_ignore_ascii_case(value)
                     })
                     .map(|i| 1u64 << i)

@@ -230,6 +230,7 @@ fn changes_page(mb: &Mailbox, cursor: Cursor, size: usize) -> Result<Page, Respo
                 ChangeKind::LabelsRemoved(m) => s.0 |= m,
                 ChangeKind::Added => s.1 = false,
                 ChangeKind::Deleted => s.1 = true,
+                ChangeKind::Updated => {}
             }
         }
     }

@@ -1,8 +1,9 @@
 //! Microsoft Graph v1.0 mail, under its real paths (`/v1.0/me/...` and
 //! `/v1.0/users/{id|address}/...`): the signed-in user, mail folders, the
 //! message resource (get, `$value`, list, PATCH, move, DELETE,
-//! permanentDelete), `sendMail`, per-folder message delta queries, and JSON
-//! `$batch`.
+//! permanentDelete), `sendMail`, drafts (create, createReply, createReplyAll,
+//! createForward, attachments, send), per-folder message delta queries, and
+//! JSON `$batch`.
 //!
 //! Shapes follow the CSDL and the recorded responses: OData JSON with
 //! `@odata.context`, `@odata.etag`, `@odata.nextLink` / `@odata.deltaLink`,
@@ -14,14 +15,14 @@ mod batch;
 mod delta;
 mod folders;
 mod messages;
-mod resource;
+pub(crate) mod resource;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -45,6 +46,10 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     let e = |name: &'static str, route: MethodRouter<Arc<Shared>>| {
         emulated(shared, Endpoint::graph(name), route)
     };
+    // Messages are written here: read bodies past Graph's 4 MB limit, so
+    // that the answer beyond it is Graph's own.
+    let big =
+        |route: MethodRouter<Arc<Shared>>| route.layer(DefaultBodyLimit::max(messages::BODY_LIMIT));
     let mut router = Router::new();
     for p in ["/v1.0/me", "/v1.0/users/{user}"] {
         router = router
@@ -83,16 +88,38 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             )
             .route(
                 &format!("{p}/messages"),
-                e("graph.message", get(messages::list)),
+                big(e("graph.message", get(messages::list))
+                    .merge(e("graph.drafts", post(messages::create_draft)))),
             )
             .route(
                 &format!("{p}/messages/{{id}}"),
-                e(
+                big(e(
                     "graph.message",
                     get(messages::get_message)
                         .patch(messages::patch)
                         .delete(messages::delete),
-                ),
+                )),
+            )
+            .route(
+                &format!("{p}/messages/{{id}}/createReply"),
+                big(e("graph.drafts", post(messages::create_reply))),
+            )
+            .route(
+                &format!("{p}/messages/{{id}}/createReplyAll"),
+                big(e("graph.drafts", post(messages::create_reply_all))),
+            )
+            .route(
+                &format!("{p}/messages/{{id}}/createForward"),
+                big(e("graph.drafts", post(messages::create_forward))),
+            )
+            .route(
+                &format!("{p}/messages/{{id}}/attachments"),
+                big(e("graph.message", get(messages::list_attachments))
+                    .merge(e("graph.drafts", post(messages::add_attachment)))),
+            )
+            .route(
+                &format!("{p}/messages/{{id}}/send"),
+                e("graph.drafts.send", post(messages::send_draft)),
             )
             .route(
                 &format!("{p}/messages/{{id}}/$value"),
@@ -112,7 +139,7 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             )
             .route(
                 &format!("{p}/sendMail"),
-                e("graph.send", post(messages::send_mail)),
+                big(e("graph.send", post(messages::send_mail))),
             );
     }
     router

@@ -312,7 +312,8 @@ pub fn change_key(owner: &Owner, message: &Message) -> String {
     b64(&bytes)
 }
 
-fn conversation_id(thread: &str) -> String {
+/// `conversationId`: stable for the conversation (thread) id.
+pub fn conversation_id(thread: &str) -> String {
     let d = digest(&[b"conversation", thread.as_bytes()]);
     let mut bytes = b"\x00\x10\x00".to_vec();
     bytes.extend_from_slice(&d[..16]);

@@ -1,13 +1,21 @@
-//! The message endpoints: get, `$value`, list, PATCH, DELETE, move, and
-//! `sendMail`.
+//! The message endpoints: get, `$value`, list, PATCH, DELETE, move,
+//! `sendMail`, and drafts (create, reply, forward, attachments, send).
 //!
 //! This module serves the reads of one message (the entity and its MIME
 //! `$value`) and owns what every message handler shares: checking the id,
 //! finding the message, answering with it as an entity, and reading a JSON
 //! body. Listing, changing and sending live in their own submodules.
 
+mod answers;
+mod attachments;
+mod draft;
+#[cfg(test)]
+mod draft_tests;
+mod drafts;
 mod list;
 mod send;
+#[cfg(test)]
+mod send_tests;
 mod write;
 
 use std::sync::Arc;
@@ -19,6 +27,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Map, Value};
 
+pub(super) use self::answers::{create_forward, create_reply, create_reply_all};
+pub(super) use self::attachments::{add_attachment, list_attachments};
+pub(super) use self::draft::BODY_LIMIT;
+pub(super) use self::drafts::{create as create_draft, send as send_draft};
 pub(super) use self::list::{list, parse_filter};
 pub(super) use self::send::send_mail;
 pub(super) use self::write::{delete, move_message, patch};

@@ -1,6 +1,7 @@
-//! Changing a message: PATCH (read state, categories, flag, Focused/Other),
-//! DELETE and `permanentDelete`, and `move`. Each honours `If-Match`
-//! against the message's changeKey, as Exchange does.
+//! Changing a message: PATCH (read state, categories, flag, Focused/Other,
+//! and on drafts their content: subject, body, recipients ...), DELETE and
+//! `permanentDelete`, and `move`. Each honours `If-Match` against the
+//! message's changeKey, as Exchange does.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -9,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{Map, Value};
 
+use super::draft::check_request_size;
+use super::drafts::{fields_of, is_draft};
 use super::{body_read_error, entity, find, message_id, parse_object, SharedState};
 use crate::graph::folders::{resolve, FolderRef};
 use crate::graph::resource::{
@@ -16,7 +19,7 @@ use crate::graph::resource::{
 };
 use crate::graph::{bad_request, item_not_found, mailbox_mut, prefer, Params, Target};
 use crate::http::{graph_error, Caller};
-use crate::mailbox::{Mailbox, Message};
+use crate::mailbox::{Mailbox, Message, Source};
 use crate::world::{MailProvider, GRAPH_FOLDER_MASK};
 
 /// Checks `If-Match` (an etag or bare changeKey) against the message's
@@ -51,6 +54,8 @@ struct Update {
     categories: Option<Vec<String>>,
     flag: Option<String>,
     focused: Option<bool>,
+    /// Content properties, which only drafts take.
+    draft: Map<String, Value>,
 }
 
 /// Properties that exist but only drafts may change.
@@ -68,6 +73,7 @@ const DRAFT_ONLY: &[&str] = &[
     "isDeliveryReceiptRequested",
     "isReadReceiptRequested",
     "uniqueBody",
+    "internetMessageHeaders",
 ];
 
 fn parse_update(map: &Map<String, Value>) -> Result<Update, Response> {
@@ -118,10 +124,7 @@ fn parse_update(map: &Map<String, Value>) -> Result<Update, Response> {
             }
             k if k.starts_with("@odata.") => {}
             k if DRAFT_ONLY.contains(&k) => {
-                return Err(bad_request(
-                    "ErrorInvalidPropertyUpdateSentMessage",
-                    &format!("Update operation is not allowed for property '{k}' on a sent or received message."),
-                ))
+                u.draft.insert(k.to_owned(), v.clone());
             }
             k => {
                 return Err(body_read_error(&format!(
@@ -178,7 +181,8 @@ fn apply_update(mb: &mut Mailbox, index: usize, u: &Update) -> Result<(), Respon
     Ok(())
 }
 
-/// `PATCH /me/messages/{id}`: isRead, categories, flag, inferenceClassification.
+/// `PATCH /me/messages/{id}`: isRead, categories, flag, inferenceClassification;
+/// on drafts also subject, body, recipients, importance, `x-` headers.
 pub(crate) async fn patch(
     State(shared): SharedState,
     Extension(caller): Extension<Caller>,
@@ -194,7 +198,10 @@ pub(crate) async fn patch(
         Ok(id) => id,
         Err(r) => return r,
     };
-    let update = match parse_object(&body).and_then(|m| parse_update(&m)) {
+    let update = match check_request_size(&body)
+        .and_then(|()| parse_object(&body))
+        .and_then(|m| parse_update(&m))
+    {
         Ok(u) => u,
         Err(r) => return r,
     };
@@ -208,6 +215,20 @@ pub(crate) async fn patch(
             Ok(i) => i,
             Err(r) => return r,
         };
+        if let Some(k) = update.draft.keys().next() {
+            if !is_draft(mb, i) {
+                return bad_request(
+                    "ErrorInvalidPropertyUpdateSentMessage",
+                    &format!("Update operation is not allowed for property '{k}' on a sent or received message."),
+                );
+            }
+            let mut fields = fields_of(&shared, mb, i);
+            if let Err(r) = fields.apply(&update.draft) {
+                return r;
+            }
+            let raw = fields.compose(&Owner::of(mb), mb.messages[i].date_ms);
+            mb.replace_source(i, Source::Raw(raw.into()));
+        }
         if let Err(r) = apply_update(mb, i, &update) {
             return r;
         }
@@ -365,10 +386,17 @@ mod tests {
         let u = parse_update(ok.as_object().unwrap_or(&Map::new()));
         let u = u.unwrap_or_default();
         assert_eq!(u.categories, Some(vec!["A".into(), "B".into()]));
+        let draft = json!({"subject": "x", "isRead": false});
+        let u = parse_update(draft.as_object().unwrap_or(&Map::new())).unwrap_or_default();
+        assert_eq!(
+            u.draft.len(),
+            1,
+            "draft content is kept apart for the draft check"
+        );
+        assert_eq!(u.is_read, Some(false));
         for bad in [
             json!({"isRead": "yes"}),
             json!({"nope": 1}),
-            json!({"subject": "x"}),
             json!({"flag": {"flagStatus": "red"}}),
         ] {
             assert!(
