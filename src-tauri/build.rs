@@ -27,6 +27,7 @@ fn main() {
         "set_starred",
         "archive_messages",
         "trash_messages",
+        "move_messages",
         "move_to_category",
         "explain_category",
         "list_folders",

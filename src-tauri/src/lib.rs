@@ -59,6 +59,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
             commands::actions::set_starred,
             commands::actions::archive_messages,
             commands::actions::trash_messages,
+            commands::actions::move_messages,
             commands::categories::move_to_category,
             commands::categories::explain_category,
             commands::mail::list_folders,

@@ -97,6 +97,18 @@ pub enum Command {
     /// with --now.
     #[command(subcommand)]
     WorkItem(WorkItemCommand),
+    /// Change mail the way the window does: applied locally at once and
+    /// sent to the provider on the next sync run (or at once with --now).
+    Mail(MailCommand),
+    /// List folders and labels with their ids and counts.
+    Folders {
+        /// Only this account's.
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the emulated Gmail, Microsoft Graph and Azure DevOps on 127.0.0.1.
     #[cfg(feature = "emulator")]
     #[command(after_help = ember_emulator::faults::FAULT_SPEC_HELP)]
@@ -121,6 +133,44 @@ pub enum Command {
     /// Build or evaluate the categoriser's default weights.
     #[command(subcommand)]
     Classifier(ClassifierCommand),
+}
+
+/// What `ember mail` does to the messages it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MailVerb {
+    /// Mark read.
+    Read,
+    /// Mark unread.
+    Unread,
+    /// Star (flag, for Microsoft 365).
+    Star,
+    /// Remove the star.
+    Unstar,
+    /// Take out of the inbox.
+    Archive,
+    /// Move to the trash.
+    Trash,
+    /// Move to the folder given by --to.
+    Move,
+}
+
+/// `ember mail VERB ID...`.
+#[derive(Debug, clap::Args)]
+pub struct MailCommand {
+    /// What to do.
+    pub verb: MailVerb,
+    /// Messages, by the `id` that `ember messages --json` prints.
+    #[arg(required = true, num_args = 1..)]
+    pub ids: Vec<i64>,
+    /// The folder to move to (an `id` from `ember folders --json`).
+    #[arg(long, value_name = "FOLDER", required_if_eq("verb", "move"))]
+    pub to: Option<i64>,
+    /// Send it now and wait for the provider's answer.
+    #[arg(long)]
+    pub now: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ember work-item ...`.
@@ -509,6 +559,8 @@ impl Command {
             | Self::Render { json, .. }
             | Self::WorkItems { json, .. } => *json,
             Self::WorkItem(command) => command.json(),
+            Self::Mail(command) => command.json,
+            Self::Folders { json, .. } => *json,
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => false,
             Self::Bench(_) => true,

@@ -8,6 +8,7 @@
 mod args;
 mod bench;
 mod categorize;
+mod mail;
 mod output;
 mod work_items;
 
@@ -294,6 +295,8 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             output::work_items(json, &items)
         }
         Command::WorkItem(command) => work_items::run(ember, command).await,
+        Command::Mail(command) => mail::run(ember, command).await,
+        Command::Folders { account, json } => mail::folders(json, &ember.folders(account).await?),
         Command::Demo(DemoCommand::Setup {
             emulator,
             window,

@@ -25,7 +25,61 @@ fn role_rank(role: FolderRole) -> u8 {
     }
 }
 
+/// One folder as the store keeps it: what moving mail there needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFolder {
+    /// Its account.
+    pub account_id: AccountId,
+    /// The provider's id of it.
+    pub provider_id: String,
+    /// Display name.
+    pub name: String,
+    /// What it is for.
+    pub role: FolderRole,
+}
+
 impl Store {
+    /// The folder with local id `id`.
+    pub async fn folder(&self, id: i64) -> Result<StoredFolder, StoreError> {
+        let row =
+            sqlx::query("SELECT account_id, provider_id, name, role FROM folders WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound("folder"))?;
+        let role: Option<String> = row.try_get("role")?;
+        Ok(StoredFolder {
+            account_id: row.try_get("account_id")?,
+            provider_id: row.try_get("provider_id")?,
+            name: row.try_get("name")?,
+            role: FolderRole::from_stored(role.as_deref()),
+        })
+    }
+
+    /// The accounts the messages `ids` belong to, each once (unknown ids
+    /// are left out).
+    pub async fn accounts_of_messages(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<Vec<AccountId>, StoreError> {
+        let mut accounts = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT DISTINCT account_id FROM messages WHERE id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            let found: Vec<AccountId> = q.build_query_scalar().fetch_all(&self.pool).await?;
+            accounts.extend(found);
+        }
+        accounts.sort_unstable();
+        accounts.dedup();
+        Ok(accounts)
+    }
+
     /// Every folder of `account` (or of every account) with its unread and
     /// total counts; system folders first, then labels by name.
     pub async fn folders(&self, account: Option<AccountId>) -> Result<Vec<Folder>, StoreError> {

@@ -22,7 +22,7 @@ pub const MAX_IDS_PER_ENTRY: usize = 500;
 pub const MAX_ATTEMPTS: i64 = 8;
 
 /// What the user did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     tag = "action",
     rename_all = "camelCase",
@@ -43,16 +43,25 @@ pub enum MailAction {
     Archive,
     /// Moved to the trash.
     Trash,
+    /// Moved to a folder of its account: out of where it is shown (for
+    /// Microsoft 365 the one folder it is in; for Gmail the inbox, spam or
+    /// trash) and into `folder`, which keeps its other labels and
+    /// categories.
+    MoveTo {
+        /// The provider's id of the folder or label.
+        folder: String,
+    },
 }
 
 impl MailAction {
     /// The name stored in the outbox.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Self::SetUnread { .. } => "setUnread",
             Self::SetStarred { .. } => "setStarred",
             Self::Archive => "archive",
             Self::Trash => "trash",
+            Self::MoveTo { .. } => "moveTo",
         }
     }
 }
@@ -146,7 +155,7 @@ pub async fn apply_locally(
         let id: MessageId = row.try_get("id")?;
         let account: AccountId = row.try_get("account_id")?;
         let provider_id: String = row.try_get("provider_id")?;
-        change_row(tx, id, account, action).await?;
+        change_row(tx, id, account, &action).await?;
         match by_account.last_mut() {
             Some((a, list)) if *a == account => list.push(provider_id),
             _ => by_account.push((account, vec![provider_id])),
@@ -155,7 +164,7 @@ pub async fn apply_locally(
     for (account, provider_ids) in &by_account {
         for chunk in provider_ids.chunks(MAX_IDS_PER_ENTRY) {
             let payload = json(&Payload {
-                action,
+                action: action.clone(),
                 ids: chunk.to_vec(),
             })?;
             insert_entry(tx, *account, action.name(), &payload).await?;
@@ -213,7 +222,7 @@ async fn change_row(
     tx: &mut SqliteConnection,
     id: MessageId,
     account: AccountId,
-    action: MailAction,
+    action: &MailAction,
 ) -> Result<(), StoreError> {
     match action {
         MailAction::SetUnread { unread } => {
@@ -229,7 +238,7 @@ async fn change_row(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            set_role_membership(tx, id, account, "starred", starred).await?;
+            set_role_membership(tx, id, account, "starred", *starred).await?;
         }
         MailAction::Archive => {
             set_role_membership(tx, id, account, "inbox", false).await?;
@@ -243,6 +252,33 @@ async fn change_row(
                 .execute(&mut *tx)
                 .await?;
             set_role_membership(tx, id, account, "trash", true).await?;
+        }
+        MailAction::MoveTo { folder } => {
+            // Where the message is shown: a Microsoft 365 message is in
+            // exactly one folder (categories are labels, not folders); a
+            // Gmail message leaves the inbox, spam or trash and keeps its
+            // other labels, as Gmail's own "Move to" does.
+            sqlx::query(
+                "DELETE FROM message_folders WHERE message_id = ?1 AND folder_id IN
+                   (SELECT f.id FROM folders f JOIN accounts a ON a.id = f.account_id
+                     WHERE f.account_id = ?2 AND f.provider_id <> ?3
+                       AND ((a.provider = 'graph' AND f.provider_id NOT LIKE 'category:%')
+                            OR f.role IN ('inbox', 'spam', 'trash')))",
+            )
+            .bind(id)
+            .bind(account)
+            .bind(folder)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO message_folders (message_id, folder_id)
+                 SELECT ?, id FROM folders WHERE account_id = ? AND provider_id = ?",
+            )
+            .bind(id)
+            .bind(account)
+            .bind(folder)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     Ok(())

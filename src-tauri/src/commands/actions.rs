@@ -1,4 +1,4 @@
-//! Mail actions: read or unread, star, archive, trash. Applied locally at
+//! Mail actions: read or unread, star, archive, trash, move. Applied locally at
 //! once and sent to the provider by the account's next run.
 
 use ember::model::MessageId;
@@ -40,4 +40,14 @@ pub async fn archive_messages(
 #[tauri::command]
 pub async fn trash_messages(state: State<'_, AppState>, ids: Vec<MessageId>) -> CommandResult<()> {
     Ok(state.ember.trash(&ids).await?)
+}
+
+/// Moves messages to a folder of their account.
+#[tauri::command]
+pub async fn move_messages(
+    state: State<'_, AppState>,
+    ids: Vec<MessageId>,
+    folder_id: i64,
+) -> CommandResult<()> {
+    Ok(state.ember.move_to_folder(&ids, folder_id).await?)
 }

@@ -192,13 +192,15 @@ pub fn label_name_and_role(label: &Label) -> (String, Option<&'static str>) {
         "SPAM" => ("Spam", Some("spam")),
         "STARRED" => ("Starred", Some("starred")),
         "IMPORTANT" => ("Important", Some("important")),
-        "CHAT" => ("Chats", None),
-        "UNREAD" => ("Unread", None),
+        "CHAT" => ("Chats", Some("other")),
+        "UNREAD" => ("Unread", Some("other")),
         "CATEGORY_PERSONAL" => ("Primary", Some("category")),
         "CATEGORY_SOCIAL" => ("Social", Some("category")),
         "CATEGORY_PROMOTIONS" => ("Promotions", Some("category")),
         "CATEGORY_UPDATES" => ("Updates", Some("category")),
         "CATEGORY_FORUMS" => ("Forums", Some("category")),
+        // Any other system label is Gmail's, not one the user files in.
+        _ if label.kind.as_deref() == Some("system") => return (label.name.clone(), Some("other")),
         _ => return (label.name.clone(), None),
     };
     (name.to_owned(), role)
@@ -216,6 +218,25 @@ pub fn unescape_snippet(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_users_own_labels_are_labels_mail_can_be_filed_in() {
+        let label = |id: &str, name: &str, kind: &str| Label {
+            id: id.into(),
+            name: name.into(),
+            kind: Some(kind.into()),
+        };
+        let role = |l: &Label| label_name_and_role(l).1;
+        assert_eq!(role(&label("Label_3", "Receipts", "user")), None);
+        assert_eq!(role(&label("CHAT", "CHAT", "system")), Some("other"));
+        assert_eq!(role(&label("UNREAD", "UNREAD", "system")), Some("other"));
+        // A system label Gmail adds one day is not mistaken for the user's.
+        assert_eq!(
+            role(&label("YELLOW_STAR", "YELLOW_STAR", "system")),
+            Some("other")
+        );
+        assert_eq!(role(&label("INBOX", "INBOX", "system")), Some("inbox"));
+    }
 
     #[test]
     fn tab_labels_map_to_categories() {

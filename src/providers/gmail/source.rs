@@ -116,16 +116,25 @@ impl SyncSource for GmailSource {
                     entry.action.name()
                 )));
             };
-            let sent = match *action {
+            let sent = match action {
                 MailAction::SetUnread { unread } => {
-                    let (add, remove) = toggle("UNREAD", unread);
+                    let (add, remove) = toggle("UNREAD", *unread);
                     client.batch_modify(ids, add, remove).await
                 }
                 MailAction::SetStarred { starred } => {
-                    let (add, remove) = toggle("STARRED", starred);
+                    let (add, remove) = toggle("STARRED", *starred);
                     client.batch_modify(ids, add, remove).await
                 }
                 MailAction::Archive => client.batch_modify(ids, &[], &["INBOX"]).await,
+                MailAction::MoveTo { folder } => {
+                    // Out of where it is shown, into the label; its other
+                    // labels stay (Gmail's own "Move to").
+                    let remove: Vec<&str> = ["INBOX", "SPAM", "TRASH"]
+                        .into_iter()
+                        .filter(|l| *l != folder)
+                        .collect();
+                    client.batch_modify(ids, &[folder.as_str()], &remove).await
+                }
                 MailAction::Trash => {
                     for id in ids {
                         match client.trash(id).await {

@@ -88,17 +88,18 @@ fn mail_settings(settings: &AccountSettings) -> Result<&MailSettings, SyncError>
 }
 
 /// The batch request that applies `action` to message `id`.
-fn request(action: MailAction, id: &str) -> super::batch::BatchRequest {
+fn request(action: &MailAction, id: &str) -> super::batch::BatchRequest {
     match action {
         MailAction::SetUnread { unread } => {
             GraphClient::patch_request(id, json!({ "isRead": !unread }))
         }
         MailAction::SetStarred { starred } => GraphClient::patch_request(
             id,
-            json!({ "flag": { "flagStatus": if starred { "flagged" } else { "notFlagged" } } }),
+            json!({ "flag": { "flagStatus": if *starred { "flagged" } else { "notFlagged" } } }),
         ),
         MailAction::Archive => GraphClient::move_request(id, "archive"),
         MailAction::Trash => GraphClient::move_request(id, "deleteditems"),
+        MailAction::MoveTo { folder } => GraphClient::move_request(id, folder),
     }
 }
 
@@ -158,7 +159,7 @@ impl SyncSource for GraphSource {
                     entry.action.name()
                 )));
             };
-            let requests = provider_ids.iter().map(|id| request(*action, id)).collect();
+            let requests = provider_ids.iter().map(|id| request(action, id)).collect();
             let answers = client.batch(requests).await.map_err(ActionError::from)?;
             settle(answers.into_iter().map(|a| a.map(drop)).collect())
         })
