@@ -15,6 +15,7 @@ pub mod bench;
 pub mod bindings;
 pub mod classify;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod cpu;
 pub mod durable;

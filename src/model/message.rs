@@ -53,7 +53,7 @@ impl Category {
 }
 
 /// A mailbox address with its display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Address {
     /// Display name, when the sender gave one.
     pub name: Option<String>,

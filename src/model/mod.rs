@@ -6,6 +6,7 @@
 mod account;
 mod account_settings;
 mod category;
+mod compose;
 mod mail;
 mod message;
 mod settings;
@@ -15,6 +16,9 @@ mod work_item;
 pub use account::{Account, AccountId, AccountState, AddAccount, NewAccount, ProviderKind};
 pub use account_settings::{
     AccountSettings, AdoSettings, MailSettings, OAuthEndpoints, SyncWindow,
+};
+pub use compose::{
+    ComposeKind, ComposeRequest, Contact, Draft, DraftAttachment, DraftEdit, DraftId, DraftState,
 };
 pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
 pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};

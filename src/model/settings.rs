@@ -26,6 +26,17 @@ pub struct Settings {
     /// item instead of in the inbox.
     #[serde(default = "yes")]
     pub fold_work_item_mail: bool,
+    /// Seconds a sent message can still be taken back (0: sent at once).
+    #[serde(default = "undo_seconds")]
+    pub undo_send_seconds: u32,
+    /// Each mail account's signature (plain text), by account id.
+    #[serde(default)]
+    #[ts(type = "Record<string, string>")]
+    pub signatures: std::collections::BTreeMap<String, String>,
+}
+
+fn undo_seconds() -> u32 {
+    5
 }
 
 fn yes() -> bool {
@@ -42,6 +53,8 @@ impl Default for Settings {
             notifications_enabled: true,
             remote_content_senders: Vec::new(),
             fold_work_item_mail: true,
+            undo_send_seconds: undo_seconds(),
+            signatures: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -50,6 +63,10 @@ impl Default for Settings {
 pub const SYNC_INTERVAL_MINUTES: std::ops::RangeInclusive<u32> = 1..=1440;
 /// Allowed initial window, in days (up to ten years).
 pub const INITIAL_SYNC_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+/// Allowed undo window, in seconds.
+pub const UNDO_SEND_SECONDS: std::ops::RangeInclusive<u32> = 0..=60;
+/// The longest signature, in characters.
+pub const MAX_SIGNATURE_CHARS: usize = 10_000;
 /// Allowed cap on the initial sync.
 pub const INITIAL_SYNC_MAX_MESSAGES: std::ops::RangeInclusive<u32> = 100..=1_000_000;
 
@@ -75,6 +92,22 @@ impl Settings {
             self.initial_sync_max_messages,
             &INITIAL_SYNC_MAX_MESSAGES,
         )?;
+        in_range(
+            "The undo window",
+            "seconds",
+            self.undo_send_seconds,
+            &UNDO_SEND_SECONDS,
+        )?;
+        for (account, signature) in &self.signatures {
+            if account.parse::<i64>().is_err() {
+                return Err(format!("{account:?} is not an account id."));
+            }
+            if signature.chars().count() > MAX_SIGNATURE_CHARS {
+                return Err(format!(
+                    "A signature may be at most {MAX_SIGNATURE_CHARS} characters long."
+                ));
+            }
+        }
         let mut senders = Vec::with_capacity(self.remote_content_senders.len());
         for sender in &self.remote_content_senders {
             let sender = sender.trim().to_lowercase();

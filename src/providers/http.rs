@@ -84,6 +84,10 @@ pub enum ProviderError {
     /// The HTTP client could not be started (its TLS backend failed).
     #[error("cannot start the HTTP client: {0}")]
     Client(String),
+    /// Recording a step of a multi-request change in the local store
+    /// failed; the change is resumed from the last recorded step.
+    #[error("cannot record the provider's answer locally: {0}")]
+    Local(String),
     /// The answer is larger than Ember accepts.
     #[error("{service} sent an answer larger than {limit_mib} MiB")]
     TooLarge {
@@ -127,6 +131,7 @@ impl ProviderError {
             Self::Credentials(_) => SyncErrorCode::Keychain,
             Self::Unsupported(_) => SyncErrorCode::Unsupported,
             Self::Client(_) => SyncErrorCode::Internal,
+            Self::Local(_) => SyncErrorCode::Storage,
         }
     }
 }
@@ -152,7 +157,7 @@ impl Retryable for ProviderError {
             | Self::Unsupported(_)
             | Self::Client(_) => false,
             // A locked keychain may open again; retrying soon is cheap.
-            Self::Credentials(_) => true,
+            Self::Credentials(_) | Self::Local(_) => true,
         }
     }
 
@@ -248,6 +253,12 @@ pub struct Call {
     /// Holds every request slot of the account while in flight (a Graph
     /// `$batch`, whose inner requests count against the mailbox's limit).
     pub exclusive: bool,
+    /// A body that is not JSON (an upload), sent with the call's
+    /// `Content-Type` header.
+    pub raw: Option<std::sync::Arc<Vec<u8>>>,
+    /// This call's own time limit, when the standard one is too short (an
+    /// upload of many megabytes).
+    pub timeout: Option<Duration>,
 }
 
 impl Call {
@@ -261,7 +272,21 @@ impl Call {
             headers: Vec::new(),
             cost,
             exclusive: false,
+            raw: None,
+            timeout: None,
         }
+    }
+
+    /// The same call uploading `body` (of type `content_type`) with
+    /// `method`, allowed the standard time plus one second per 128 KiB so a
+    /// large message on a slow uplink is not cut off (nor left unbounded).
+    pub fn with_upload(mut self, method: Method, content_type: &str, body: Vec<u8>) -> Self {
+        let extra = Duration::from_secs(u64::try_from(body.len() / (128 * 1024)).unwrap_or(0));
+        self.method = method;
+        self.timeout = Some(REQUEST_TIMEOUT + extra);
+        self.headers.push(("Content-Type", content_type.to_owned()));
+        self.raw = Some(std::sync::Arc::new(body));
+        self
     }
 
     /// The same call with `body` as its JSON body and `method`.
@@ -451,7 +476,15 @@ impl Http {
             .headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-        if let Some(body) = &call.json {
+        if let Some(timeout) = call.timeout {
+            request = request.timeout(timeout);
+        }
+        if let Some(raw) = &call.raw {
+            if let Some((_, ct)) = content_type {
+                request = request.header(reqwest::header::CONTENT_TYPE, ct);
+            }
+            request = request.body(raw.as_ref().clone());
+        } else if let Some(body) = &call.json {
             request = match content_type {
                 // A JSON body of another JSON type (Azure DevOps' JSON Patch).
                 Some((_, ct)) => request

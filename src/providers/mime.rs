@@ -82,6 +82,7 @@ pub const KEPT_HEADERS: &[&str] = &[
     "Precedence",
     "Auto-Submitted",
     "References",
+    "Reply-To",
     "X-Mailer",
 ];
 

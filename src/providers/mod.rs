@@ -12,6 +12,7 @@ pub mod graph;
 pub mod http;
 pub mod limits;
 pub mod mime;
+pub mod outgoing;
 pub mod retry;
 pub mod window;
 

@@ -42,6 +42,9 @@ pub enum ServiceError {
     /// The service is shutting down and takes no more work.
     #[error("Ember is shutting down")]
     ShuttingDown,
+    /// Past a provider's or Ember's size limit; the sentence gives both.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl ServiceError {
@@ -49,6 +52,7 @@ impl ServiceError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Store(StoreError::NotFound(_)) => ErrorCode::NotFound,
+            Self::Store(StoreError::WrongState(_)) => ErrorCode::Conflict,
             Self::Store(e) if e.is_retryable() => ErrorCode::Unavailable,
             Self::Store(_) | Self::DataDir { .. } => ErrorCode::Storage,
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
@@ -58,6 +62,7 @@ impl ServiceError {
             Self::RefusedLink(_) => ErrorCode::RefusedLink,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::ShuttingDown => ErrorCode::ShuttingDown,
+            Self::TooLarge(_) => ErrorCode::TooLarge,
         }
     }
 }
@@ -84,6 +89,10 @@ pub enum ErrorCode {
     Unavailable,
     /// Ember is shutting down.
     ShuttingDown,
+    /// It changed meanwhile (a message already sent cannot be edited).
+    Conflict,
+    /// Past a size limit (an attachment, a message).
+    TooLarge,
     /// A fault in Ember itself.
     Internal,
 }

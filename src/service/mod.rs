@@ -9,6 +9,7 @@
 mod accounts;
 mod actions;
 mod categories;
+mod compose;
 pub mod demo;
 mod error;
 mod mail;

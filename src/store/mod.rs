@@ -10,6 +10,7 @@
 
 mod accounts;
 pub mod cursors;
+pub mod drafts;
 mod folders;
 mod mail_writes;
 mod message_links;
@@ -94,6 +95,9 @@ pub enum StoreError {
     /// The thing asked for does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// It is not in a state that allows this (a draft already sent).
+    #[error("{0}")]
+    WrongState(String),
 }
 
 impl StoreError {

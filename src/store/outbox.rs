@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{now_ms, Store, StoreError};
-use crate::model::{AccountId, MessageId, WorkItemConflict, WorkItemEdit};
+use crate::model::{AccountId, DraftId, MessageId, WorkItemConflict, WorkItemEdit};
 
 /// Ids of messages one outbox entry covers at most (Gmail's batchModify
 /// takes 1,000).
@@ -78,6 +78,116 @@ pub enum Action {
     },
     /// An edit of one work item, made on the revision the user saw.
     WorkItem(WorkItemChange),
+    /// A draft's copy at the provider, or its send.
+    Draft(DraftAction),
+}
+
+/// What happens to a draft at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftAction {
+    /// Put the draft's latest version in the provider's Drafts.
+    Save {
+        /// The local draft.
+        draft: DraftId,
+    },
+    /// Send it (see `crate::providers::send` for why a retry never sends
+    /// twice).
+    Send {
+        /// The local draft.
+        draft: DraftId,
+    },
+    /// Delete the provider's copy of a discarded draft.
+    Delete {
+        /// Gmail's draft id.
+        provider_draft_id: Option<String>,
+        /// The draft's message id.
+        provider_message_id: Option<String>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DraftPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    draft: Option<DraftId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider_draft_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider_message_id: Option<String>,
+}
+
+impl DraftAction {
+    /// The name stored in the outbox.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Save { .. } => "draft.save",
+            Self::Send { .. } => "draft.send",
+            Self::Delete { .. } => "draft.delete",
+        }
+    }
+    /// The local draft it concerns, while it exists.
+    pub fn draft(&self) -> Option<DraftId> {
+        match self {
+            Self::Save { draft } | Self::Send { draft } => Some(*draft),
+            Self::Delete { .. } => None,
+        }
+    }
+
+    fn payload(&self) -> Result<String, StoreError> {
+        let payload = match self {
+            Self::Save { draft } | Self::Send { draft } => DraftPayload {
+                draft: Some(*draft),
+                provider_draft_id: None,
+                provider_message_id: None,
+            },
+            Self::Delete {
+                provider_draft_id,
+                provider_message_id,
+            } => DraftPayload {
+                draft: None,
+                provider_draft_id: provider_draft_id.clone(),
+                provider_message_id: provider_message_id.clone(),
+            },
+        };
+        json(&payload)
+    }
+
+    fn parse(name: &str, payload: &str) -> Result<Self, serde_json::Error> {
+        let p: DraftPayload = serde_json::from_str(payload)?;
+        let draft = || {
+            p.draft
+                .ok_or_else(|| serde::de::Error::custom("a draft entry without its draft"))
+        };
+        Ok(match name {
+            "draft.save" => Self::Save { draft: draft()? },
+            "draft.send" => Self::Send { draft: draft()? },
+            _ => Self::Delete {
+                provider_draft_id: p.provider_draft_id,
+                provider_message_id: p.provider_message_id,
+            },
+        })
+    }
+}
+
+/// Queues `action` for `account`, due at `due` (Unix ms), as part of a
+/// transaction; returns the entry's id.
+pub(super) async fn insert_entry_at(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    action: &DraftAction,
+    due: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO outbox (account_id, action, payload, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(account)
+    .bind(action.name())
+    .bind(action.payload()?)
+    .bind(now_ms())
+    .bind(due)
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 impl Action {
@@ -86,6 +196,7 @@ impl Action {
         match self {
             Self::Mail { action, .. } => action.name().to_owned(),
             Self::WorkItem(w) => format!("wi.{}", w.edit.name()),
+            Self::Draft(d) => d.name().to_owned(),
         }
     }
 
@@ -93,7 +204,7 @@ impl Action {
     pub fn count(&self) -> usize {
         match self {
             Self::Mail { provider_ids, .. } => provider_ids.len(),
-            Self::WorkItem(_) => 1,
+            Self::WorkItem(_) | Self::Draft(_) => 1,
         }
     }
 }
@@ -209,6 +320,9 @@ fn corrupt(e: &serde_json::Error) -> StoreError {
 fn parse_action(name: &str, payload: &str) -> Result<Action, serde_json::Error> {
     if name.starts_with("wi.") {
         return Ok(Action::WorkItem(serde_json::from_str(payload)?));
+    }
+    if name.starts_with("draft.") {
+        return Ok(Action::Draft(DraftAction::parse(name, payload)?));
     }
     let p: Payload = serde_json::from_str(payload)?;
     Ok(Action::Mail {
@@ -456,6 +570,22 @@ impl Store {
         Ok(())
     }
 
+    /// Removes an entry that will not be sent: refused for good, or failed
+    /// too often. A send's draft goes back to the composer with `reason`
+    /// in the same transaction, so a message is never dropped silently.
+    pub async fn outbox_dropped(&self, entry: &OutboxEntry, reason: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM outbox WHERE id = ?")
+            .bind(entry.id)
+            .execute(&mut *tx)
+            .await?;
+        if let Action::Draft(DraftAction::Send { draft }) = &entry.action {
+            super::drafts::mark_failed(&mut tx, *draft, reason).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Removes a sent (or abandoned) entry.
     pub async fn outbox_done(&self, id: i64) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
@@ -473,7 +603,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
-                 next_attempt_at = ? + 1000 * min(3600, 1 << min(attempts + 1, 12))
+                 next_attempt_at = ? + 1000 * min(
+                     -- A message waiting to leave is tried at least every
+                     -- two minutes: coming back online sends it soon.
+                     CASE WHEN action = 'draft.send' THEN 120 ELSE 3600 END,
+                     1 << min(attempts + 1, 12))
              WHERE id = ?",
         )
         .bind(error)

@@ -25,6 +25,10 @@ pub const NOTIFICATIONS_ENABLED: &str = "notifications_enabled";
 pub const REMOTE_CONTENT_SENDERS: &str = "remote_content_senders";
 /// Whether Azure DevOps notifications fold under their work item.
 pub const FOLD_WORK_ITEM_MAIL: &str = "fold_work_item_mail";
+/// Seconds a sent message can be taken back.
+pub const UNDO_SEND_SECONDS: &str = "undo_send_seconds";
+/// Signatures by account id.
+pub const SIGNATURES: &str = "signatures";
 /// The profile's own id, which scopes its keychain entries.
 pub const PROFILE_ID: &str = "profile.id";
 /// The last message id scanned for work item links.
@@ -91,6 +95,11 @@ impl Store {
                 .setting(FOLD_WORK_ITEM_MAIL)
                 .await?
                 .unwrap_or(d.fold_work_item_mail),
+            undo_send_seconds: self
+                .setting(UNDO_SEND_SECONDS)
+                .await?
+                .unwrap_or(d.undo_send_seconds),
+            signatures: self.setting(SIGNATURES).await?.unwrap_or(d.signatures),
         })
     }
 
@@ -136,6 +145,8 @@ impl Store {
                 json(&settings.remote_content_senders)?,
             ),
             (FOLD_WORK_ITEM_MAIL, json(&settings.fold_work_item_mail)?),
+            (UNDO_SEND_SECONDS, json(&settings.undo_send_seconds)?),
+            (SIGNATURES, json(&settings.signatures)?),
         ];
         let mut tx = self.begin_write().await?;
         for (key, value) in values {

@@ -11,7 +11,7 @@
 use decide::Outcome;
 
 use super::{ActionError, SyncContext, SyncError, SyncReport, SyncSource};
-use crate::store::outbox::MAX_ATTEMPTS;
+use crate::store::outbox::{Action, DraftAction, MAX_ATTEMPTS};
 
 /// Entries sent per run at most; the rest wait for the next run.
 const PER_RUN: u32 = 200;
@@ -44,7 +44,9 @@ pub(super) async fn send_due(
         let outcome = tokio::select! {
             biased;
             () = ctx.cancel.cancelled() => return Err(SyncError::Cancelled),
-            result = source.apply(ctx, &entry) => decide::classify(result, entry.attempts),
+            result = source.apply(ctx, &entry) => {
+                decide::classify(result, entry.attempts, patient(&entry.action))
+            }
         };
         match outcome {
             Outcome::Sent => {
@@ -57,7 +59,7 @@ pub(super) async fn send_due(
             }
             Outcome::Drop(e) => {
                 tracing::warn!(account = ctx.account.id, entry = entry.id, error = %e, "action dropped");
-                ctx.store.outbox_done(entry.id).await?;
+                ctx.store.outbox_dropped(&entry, &e.to_string()).await?;
                 report.skipped.push(format!(
                     "{} of {} item(s) not sent: {e}",
                     entry.action.name(),
@@ -76,11 +78,18 @@ pub(super) async fn send_due(
             }
             Outcome::Gone(e) => {
                 tracing::info!(account = ctx.account.id, entry = entry.id, error = %e, "action's target is gone");
-                ctx.store.outbox_done(entry.id).await?;
+                ctx.store.outbox_dropped(&entry, &e.to_string()).await?;
             }
         }
     }
     Ok(())
+}
+
+/// Whether an entry keeps waiting through passing faults however long
+/// they last: a message the user sent is never given up because the
+/// network was down for an hour.
+fn patient(action: &Action) -> bool {
+    matches!(action, Action::Draft(DraftAction::Send { .. }))
 }
 
 /// What to do with an entry after one send: pure, so it is tested alone.
@@ -97,7 +106,11 @@ mod decide {
         Reauth(ActionError),
     }
 
-    pub(super) fn classify(result: Result<(), ActionError>, attempts: i64) -> Outcome {
+    pub(super) fn classify(
+        result: Result<(), ActionError>,
+        attempts: i64,
+        patient: bool,
+    ) -> Outcome {
         match result {
             Ok(()) => Outcome::Sent,
             // Nothing left to change at the provider.
@@ -105,7 +118,9 @@ mod decide {
             // Someone else changed it first: the user decides.
             Err(e @ ActionError::Conflict(_)) => Outcome::Conflict(e),
             Err(e @ ActionError::Reauth(_)) => Outcome::Reauth(e),
-            Err(e @ ActionError::Later { .. }) if attempts + 1 < MAX_ATTEMPTS => Outcome::Later(e),
+            Err(e @ ActionError::Later { .. }) if patient || attempts + 1 < MAX_ATTEMPTS => {
+                Outcome::Later(e)
+            }
             Err(e) => Outcome::Drop(e),
         }
     }
@@ -116,21 +131,21 @@ mod decide {
 
         #[test]
         fn outages_wait_refusals_drop_and_rejections_need_sign_in() {
-            assert!(matches!(classify(Ok(()), 0), Outcome::Sent));
+            assert!(matches!(classify(Ok(()), 0, false), Outcome::Sent));
             assert!(matches!(
-                classify(Err(ActionError::later("503")), 0),
+                classify(Err(ActionError::later("503")), 0, false),
                 Outcome::Later(_)
             ));
             assert!(matches!(
-                classify(Err(ActionError::Gone("404".into())), 0),
+                classify(Err(ActionError::Gone("404".into())), 0, false),
                 Outcome::Gone(_)
             ));
             assert!(matches!(
-                classify(Err(ActionError::Refused("400".into())), 0),
+                classify(Err(ActionError::Refused("400".into())), 0, false),
                 Outcome::Drop(_)
             ));
             assert!(matches!(
-                classify(Err(ActionError::Reauth("no".into())), 0),
+                classify(Err(ActionError::Reauth("no".into())), 0, false),
                 Outcome::Reauth(_)
             ));
         }
@@ -138,7 +153,16 @@ mod decide {
         #[test]
         fn an_entry_that_keeps_failing_is_eventually_dropped() {
             assert!(matches!(
-                classify(Err(ActionError::later("503")), MAX_ATTEMPTS - 1),
+                classify(Err(ActionError::later("503")), MAX_ATTEMPTS - 1, false),
+                Outcome::Drop(_)
+            ));
+            // A message being sent waits out any outage.
+            assert!(matches!(
+                classify(Err(ActionError::later("offline")), 100, true),
+                Outcome::Later(_)
+            ));
+            assert!(matches!(
+                classify(Err(ActionError::Refused("too large".into())), 0, true),
                 Outcome::Drop(_)
             ));
         }

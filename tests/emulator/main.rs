@@ -19,4 +19,5 @@ mod graph_faults;
 mod graph_sync;
 mod move_mail;
 mod oauth;
+mod send;
 mod support;

@@ -286,7 +286,7 @@ impl SyncSource for AdoSource {
         Box::pin(async move {
             match &entry.action {
                 Action::WorkItem(change) => self.send_edit(ctx, change).await,
-                Action::Mail { .. } => Err(ActionError::Refused(format!(
+                Action::Mail { .. } | Action::Draft(_) => Err(ActionError::Refused(format!(
                     "{} is not an Azure DevOps action",
                     entry.action.name()
                 ))),

@@ -253,6 +253,27 @@ impl GmailClient {
             .map(drop)
     }
 
+    /// Sends a call built by [`GmailClient::call`] and parses its answer.
+    pub(super) async fn send_call<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &Call,
+    ) -> Result<T, ProviderError> {
+        self.http
+            .send_json(call, self.credential.as_ref(), &self.limits, &self.stats)
+            .await
+    }
+
+    /// A call of `path` under `users/me` (`upload` puts it under the media
+    /// upload root Google uses for large bodies).
+    pub(super) fn call(&self, path: &str, upload: bool, cost: u32) -> Call {
+        let base = if upload {
+            self.api.replacen("/gmail/v1/", "/upload/gmail/v1/", 1)
+        } else {
+            self.api.clone()
+        };
+        Call::get("Gmail", format!("{base}/{path}"), cost)
+    }
+
     /// Adds and removes labels on up to 1,000 messages at once.
     pub async fn batch_modify(
         &self,

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod convert;
+pub mod drafts;
 pub mod plan;
 mod run;
 mod source;

@@ -13,7 +13,9 @@ use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
 use crate::providers::window::Window;
 use crate::providers::AccountLimits;
-use crate::store::outbox::{Action, MailAction, OutboxEntry};
+use super::drafts::GmailDrafts;
+use crate::providers::outgoing;
+use crate::store::outbox::{Action, DraftAction, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
 /// One account's client and token source.
@@ -106,15 +108,39 @@ impl SyncSource for GmailSource {
                     SyncError::NeedsReauth(m) => ActionError::Reauth(m),
                     other => ActionError::later(other.to_string()),
                 })?;
-            let Action::Mail {
-                action,
-                provider_ids: ids,
-            } = &entry.action
-            else {
-                return Err(ActionError::Refused(format!(
-                    "{} is not a Gmail action",
-                    entry.action.name()
-                )));
+            let (action, ids) = match &entry.action {
+                Action::Mail {
+                    action,
+                    provider_ids,
+                } => (action, provider_ids),
+                Action::Draft(draft) => {
+                    let api = GmailDrafts::new(client);
+                    return match draft {
+                        DraftAction::Save { draft } => {
+                            outgoing::save_draft(&api, &ctx.store, *draft).await
+                        }
+                        DraftAction::Send { draft } => {
+                            outgoing::send_draft(&api, &ctx.store, *draft, entry.attempts).await
+                        }
+                        DraftAction::Delete {
+                            provider_draft_id,
+                            provider_message_id,
+                        } => {
+                            outgoing::delete_draft(
+                                &api,
+                                provider_draft_id.as_deref(),
+                                provider_message_id.as_deref(),
+                            )
+                            .await
+                        }
+                    };
+                }
+                Action::WorkItem(_) => {
+                    return Err(ActionError::Refused(format!(
+                        "{} is not a Gmail action",
+                        entry.action.name()
+                    )));
+                }
             };
             let sent = match action {
                 MailAction::SetUnread { unread } => {

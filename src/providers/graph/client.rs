@@ -23,7 +23,8 @@ pub const DELTA_PAGE: u32 = 100;
 /// brings whole messages, bodies included.
 pub const MESSAGE_SELECT: &str = "id,conversationId,internetMessageId,subject,from,sender,\
 toRecipients,ccRecipients,receivedDateTime,sentDateTime,bodyPreview,isRead,isDraft,flag,\
-hasAttachments,body,categories,inferenceClassification,parentFolderId,internetMessageHeaders";
+hasAttachments,body,categories,inferenceClassification,parentFolderId,internetMessageHeaders,\
+replyTo";
 
 /// The service name in errors.
 pub const SERVICE: &str = "Microsoft Graph";
@@ -178,6 +179,21 @@ impl GraphClient {
         self.http
             .send_json(&call, self.credential.as_ref(), &self.limits, &self.stats)
             .await
+    }
+
+    /// `method` on `path` under `/me` with an optional JSON body; the
+    /// answer parsed (an empty one as JSON `null`).
+    pub(super) async fn request<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<T, ProviderError> {
+        let mut call = self.call(method.clone(), self.url(path));
+        if let Some(body) = body {
+            call = call.with_json(method, body);
+        }
+        self.send(call).await
     }
 
     /// Whose mailbox this is.

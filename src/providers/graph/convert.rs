@@ -143,6 +143,25 @@ pub fn message_change(account: i64, message: &Value) -> Option<Change> {
             }
         }
     }
+    if !headers.contains_key("Reply-To") {
+        let reply_to: Vec<String> = message["replyTo"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let address = r["emailAddress"]["address"].as_str()?;
+                Some(match r["emailAddress"]["name"].as_str() {
+                    Some(name) if !name.is_empty() => {
+                        format!("\"{}\" <{address}>", name.replace('"', "'"))
+                    }
+                    _ => address.to_owned(),
+                })
+            })
+            .collect();
+        if !reply_to.is_empty() {
+            headers.insert("Reply-To".into(), Value::String(reply_to.join(", ")));
+        }
+    }
     let focused = message["inferenceClassification"].as_str();
     if focused.is_some_and(|f| f.eq_ignore_ascii_case("other")) {
         headers.insert(INFERENCE_HEADER.to_owned(), Value::String("other".into()));

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod client;
 pub mod convert;
+pub mod drafts;
 mod run;
 mod source;
 

@@ -15,7 +15,9 @@ use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
 use crate::providers::window::Window;
 use crate::providers::{AccountLimits, ProviderError};
-use crate::store::outbox::{Action, MailAction, OutboxEntry};
+use super::drafts::GraphDrafts;
+use crate::providers::outgoing;
+use crate::store::outbox::{Action, DraftAction, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
 #[derive(Debug, Clone)]
@@ -149,15 +151,39 @@ impl SyncSource for GraphSource {
                     SyncError::NeedsReauth(m) => ActionError::Reauth(m),
                     other => ActionError::later(other.to_string()),
                 })?;
-            let Action::Mail {
-                action,
-                provider_ids,
-            } = &entry.action
-            else {
-                return Err(ActionError::Refused(format!(
-                    "{} is not a Microsoft 365 action",
-                    entry.action.name()
-                )));
+            let (action, provider_ids) = match &entry.action {
+                Action::Mail {
+                    action,
+                    provider_ids,
+                } => (action, provider_ids),
+                Action::Draft(draft) => {
+                    let api = GraphDrafts::new(client);
+                    return match draft {
+                        DraftAction::Save { draft } => {
+                            outgoing::save_draft(&api, &ctx.store, *draft).await
+                        }
+                        DraftAction::Send { draft } => {
+                            outgoing::send_draft(&api, &ctx.store, *draft, entry.attempts).await
+                        }
+                        DraftAction::Delete {
+                            provider_draft_id,
+                            provider_message_id,
+                        } => {
+                            outgoing::delete_draft(
+                                &api,
+                                provider_draft_id.as_deref(),
+                                provider_message_id.as_deref(),
+                            )
+                            .await
+                        }
+                    };
+                }
+                Action::WorkItem(_) => {
+                    return Err(ActionError::Refused(format!(
+                        "{} is not a Microsoft 365 action",
+                        entry.action.name()
+                    )));
+                }
             };
             let requests = provider_ids.iter().map(|id| request(action, id)).collect();
             let answers = client.batch(requests).await.map_err(ActionError::from)?;
