@@ -98,6 +98,19 @@ pub fn bracketed(id: &str) -> String {
     format!("<{id}>")
 }
 
+/// Whether two Message-IDs (without brackets) name the same message. The
+/// part after the last `@` is a domain, compared in any case as RFC 5321
+/// compares domains; the part before it is compared exactly, since only its
+/// author knows whether its case matters.
+pub fn same_message_id(a: &str, b: &str) -> bool {
+    match (a.rsplit_once('@'), b.rsplit_once('@')) {
+        (Some((left_a, domain_a)), Some((left_b, domain_b))) => {
+            left_a == left_b && domain_a.eq_ignore_ascii_case(domain_b)
+        }
+        _ => a == b,
+    }
+}
+
 /// A subject without its reply and forward prefixes, folded, lower case:
 /// what threading compares.
 pub fn normalized_subject(subject: &str) -> String {
@@ -225,6 +238,15 @@ References: <m0@example.com>\r\n <m1@example.com>\r\n\r\nBody\r\n\r\nmore\r\n";
         assert!(e.is_recipient("EVE@example.com"));
         let refs: Vec<_> = e.refs().collect();
         assert_eq!(refs, ["m1@example.com", "m1@example.com", "m0@example.com"]);
+    }
+
+    #[test]
+    fn message_ids_match_exactly_but_for_the_case_of_their_domain() {
+        assert!(same_message_id("Ab.1@Example.COM", "Ab.1@example.com"));
+        assert!(!same_message_id("Ab.1@example.com", "ab.1@example.com"));
+        assert!(!same_message_id("ab.1@example.com", "ab.1@example.org"));
+        assert!(!same_message_id("ab.1@example.com", "ab.1"));
+        assert!(same_message_id("local-only", "local-only"));
     }
 
     #[test]

@@ -12,9 +12,9 @@
 
 pub mod envelope;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use self::envelope::{normalized_subject, rewrite_headers, Envelope};
+use self::envelope::{normalized_subject, rewrite_headers, same_message_id, Envelope};
 use crate::mailbox::{Mailbox, Message, Source};
 use crate::material::material;
 use crate::world::{graph_folder_bit, MailProvider, World};
@@ -25,12 +25,29 @@ pub fn message_id_of(m: &Message) -> Option<String> {
     match &m.source {
         Source::Sample { reply, .. } => Some(format!("{}.{reply}@mail.emulator.invalid", m.id)),
         Source::WorkItemNotice { .. } => Some(format!("{}@notifications.emulator.invalid", m.id)),
-        Source::Mime(i) => material()
-            .mime
-            .get(*i)
-            .and_then(|(_, b)| Envelope::of(b).message_id),
+        Source::Mime(i) => mime_message_ids().get(*i).cloned().flatten(),
         Source::Raw(bytes) => Envelope::of(bytes).message_id,
     }
+}
+
+/// Whether `m`'s Message-ID is `wanted` (without brackets), as
+/// [`same_message_id`] compares them: what a search by Message-ID asks of
+/// each message (Gmail's `rfc822msgid:`, Graph's `internetMessageId eq`).
+pub fn has_message_id(m: &Message, wanted: &str) -> bool {
+    message_id_of(m).is_some_and(|id| same_message_id(&id, wanted))
+}
+
+/// The Message-IDs of the material's MIME messages, read once: many seeded
+/// messages share them, and a search by Message-ID asks every one.
+fn mime_message_ids() -> &'static [Option<String>] {
+    static IDS: OnceLock<Vec<Option<String>>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        material()
+            .mime
+            .iter()
+            .map(|(_, b)| Envelope::of(b).message_id)
+            .collect()
+    })
 }
 
 /// A message's subject, found without composing generated messages.
@@ -66,11 +83,7 @@ pub fn find_by_message_id(mb: &Mailbox, wanted: &str) -> Option<usize> {
             return Some(i);
         }
     }
-    let mime: Vec<Option<String>> = material()
-        .mime
-        .iter()
-        .map(|(_, b)| Envelope::of(b).message_id)
-        .collect();
+    let mime = mime_message_ids();
     mb.newest_first(0)
         .find(|(_, m)| match &m.source {
             Source::Raw(bytes) => Envelope::of(bytes).message_id.as_deref() == Some(wanted),

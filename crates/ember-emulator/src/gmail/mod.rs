@@ -12,6 +12,8 @@ mod drafts_tests;
 mod messages;
 pub mod payload;
 mod query;
+#[cfg(test)]
+mod query_tests;
 pub mod send;
 #[cfg(test)]
 mod send_tests;

@@ -1,8 +1,14 @@
 //! Query strings as Gmail reads them: repeated parameters (`labelIds=A&labelIds=B`)
 //! and the `q` search language's terms that Ember uses.
+//!
+//! Among them is `rfc822msgid:`, which finds a message by its Message-ID
+//! header, written with or without its angle brackets: how a sender that
+//! crashed mid-send learns whether its mail went out (`in:sent
+//! rfc822msgid:<id@host>`) before sending it again.
 
 use chrono::NaiveDate;
 
+use crate::delivery::has_message_id;
 use crate::mailbox::{Mailbox, Message};
 
 /// Every `(key, value)` of a raw query string, decoded, in order.
@@ -42,6 +48,8 @@ pub struct Search {
     pub before_ms: Option<i64>,
     /// `in:anywhere`: spam and trash included.
     pub anywhere: bool,
+    /// `rfc822msgid:`: the Message-IDs (without brackets) every match has.
+    pub message_ids: Vec<String>,
 }
 
 fn date_ms(value: &str) -> Option<i64> {
@@ -97,6 +105,19 @@ pub fn parse_search(q: &str, mailbox: &Mailbox, now_ms: i64) -> Result<Search, S
             }
             "before" => {
                 s.before_ms = Some(date_ms(value).ok_or_else(|| format!("bad date {value:?}"))?);
+                None
+            }
+            // Gmail takes the id with or without its brackets. Ember never
+            // searches for mail that lacks one, so `-rfc822msgid:` is refused.
+            "rfc822msgid" if !negated => {
+                let id = value
+                    .strip_prefix('<')
+                    .and_then(|v| v.strip_suffix('>'))
+                    .unwrap_or(value);
+                if id.is_empty() || id.contains(['<', '>']) {
+                    return Err(format!("bad rfc822msgid {value:?}"));
+                }
+                s.message_ids.push(id.to_owned());
                 None
             }
             "in" if value.eq_ignore_ascii_case("anywhere") => {
@@ -158,6 +179,7 @@ impl Search {
             && m.labels & self.without == 0
             && self.after_ms.is_none_or(|a| m.date_ms >= a)
             && self.before_ms.is_none_or(|b| m.date_ms < b)
+            && self.message_ids.iter().all(|id| has_message_id(m, id))
     }
 }
 
@@ -194,6 +216,58 @@ mod tests {
         let s = parse_search("after:2024/01/02 before:1704326400", &mb, 0).unwrap_or_default();
         assert_eq!(s.after_ms, Some(1_704_153_600_000));
         assert_eq!(s.before_ms, Some(1_704_326_400_000));
+    }
+
+    #[test]
+    fn rfc822msgid_takes_the_id_with_or_without_brackets() {
+        let mb = mailbox();
+        for q in [
+            "rfc822msgid:<a.1@example.com>",
+            "RFC822MSGID:a.1@example.com",
+        ] {
+            let s = parse_search(q, &mb, 0).unwrap_or_default();
+            assert_eq!(s.message_ids, ["a.1@example.com"], "{q}");
+        }
+        let s =
+            parse_search("in:inbox rfc822msgid:<a@x> rfc822msgid:b@y", &mb, 0).unwrap_or_default();
+        assert_eq!(
+            (s.labels, s.message_ids),
+            (0b001, vec!["a@x".to_owned(), "b@y".to_owned()])
+        );
+        for bad in [
+            "rfc822msgid:",
+            "rfc822msgid:<>",
+            "rfc822msgid:<a@x",
+            "-rfc822msgid:a@x",
+        ] {
+            assert!(parse_search(bad, &mb, 0).is_err(), "{bad} is refused");
+        }
+    }
+
+    #[test]
+    fn rfc822msgid_matches_the_message_id_header() {
+        use crate::mailbox::Source;
+        use std::sync::Arc;
+        let mb = mailbox();
+        let raw: Arc<[u8]> = Arc::from(&b"Message-ID: <Crash.1@Fireside.example>\r\n\r\nx\r\n"[..]);
+        let m = Message {
+            id: "m1".into(),
+            thread_id: "m1".into(),
+            labels: 0b001,
+            date_ms: 0,
+            source: Source::Raw(raw),
+            deleted: false,
+            changed: 0,
+        };
+        let found = |q: &str| parse_search(q, &mb, 0).is_ok_and(|s| s.matches(&m));
+        assert!(found("rfc822msgid:<Crash.1@Fireside.example>"));
+        assert!(found("in:inbox rfc822msgid:Crash.1@fireside.example"));
+        assert!(
+            !found("rfc822msgid:crash.1@fireside.example"),
+            "the local part's case counts"
+        );
+        assert!(!found("rfc822msgid:Crash.2@Fireside.example"));
+        assert!(!found("is:unread rfc822msgid:Crash.1@Fireside.example"));
     }
 
     #[test]

@@ -302,7 +302,11 @@ fn fresh_options(pairs: &[(String, String)]) -> Result<(Select, u8, i64), Respon
         },
     };
     let filter = parse_filter(query_first(pairs, "$filter"))?;
-    if filter.max_date.is_some() || filter.is_read.is_some() || filter.focused.is_some() {
+    if filter.max_date.is_some()
+        || filter.is_read.is_some()
+        || filter.focused.is_some()
+        || filter.internet_message_id.is_some()
+    {
         return Err(bad_request(
             "ErrorInvalidUrlQueryFilter",
             "Delta queries on messages only support $filter on receivedDateTime ge/gt.",

@@ -478,6 +478,14 @@ fn parse(raw: &[u8], pref: BodyPref) -> Parsed {
     p
 }
 
+/// The `internetMessageId` of message `id` when its bytes carry no
+/// Message-ID: stable, and unlike any real one.
+pub fn stand_in_message_id(id: &str) -> String {
+    let d = digest(&[b"message-id", id.as_bytes()]);
+    let local: String = d[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("<{local}@emulator.invalid>")
+}
+
 /// Renders a message with the properties `select` asks for. `delta` items
 /// start with `@odata.type`.
 pub fn render(
@@ -527,11 +535,10 @@ pub fn render(
             (_, None) => continue,
             ("sentDateTime", Some(p)) => json!(iso(p.sent_ms.unwrap_or(m.date_ms))),
             ("hasAttachments", Some(p)) => json!(p.has_attachments),
-            ("internetMessageId", Some(p)) => json!(p.message_id.clone().unwrap_or_else(|| {
-                let d = digest(&[b"message-id", m.id.as_bytes()]);
-                let local: String = d[..12].iter().map(|b| format!("{b:02x}")).collect();
-                format!("<{local}@emulator.invalid>")
-            })),
+            ("internetMessageId", Some(p)) => json!(p
+                .message_id
+                .clone()
+                .unwrap_or_else(|| stand_in_message_id(&m.id))),
             ("subject", Some(p)) => json!(p.subject),
             ("bodyPreview", Some(p)) => json!(p.preview),
             ("importance", Some(p)) => json!(p.importance),

@@ -2,6 +2,10 @@
 //! paging (`$top`, `$skip`, `@odata.nextLink`) and the `$filter` and
 //! `$orderby` clauses clients use. The `$filter` parser is shared with
 //! delta queries.
+//!
+//! `$filter=internetMessageId eq '<id@host>'` finds a message by its
+//! Message-ID, as Exchange allows: how a sender that crashed mid-send
+//! learns whether its mail reached Sent Items before sending it again.
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,8 +14,10 @@ use axum::Extension;
 use serde_json::{json, Value};
 
 use super::{applied, SharedState};
+use crate::delivery::envelope::same_message_id;
+use crate::delivery::message_id_of;
 use crate::graph::folders::{folder_key, resolve, FolderRef};
-use crate::graph::resource::{render, snap, Bits, Owner, Select, Snap};
+use crate::graph::resource::{render, snap, stand_in_message_id, Bits, Owner, Select, Snap};
 use crate::graph::{
     bad_request, context, encode_query, mailbox_mut, parse_datetime, query_first, query_pairs,
     respond, BodyPref, Params, Target,
@@ -24,7 +30,7 @@ const DEFAULT_TOP: usize = 10;
 const MAX_TOP: usize = 1000;
 
 /// A `$filter` on a message list: the clauses Ember and common clients use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Filter {
     /// Received at or after (ms).
     pub(crate) min_date: Option<i64>,
@@ -34,6 +40,8 @@ pub(crate) struct Filter {
     pub(crate) is_read: Option<bool>,
     /// `inferenceClassification eq 'focused'|'other'`.
     pub(crate) focused: Option<bool>,
+    /// `internetMessageId eq '<id@host>'`, as written (brackets and all).
+    pub(crate) internet_message_id: Option<String>,
 }
 
 fn invalid_filter(clause: &str) -> Response {
@@ -43,60 +51,131 @@ fn invalid_filter(clause: &str) -> Response {
     )
 }
 
+/// One token of a `$filter`: where it is in the text, and for an OData
+/// string literal (`'...'`, a quote inside written `''`) its value.
+struct Token {
+    span: std::ops::Range<usize>,
+    text: Option<String>,
+}
+
+/// Splits a `$filter` into words and string literals; `None` when a
+/// literal is never closed.
+fn tokens(filter: &str) -> Option<Vec<Token>> {
+    let mut out = Vec::new();
+    let mut chars = filter.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '\'' {
+            chars.next();
+            let mut text = String::new();
+            let end = loop {
+                match chars.next()? {
+                    (_, '\'') if chars.peek().is_some_and(|(_, c)| *c == '\'') => {
+                        chars.next();
+                        text.push('\'');
+                    }
+                    (i, '\'') => break i + 1,
+                    (_, c) => text.push(c),
+                }
+            };
+            out.push(Token {
+                span: start..end,
+                text: Some(text),
+            });
+        } else {
+            let mut end = start;
+            while let Some(&(i, c)) = chars.peek() {
+                if c.is_whitespace() || c == '\'' {
+                    break;
+                }
+                end = i + c.len_utf8();
+                chars.next();
+            }
+            out.push(Token {
+                span: start..end,
+                text: None,
+            });
+        }
+    }
+    Some(out)
+}
+
 /// Parses `$filter` (clauses joined by `and`).
 pub(crate) fn parse_filter(value: Option<&str>) -> Result<Filter, Response> {
     let mut f = Filter::default();
     let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
         return Ok(f);
     };
-    let lower = value.to_ascii_lowercase();
-    let mut start = 0;
-    let mut clauses = Vec::new();
-    while let Some(p) = lower[start..].find(" and ") {
-        clauses.push(&value[start..start + p]);
-        start += p + 5;
-    }
-    clauses.push(&value[start..]);
-    for clause in clauses {
-        let words: Vec<&str> = clause.split_whitespace().collect();
-        let [field, op, literal] = words[..] else {
-            return Err(invalid_filter(clause));
+    let tokens = tokens(value).ok_or_else(|| invalid_filter(value))?;
+    let is_and = |t: &Token| t.text.is_none() && value[t.span.clone()].eq_ignore_ascii_case("and");
+    for clause in tokens.split(is_and) {
+        let text = match (clause.first(), clause.last()) {
+            (Some(a), Some(b)) => &value[a.span.start..b.span.end],
+            _ => value,
         };
-        let op = op.to_ascii_lowercase();
-        match field.to_ascii_lowercase().as_str() {
+        let [field, op, literal] = clause else {
+            return Err(invalid_filter(text));
+        };
+        if field.text.is_some() || op.text.is_some() {
+            return Err(invalid_filter(text));
+        }
+        let word = |t: &Token| &value[t.span.clone()];
+        let op = word(op).to_ascii_lowercase();
+        match word(field).to_ascii_lowercase().as_str() {
             "receiveddatetime" => {
-                let t = parse_datetime(literal).ok_or_else(|| invalid_filter(clause))?;
+                let t = parse_datetime(word(literal)).ok_or_else(|| invalid_filter(text))?;
                 match op.as_str() {
                     "ge" => f.min_date = Some(t),
                     "gt" => f.min_date = Some(t + 1),
                     "lt" => f.max_date = Some(t),
                     "le" => f.max_date = Some(t + 1),
-                    _ => return Err(invalid_filter(clause)),
+                    _ => return Err(invalid_filter(text)),
                 }
             }
             "isread" => {
-                let b = match literal {
+                let b = match word(literal) {
                     "true" => true,
                     "false" => false,
-                    _ => return Err(invalid_filter(clause)),
+                    _ => return Err(invalid_filter(text)),
                 };
                 f.is_read = match op.as_str() {
                     "eq" => Some(b),
                     "ne" => Some(!b),
-                    _ => return Err(invalid_filter(clause)),
+                    _ => return Err(invalid_filter(text)),
                 };
             }
             "inferenceclassification" if op == "eq" => {
-                f.focused = match literal.trim_matches('\'').to_ascii_lowercase().as_str() {
+                let class = literal.text.as_deref().unwrap_or(word(literal));
+                f.focused = match class.to_ascii_lowercase().as_str() {
                     "focused" => Some(true),
                     "other" => Some(false),
-                    _ => return Err(invalid_filter(clause)),
+                    _ => return Err(invalid_filter(text)),
                 };
             }
-            _ => return Err(invalid_filter(clause)),
+            // Exchange answers equality on the Message-ID; the value is a
+            // string literal, compared with the brackets Graph writes.
+            "internetmessageid" if op == "eq" => match &literal.text {
+                Some(id) => f.internet_message_id = Some(id.clone()),
+                None => return Err(invalid_filter(text)),
+            },
+            _ => return Err(invalid_filter(text)),
         }
     }
     Ok(f)
+}
+
+/// Whether `m`'s `internetMessageId`, as Graph renders it, is `wanted`:
+/// the Message-ID its bytes carry, in brackets, or the stand-in a message
+/// without one is given.
+fn has_internet_message_id(m: &Message, wanted: &str) -> bool {
+    let Some(bare) = wanted.strip_prefix('<').and_then(|w| w.strip_suffix('>')) else {
+        return false;
+    };
+    match message_id_of(m) {
+        Some(id) => same_message_id(&id, bare),
+        None => stand_in_message_id(&m.id) == wanted,
+    }
 }
 
 impl Filter {
@@ -109,6 +188,10 @@ impl Filter {
             && self
                 .focused
                 .is_none_or(|f| (m.labels & bits.focused != 0) == f)
+            && self
+                .internet_message_id
+                .as_deref()
+                .is_none_or(|id| has_internet_message_id(m, id))
     }
 }
 
@@ -260,5 +343,63 @@ mod tests {
         assert_eq!(f.is_read, Some(false));
         assert!(parse_filter(Some("subject eq 'x'")).is_err());
         assert!(parse_filter(Some("isRead eq maybe")).is_err());
+    }
+
+    #[test]
+    fn internet_message_id_is_an_odata_string_literal() {
+        let f = parse_filter(Some(
+            "internetMessageId eq '<o''brien and co@example.com>' AND isRead eq true",
+        ))
+        .unwrap_or_default();
+        assert_eq!(
+            f.internet_message_id.as_deref(),
+            Some("<o'brien and co@example.com>"),
+            "'' is a quote, and `and` inside a literal is text"
+        );
+        assert_eq!(f.is_read, Some(true));
+        for bad in [
+            "internetMessageId eq '<x@y>",
+            "internetMessageId eq <x@y>",
+            "internetMessageId ne '<x@y>'",
+            "internetMessageId eq '<x@y>' and",
+            "'internetMessageId' eq '<x@y>'",
+            "internetMessageId eq '<x@y>' '<z@y>'",
+        ] {
+            assert!(parse_filter(Some(bad)).is_err(), "{bad} is refused");
+        }
+    }
+
+    #[test]
+    fn internet_message_id_matches_what_graph_renders() {
+        use crate::mailbox::Source;
+        let raw = |h: &str| Source::Raw(format!("{h}Subject: s\r\n\r\nx\r\n").into_bytes().into());
+        let message = |source| Message {
+            id: "AAMkAD1".into(),
+            thread_id: "t".into(),
+            labels: 0,
+            date_ms: 0,
+            source,
+            deleted: false,
+            changed: 0,
+        };
+        let with = message(raw("Message-ID: <Crash.1@Fireside.example>\r\n"));
+        assert!(has_internet_message_id(&with, "<Crash.1@fireside.example>"));
+        assert!(
+            !has_internet_message_id(&with, "Crash.1@Fireside.example"),
+            "brackets count"
+        );
+        assert!(!has_internet_message_id(
+            &with,
+            "<crash.1@Fireside.example>"
+        ));
+        let without = message(raw(""));
+        assert!(has_internet_message_id(
+            &without,
+            &stand_in_message_id("AAMkAD1")
+        ));
+        assert!(!has_internet_message_id(
+            &without,
+            "<Crash.1@Fireside.example>"
+        ));
     }
 }

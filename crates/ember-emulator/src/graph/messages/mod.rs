@@ -13,6 +13,8 @@ mod draft;
 mod draft_tests;
 mod drafts;
 mod list;
+#[cfg(test)]
+mod list_tests;
 mod send;
 #[cfg(test)]
 mod send_tests;
