@@ -29,6 +29,9 @@ pub enum FaultKind {
     },
     /// 403 with Gmail's `rateLimitExceeded` / `userRateLimitExceeded` body.
     RateLimit403,
+    /// 400 Bad Request: the provider refuses the request for good (an
+    /// address it will not deliver to, a message it will not take).
+    BadRequest,
     /// 500 Internal Server Error.
     ServerError,
     /// 503 Service Unavailable.
@@ -244,6 +247,7 @@ fn parse_rule(raw: &str) -> Result<FaultRule, FaultSpecError> {
             retry_after: param("retry_after"),
         },
         "403rate" => FaultKind::RateLimit403,
+        "400" => FaultKind::BadRequest,
         "500" => FaultKind::ServerError,
         "503" => FaultKind::Unavailable,
         "reset" => FaultKind::Reset,
@@ -282,7 +286,9 @@ Fault spec: ';'-separated rules TARGET:KIND[@PROBABILITY][,key=value...]
           groups: gmail.send (gmail.messages.send and gmail.drafts.send),
           graph.send (sendMail and graph.drafts.send)
   KIND    latency (ms=, jitter_ms=)   429 (retry_after= seconds, optional)
-          403rate (Gmail rateLimitExceeded body)   500   503
+          403rate (Gmail rateLimitExceeded body)   400 (refused for
+            good: Gmail's invalidArgument, Graph's ErrorInvalidRecipients)
+          500   503
           reset (connection dropped mid-body)   hang (never answers)
           truncate (the body ends half-way)   badjson
             (reset and truncate let the endpoint run first: mail IS sent,

@@ -471,6 +471,23 @@ fn fault_response(service: Service, kind: FaultKind) -> Response {
             "usageLimits",
             Some("userRateLimitExceeded"),
         ),
+        FaultKind::BadRequest => match service {
+            Service::Graph => graph_error(
+                StatusCode::BAD_REQUEST,
+                "ErrorInvalidRecipients",
+                "At least one recipient isn't valid., Recipient is not a valid SMTP address.",
+            ),
+            Service::Ado => ado_error(
+                StatusCode::BAD_REQUEST,
+                "The request is invalid.",
+                "InvalidArgumentValueException",
+            ),
+            _ => gmail_error(
+                StatusCode::BAD_REQUEST,
+                "Invalid To header",
+                "invalidArgument",
+            ),
+        },
         FaultKind::ServerError => match service {
             Service::Graph => graph_error(
                 StatusCode::INTERNAL_SERVER_ERROR,

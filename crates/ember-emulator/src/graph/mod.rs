@@ -27,7 +27,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, MethodRouter};
+use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::Router;
 use base64::Engine as _;
 use serde_json::Value;
@@ -116,6 +116,10 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
                 &format!("{p}/messages/{{id}}/attachments"),
                 big(e("graph.message", get(messages::list_attachments))
                     .merge(e("graph.drafts", post(messages::add_attachment)))),
+            )
+            .route(
+                &format!("{p}/messages/{{id}}/attachments/{{attachment}}"),
+                e("graph.message", delete(messages::delete_attachment)),
             )
             .route(
                 &format!("{p}/messages/{{id}}/send"),

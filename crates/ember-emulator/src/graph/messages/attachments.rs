@@ -2,12 +2,13 @@
 //! `#microsoft.graph.fileAttachment` of at most 3 MB to a draft (larger ones
 //! need an upload session, which is not emulated), and
 //! `GET /me/messages/{id}/attachments` lists any message's, read from its
-//! MIME parts. A draft carries its attachments when it is sent.
+//! MIME parts, and `DELETE /me/messages/{id}/attachments/{attachment}`
+//! takes one off a draft. A draft carries its attachments when it is sent.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::{json, Map, Value};
 
@@ -84,22 +85,41 @@ impl Attachment {
     }
 }
 
+/// The id of the attachment at `index` of `all`: from its message, name
+/// and bytes (and its rank among identical ones), so it stays the same
+/// when another attachment is removed, as Exchange's ids do.
+fn attachment_id(message_id: &str, all: &[Attachment], index: usize) -> String {
+    let a = &all[index];
+    let rank = all[..index]
+        .iter()
+        .filter(|b| b.name == a.name && b.bytes == a.bytes)
+        .count();
+    let d = digest(&[
+        b"attachment",
+        message_id.as_bytes(),
+        a.name.as_bytes(),
+        &a.bytes,
+        &rank.to_le_bytes(),
+    ]);
+    let suffix = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE, &d[..12]);
+    format!("{message_id}AR{suffix}")
+}
+
 /// A `fileAttachment` entity.
 fn attachment_json(
     message_id: &str,
+    all: &[Attachment],
     index: usize,
-    a: &Attachment,
     modified_ms: i64,
 ) -> Map<String, Value> {
-    let d = digest(&[b"attachment", message_id.as_bytes(), &index.to_le_bytes()]);
-    let suffix = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE, &d[..12]);
+    let a = &all[index];
     let mut v = Map::new();
     v.insert(
         "@odata.type".into(),
         json!("#microsoft.graph.fileAttachment"),
     );
     v.insert("@odata.mediaContentType".into(), json!(a.content_type));
-    v.insert("id".into(), json!(format!("{message_id}AR{suffix}")));
+    v.insert("id".into(), json!(attachment_id(message_id, all, index)));
     v.insert("lastModifiedDateTime".into(), json!(iso(modified_ms)));
     v.insert("name".into(), json!(a.name));
     v.insert("contentType".into(), json!(a.content_type));
@@ -162,7 +182,7 @@ pub(crate) async fn add_attachment(
     let raw = fields.compose(&owner, now);
     mb.replace_source(i, Source::Raw(raw.into()));
     let index = fields.attachments.len() - 1;
-    let mut body = attachment_json(&id, index, &fields.attachments[index], now);
+    let mut body = attachment_json(&id, &fields.attachments, index, now);
     body.insert(
         "@odata.context".into(),
         json!(context(
@@ -205,11 +225,53 @@ pub(crate) async fn list_attachments(
         .attachments
         .iter()
         .enumerate()
-        .map(|(k, a)| Value::Object(attachment_json(&id, k, a, date_ms)))
+        .map(|(k, _)| Value::Object(attachment_json(&id, &fields.attachments, k, date_ms)))
         .collect();
     let body = json!({
         "@odata.context": context(&shared, &format!("{}/messages('{id}')/attachments", target.context_user())),
         "value": value,
     });
     respond(StatusCode::OK, &body, &[])
+}
+
+/// `DELETE /me/messages/{id}/attachments/{attachment}`: 204, the draft
+/// without it; 404 for an attachment it does not have.
+pub(crate) async fn delete_attachment(
+    State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+) -> Response {
+    let target = match Target::of(&caller, &params) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let id = match message_id(&params) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let wanted = params.get("attachment").unwrap_or_default().to_owned();
+    let now = now_ms();
+    let mut world = shared.world();
+    let mb = match mailbox_mut(&mut world, &target.address) {
+        Ok(mb) => mb,
+        Err(r) => return r,
+    };
+    let i = match find(mb, &id) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    if !is_draft(mb, i) {
+        return not_a_draft("attachments");
+    }
+    let owner = Owner::of(mb);
+    let mut fields = fields_of(&shared, mb, i);
+    let Some(k) = (0..fields.attachments.len())
+        .find(|k| attachment_id(&id, &fields.attachments, *k) == wanted)
+    else {
+        return crate::graph::item_not_found();
+    };
+    fields.attachments.remove(k);
+    let raw = fields.compose(&owner, now);
+    mb.replace_source(i, Source::Raw(raw.into()));
+    StatusCode::NO_CONTENT.into_response()
 }

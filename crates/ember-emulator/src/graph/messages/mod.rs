@@ -30,7 +30,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 pub(super) use self::answers::{create_forward, create_reply, create_reply_all};
-pub(super) use self::attachments::{add_attachment, list_attachments};
+pub(super) use self::attachments::{add_attachment, delete_attachment, list_attachments};
 pub(super) use self::draft::BODY_LIMIT;
 pub(super) use self::drafts::{create as create_draft, send as send_draft};
 pub(super) use self::list::{list, parse_filter};
