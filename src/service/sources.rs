@@ -15,8 +15,13 @@ use crate::sync::SyncSources;
 /// Every provider, within its documented limits. Fails only when the HTTP
 /// client cannot start.
 pub fn standard() -> Result<SyncSources, ProviderError> {
-    let http = Http::new()?;
-    Ok(SyncSources::new()
+    Ok(over(Http::new()?))
+}
+
+/// Every provider within its documented limits, over `http` (a client
+/// with its own retry policy or timeouts).
+pub fn over(http: Http) -> SyncSources {
+    SyncSources::new()
         .with(
             ProviderKind::Gmail,
             Arc::new(GmailSource::new(http.clone())),
@@ -25,7 +30,7 @@ pub fn standard() -> Result<SyncSources, ProviderError> {
             ProviderKind::Graph,
             Arc::new(GraphSource::new(http.clone())),
         )
-        .with(ProviderKind::Ado, Arc::new(AdoSource::new(http))))
+        .with(ProviderKind::Ado, Arc::new(AdoSource::new(http)))
 }
 
 /// Every provider with its concurrency cap but no rate limit: for an

@@ -45,6 +45,7 @@ impl World {
                             .map(str::to_owned)
                             .collect(),
                         unread: m.labels & unread_bit != 0,
+                        thread_id: thread_id(provider, m),
                     })
                     .collect();
                 accounts.push(TruthAccount {
@@ -136,6 +137,8 @@ pub struct TruthMessage {
     pub folders: Vec<String>,
     /// Unread.
     pub unread: bool,
+    /// Gmail: the threadId; Graph: the conversationId.
+    pub thread_id: String,
 }
 
 /// One work item as the provider holds it.
