@@ -11,7 +11,8 @@ use ts_rs::TS;
 use crate::events::Event;
 use crate::model::{
     Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category,
-    CategoryExplanation, CategorySource, ClassifierStatus, ConflictChoice, Folder, FolderRole,
+    CategoryExplanation, CategorySource, ClassifierStatus, ComposeKind, ComposeRequest,
+    ConflictChoice, Contact, Draft, DraftAttachment, DraftEdit, DraftState, Folder, FolderRole,
     LinkedWorkItem, MailView, MessageDetail, MessagePage, MessageQuery, MessageSummary, Neighbour,
     PageCursor, ProviderKind, RelatedItem, RemoteScope, RenderedBody, SearchHit, SearchQuery,
     Settings, Span, StateChange, Status, SyncErrorCode, SyncPhase, SyncState, WorkItem,
@@ -71,6 +72,13 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<WorkItemConflict>()?,
         one::<WorkItemDetail>()?,
         one::<WorkItemEdit>()?,
+        one::<ComposeKind>()?,
+        one::<ComposeRequest>()?,
+        one::<Contact>()?,
+        one::<Draft>()?,
+        one::<DraftAttachment>()?,
+        one::<DraftEdit>()?,
+        one::<DraftState>()?,
     ])
 }
 

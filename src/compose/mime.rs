@@ -141,7 +141,11 @@ pub fn build_mime(message: &Outgoing<'_>) -> Result<Vec<u8>, ComposeError> {
     }
     for a in &message.attachments {
         let name = one_line(a.filename);
-        let name = if name.is_empty() { "attachment".into() } else { name };
+        let name = if name.is_empty() {
+            "attachment".into()
+        } else {
+            name
+        };
         builder = builder.attachment(content_type(a.content_type), name, a.data.to_vec());
     }
     builder
@@ -226,8 +230,14 @@ mod tests {
                 Some("luke@example.com".into())
             ))
         );
-        assert_eq!(first(parsed.cc()).and_then(|a| a.1), Some("team@example.com".into()));
-        assert_eq!(first(parsed.bcc()).and_then(|a| a.1), Some("audit@example.com".into()));
+        assert_eq!(
+            first(parsed.cc()).and_then(|a| a.1),
+            Some("team@example.com".into())
+        );
+        assert_eq!(
+            first(parsed.bcc()).and_then(|a| a.1),
+            Some("audit@example.com".into())
+        );
         assert_eq!(parsed.message_id(), Some("id1@example.org"));
         assert_eq!(parsed.in_reply_to().as_text(), Some("b@example.com"));
         match parsed.references() {
@@ -268,13 +278,25 @@ mod tests {
         assert_eq!(build_mime(&base), Err(ComposeError::NoRecipients));
         let bad = [addr(None, "two words@example.com")];
         assert!(matches!(
-            build_mime(&Outgoing { to: &bad, ..base.clone() }),
+            build_mime(&Outgoing {
+                to: &bad,
+                ..base.clone()
+            }),
             Err(ComposeError::BadAddress(_))
         ));
         for ok in ["a@b.co", "first.last+tag@sub.example.org", "root@localhost"] {
             assert!(valid_address(ok), "{ok}");
         }
-        for bad in ["", "a", "@b.co", "a@", "a@b", "a b@c.co", "a@b.co>", "x@y.z\r\nBcc: q@r.s"] {
+        for bad in [
+            "",
+            "a",
+            "@b.co",
+            "a@",
+            "a@b",
+            "a b@c.co",
+            "a@b.co>",
+            "x@y.z\r\nBcc: q@r.s",
+        ] {
             assert!(!valid_address(bad), "{bad:?}");
         }
     }

@@ -145,10 +145,7 @@ pub fn escape(text: &str) -> String {
 fn original_body(original: &Original) -> String {
     match (&original.html, &original.text) {
         (Some(html), _) if !html.trim().is_empty() => html.clone(),
-        (_, Some(text)) => format!(
-            "<div style=\"white-space:pre-wrap\">{}</div>",
-            escape(text)
-        ),
+        (_, Some(text)) => format!("<div style=\"white-space:pre-wrap\">{}</div>", escape(text)),
         _ => String::new(),
     }
 }
@@ -210,7 +207,11 @@ pub fn new_message_id(from_address: &str) -> String {
     let domain = from_address
         .rsplit_once('@')
         .map(|(_, d)| d)
-        .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)))
+        .filter(|d| {
+            !d.is_empty()
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+        })
         .unwrap_or("ember.invalid");
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
@@ -300,11 +301,17 @@ mod tests {
     #[test]
     fn quotes_escape_text_and_attribute_the_sender() {
         let html = quote_html(ComposeKind::Reply, &original());
-        assert!(html.contains("Sam Lee &lt;sam@example.com&gt; wrote:"), "{html}");
+        assert!(
+            html.contains("Sam Lee &lt;sam@example.com&gt; wrote:"),
+            "{html}"
+        );
         assert!(html.contains("see &lt;you&gt; &amp; them"), "{html}");
         assert!(html.contains("<blockquote"), "{html}");
         let fwd = quote_html(ComposeKind::Forward, &original());
-        assert!(fwd.contains("Forwarded message") && fwd.contains("Subject: Plans"), "{fwd}");
+        assert!(
+            fwd.contains("Forwarded message") && fwd.contains("Subject: Plans"),
+            "{fwd}"
+        );
         assert_eq!(signature_html("  \n"), "");
         assert_eq!(
             signature_html("Sam\n<b>x</b>"),

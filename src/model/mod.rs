@@ -17,10 +17,10 @@ pub use account::{Account, AccountId, AccountState, AddAccount, NewAccount, Prov
 pub use account_settings::{
     AccountSettings, AdoSettings, MailSettings, OAuthEndpoints, SyncWindow,
 };
+pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
 pub use compose::{
     ComposeKind, ComposeRequest, Contact, Draft, DraftAttachment, DraftEdit, DraftId, DraftState,
 };
-pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
 pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,

@@ -270,6 +270,8 @@ async fn vanished<A: DraftApi>(
 }
 
 /// Sizes of `upload`'s files that still go out.
-pub fn kept_attachments(upload: &DraftUpload) -> impl Iterator<Item = &crate::store::drafts::AttachmentData> {
+pub fn kept_attachments(
+    upload: &DraftUpload,
+) -> impl Iterator<Item = &crate::store::drafts::AttachmentData> {
     upload.attachments.iter().filter(|a| !a.removed)
 }

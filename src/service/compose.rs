@@ -85,13 +85,13 @@ impl Ember {
                     .find(|a| a.provider != ProviderKind::Ado)
                     .map(|a| a.id)
             })
-            .ok_or_else(|| {
-                ServiceError::InvalidInput("add a mail account to write mail".into())
-            })?;
+            .ok_or_else(|| ServiceError::InvalidInput("add a mail account to write mail".into()))?;
         let account = accounts
             .iter()
             .find(|a| a.id == account_id)
-            .ok_or(ServiceError::Store(crate::store::StoreError::NotFound("account")))?;
+            .ok_or(ServiceError::Store(crate::store::StoreError::NotFound(
+                "account",
+            )))?;
         if account.provider == ProviderKind::Ado {
             return Err(ServiceError::InvalidInput(
                 "an Azure DevOps account does not send mail".into(),
@@ -173,7 +173,10 @@ impl Ember {
 
     /// Opens a draft that arrived from the provider's Drafts (written on
     /// another device) in the composer; the same draft each time.
-    pub async fn open_draft(&self, message: crate::model::MessageId) -> Result<Draft, ServiceError> {
+    pub async fn open_draft(
+        &self,
+        message: crate::model::MessageId,
+    ) -> Result<Draft, ServiceError> {
         self.ensure_running()?;
         let source = self.store.compose_source(message).await?;
         if let Some(id) = self
@@ -310,12 +313,7 @@ impl Ember {
     pub async fn send(&self, id: DraftId) -> Result<Draft, ServiceError> {
         self.ensure_running()?;
         let draft = self.store.draft(id).await?;
-        let everyone: Vec<&Address> = draft
-            .to
-            .iter()
-            .chain(&draft.cc)
-            .chain(&draft.bcc)
-            .collect();
+        let everyone: Vec<&Address> = draft.to.iter().chain(&draft.cc).chain(&draft.bcc).collect();
         if everyone.is_empty() {
             return Err(ComposeError::NoRecipients.into());
         }

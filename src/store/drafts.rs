@@ -99,7 +99,8 @@ pub struct DraftUpload {
     pub attachments: Vec<AttachmentData>,
 }
 
-const COLUMNS: &str = "d.id, d.account_id, a.address AS from_address, d.kind, d.source_message_id, \
+const COLUMNS: &str =
+    "d.id, d.account_id, a.address AS from_address, d.kind, d.source_message_id, \
      d.source_provider_id, d.to_addresses, d.cc_addresses, d.bcc_addresses, d.subject, \
      d.body_html, d.message_id_header, d.in_reply_to, d.\"references\", d.thread_provider_id, \
      d.provider_draft_id, d.provider_message_id, d.revision, d.synced_revision, d.state, \
@@ -239,13 +240,11 @@ async fn drop_entries(
     id: DraftId,
     action: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM outbox WHERE action = ? AND json_extract(payload, '$.draft') = ?",
-    )
-    .bind(action)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("DELETE FROM outbox WHERE action = ? AND json_extract(payload, '$.draft') = ?")
+        .bind(action)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -446,12 +445,11 @@ impl Store {
         if undone {
             drop_entries(&mut tx, id, "draft.send").await?;
             // The provider's Drafts may hold an older version.
-            let behind: bool = sqlx::query_scalar(
-                "SELECT synced_revision < revision FROM drafts WHERE id = ?",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let behind: bool =
+                sqlx::query_scalar("SELECT synced_revision < revision FROM drafts WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             if behind {
                 touch(&mut tx, id).await?;
             }
@@ -688,7 +686,10 @@ impl Store {
         let prefix = prefix.trim().to_lowercase();
         let like = format!(
             "{}%",
-            prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         let word = format!("% {like}");
         let rows = sqlx::query(

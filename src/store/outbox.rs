@@ -573,7 +573,11 @@ impl Store {
     /// Removes an entry that will not be sent: refused for good, or failed
     /// too often. A send's draft goes back to the composer with `reason`
     /// in the same transaction, so a message is never dropped silently.
-    pub async fn outbox_dropped(&self, entry: &OutboxEntry, reason: &str) -> Result<(), StoreError> {
+    pub async fn outbox_dropped(
+        &self,
+        entry: &OutboxEntry,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM outbox WHERE id = ?")
             .bind(entry.id)

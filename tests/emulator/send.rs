@@ -191,7 +191,11 @@ async fn reply_lands_in_its_thread(provider: &str) -> anyhow::Result<()> {
         })
         .await?;
     assert_eq!(draft.account_id, account, "from the account it arrived at");
-    assert!(draft.subject.to_lowercase().starts_with("re:"), "{}", draft.subject);
+    assert!(
+        draft.subject.to_lowercase().starts_with("re:"),
+        "{}",
+        draft.subject
+    );
     assert!(!draft.to.is_empty(), "addressed to the sender");
     assert!(draft.body_html.contains("wrote:"), "quotes the original");
     let draft = write(&ember, &draft, None, "Sounds good.").await?;
@@ -291,7 +295,9 @@ async fn undo_within_the_window_sends_nothing() -> anyhow::Result<()> {
         .await?;
     let draft = write(&ember, &draft, Some("friend@example.com"), "oops").await?;
     let queued = ember.send(draft.id).await?;
-    assert!(queued.send_at.is_some_and(|t| t > ember::store::now_ms() + 20_000));
+    assert!(queued
+        .send_at
+        .is_some_and(|t| t > ember::store::now_ms() + 20_000));
     // A run inside the window leaves it alone.
     ember.sync_once(gmail).await?;
     assert_eq!(ember.draft(draft.id).await?.state, DraftState::Queued);
@@ -369,7 +375,9 @@ async fn a_refusal_returns_the_message_to_the_composer_with_the_reason() -> anyh
     let big = vec![0u8; 26 * 1024 * 1024];
     let refused = ember.attach(draft.id, "big.bin", "", big).await;
     assert!(
-        refused.as_ref().is_err_and(|e| e.to_string().contains("25 MB")),
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("25 MB")),
         "{refused:?}"
     );
     // Refused by the provider: the message comes back with its words,
@@ -381,7 +389,10 @@ async fn a_refusal_returns_the_message_to_the_composer_with_the_reason() -> anyh
     control(&emu, "faults", json!({ "spec": "" })).await?;
     let back = ember.draft(draft.id).await?;
     assert_eq!(back.state, DraftState::Failed, "{back:?}");
-    assert!(back.error.as_deref().is_some_and(|e| e.contains("400")), "{back:?}");
+    assert!(
+        back.error.as_deref().is_some_and(|e| e.contains("400")),
+        "{back:?}"
+    );
     assert!(sent_with(&emu, "gmail", &draft.message_id_header)
         .await?
         .is_empty());

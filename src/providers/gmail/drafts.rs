@@ -208,16 +208,25 @@ impl DraftApi for GmailDrafts {
         Ok(None)
     }
 
-    async fn find_draft(&self, upload: &DraftUpload) -> Result<Option<ProviderDraft>, ProviderError> {
+    async fn find_draft(
+        &self,
+        upload: &DraftUpload,
+    ) -> Result<Option<ProviderDraft>, ProviderError> {
         let q = format!("rfc822msgid:{}", upload.draft.message_id_header);
-        let call = self
-            .client
-            .call(&format!("drafts?maxResults=10&q={}", enc(&q)), false, cost::MESSAGE);
+        let call = self.client.call(
+            &format!("drafts?maxResults=10&q={}", enc(&q)),
+            false,
+            cost::MESSAGE,
+        );
         let list: DraftList = self.client.send_call(&call).await?;
         Ok(list.drafts.into_iter().next().map(Into::into))
     }
 
-    async fn create(&self, _: &Store, upload: &DraftUpload) -> Result<ProviderDraft, ProviderError> {
+    async fn create(
+        &self,
+        _: &Store,
+        upload: &DraftUpload,
+    ) -> Result<ProviderDraft, ProviderError> {
         self.upload(reqwest::Method::POST, "drafts", upload).await
     }
 

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::client::GmailClient;
+use super::drafts::GmailDrafts;
 use super::run::Run;
 use crate::model::{AccountSettings, MailSettings};
 use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
+use crate::providers::outgoing;
 use crate::providers::window::Window;
 use crate::providers::AccountLimits;
-use super::drafts::GmailDrafts;
-use crate::providers::outgoing;
 use crate::store::outbox::{Action, DraftAction, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 

@@ -162,7 +162,10 @@ impl GraphDrafts {
     }
 
     /// Messages with our `Message-ID`.
-    async fn by_message_id(&self, upload: &DraftUpload) -> Result<Vec<GraphMessage>, ProviderError> {
+    async fn by_message_id(
+        &self,
+        upload: &DraftUpload,
+    ) -> Result<Vec<GraphMessage>, ProviderError> {
         let id = format!("<{}>", upload.draft.message_id_header);
         let filter = format!("internetMessageId eq {}", literal(&id));
         let page: Page = self
@@ -195,7 +198,10 @@ impl DraftApi for GraphDrafts {
             .map(|m| m.id))
     }
 
-    async fn find_draft(&self, upload: &DraftUpload) -> Result<Option<ProviderDraft>, ProviderError> {
+    async fn find_draft(
+        &self,
+        upload: &DraftUpload,
+    ) -> Result<Option<ProviderDraft>, ProviderError> {
         Ok(self
             .by_message_id(upload)
             .await?
@@ -204,7 +210,11 @@ impl DraftApi for GraphDrafts {
             .map(Self::copy_of))
     }
 
-    async fn create(&self, store: &Store, upload: &DraftUpload) -> Result<ProviderDraft, ProviderError> {
+    async fn create(
+        &self,
+        store: &Store,
+        upload: &DraftUpload,
+    ) -> Result<ProviderDraft, ProviderError> {
         let action = match upload.draft.kind {
             ComposeKind::Reply => Some("createReply"),
             ComposeKind::ReplyAll => Some("createReplyAll"),

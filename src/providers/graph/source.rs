@@ -9,14 +9,14 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::client::{GraphClient, SERVICE};
+use super::drafts::GraphDrafts;
 use super::run::Run;
 use crate::model::{AccountSettings, MailSettings};
 use crate::providers::clients::{self, AccountClients};
 use crate::providers::http::{CallStats, Http};
+use crate::providers::outgoing;
 use crate::providers::window::Window;
 use crate::providers::{AccountLimits, ProviderError};
-use super::drafts::GraphDrafts;
-use crate::providers::outgoing;
 use crate::store::outbox::{Action, DraftAction, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 

@@ -32,4 +32,12 @@ remoteContentSenders: Array<string>,
  * Azure DevOps' notifications about a synced work item show under the
  * item instead of in the inbox.
  */
-foldWorkItemMail: boolean, };
+foldWorkItemMail: boolean, 
+/**
+ * Seconds a sent message can still be taken back (0: sent at once).
+ */
+undoSendSeconds: number, 
+/**
+ * Each mail account's signature (plain text), by account id.
+ */
+signatures: Record<string, string>, };
