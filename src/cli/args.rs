@@ -100,6 +100,19 @@ pub enum Command {
     /// Change mail the way the window does: applied locally at once and
     /// sent to the provider on the next sync run (or at once with --now).
     Mail(MailCommand),
+    /// Write and send a message (a new one, or a reply or forward of a
+    /// stored message): queued in the outbox and sent on the account's next
+    /// sync run, or before returning with --now.
+    Send(SendArgs),
+    /// List drafts not yet sent: being written, queued, sending or refused.
+    Drafts {
+        /// Only this account's.
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List folders and labels with their ids and counts.
     Folders {
         /// Only this account's.
@@ -165,6 +178,52 @@ pub struct MailCommand {
     /// The folder to move to (an `id` from `ember folders --json`).
     #[arg(long, value_name = "FOLDER", required_if_eq("verb", "move"))]
     pub to: Option<i64>,
+    /// Send it now and wait for the provider's answer.
+    #[arg(long)]
+    pub now: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `ember send ...`.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// The mail account to send from (an `id` from `ember account list`);
+    /// by default the account of the message answered or forwarded.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<i64>,
+    /// Recipients (`a@x.example` or `Name <a@x.example>`, repeat or separate
+    /// with commas). A reply is addressed to the sender unless given.
+    #[arg(long, value_name = "ADDR")]
+    pub to: Vec<String>,
+    /// Copy recipients.
+    #[arg(long, value_name = "ADDR")]
+    pub cc: Vec<String>,
+    /// Blind copy recipients.
+    #[arg(long, value_name = "ADDR")]
+    pub bcc: Vec<String>,
+    /// The subject (a reply or forward keeps the original's, with Re:/Fwd:).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// The body, as plain text.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// A file holding the body, as plain text (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// A file to attach (repeat for several).
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Answer the sender of this message (an `id` from `ember messages --json`).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["reply_all", "forward"])]
+    pub reply_to: Option<i64>,
+    /// Answer the sender and every recipient of this message.
+    #[arg(long, value_name = "ID", conflicts_with = "forward")]
+    pub reply_all: Option<i64>,
+    /// Forward this message, with its attachments.
+    #[arg(long, value_name = "ID")]
+    pub forward: Option<i64>,
     /// Send it now and wait for the provider's answer.
     #[arg(long)]
     pub now: bool,
@@ -561,6 +620,8 @@ impl Command {
             Self::WorkItem(command) => command.json(),
             Self::Mail(command) => command.json,
             Self::Folders { json, .. } => *json,
+            Self::Send(args) => args.json,
+            Self::Drafts { json, .. } => *json,
             #[cfg(feature = "emulator")]
             Self::Emulator(_) => false,
             Self::Bench(_) => true,

@@ -10,6 +10,7 @@ mod bench;
 mod categorize;
 mod mail;
 mod output;
+mod send;
 mod work_items;
 
 #[cfg(feature = "emulator")]
@@ -296,6 +297,8 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         }
         Command::WorkItem(command) => work_items::run(ember, command).await,
         Command::Mail(command) => mail::run(ember, command).await,
+        Command::Send(args) => send::run(ember, args).await,
+        Command::Drafts { account, json } => send::drafts(json, &ember.drafts(account).await?),
         Command::Folders { account, json } => mail::folders(json, &ember.folders(account).await?),
         Command::Demo(DemoCommand::Setup {
             emulator,

@@ -7,11 +7,13 @@
 //! uses them to open the composer; the providers use them to build what
 //! they upload.
 
+mod input;
 mod limits;
 mod mime;
 mod quote;
 mod text;
 
+pub use input::{parse_recipients, text_to_html};
 pub use limits::{check_size, SizeLimits};
 pub use mime::{build_mime, valid_address, Outgoing, OutgoingAttachment};
 pub use quote::{

@@ -9,7 +9,9 @@ const WIDTH: usize = 76;
 /// (`[n]` with the address below) kept. Never fails: unreadable markup
 /// falls back to the text with tags stripped.
 pub fn plain_text(html: &str) -> String {
-    match html2text::from_read(html.as_bytes(), WIDTH) {
+    // No `**bold**` or `*italic*` markers: the text part is read as text.
+    let config = html2text::config::plain_no_decorate().link_footnotes(true);
+    match config.string_from_read(html.as_bytes(), WIDTH) {
         Ok(text) => text.trim_end().to_owned(),
         Err(_) => strip_tags(html),
     }

@@ -17,7 +17,7 @@ use crate::model::{
     Address, ComposeKind, ComposeRequest, Contact, Draft, DraftEdit, DraftId, ProviderKind,
 };
 use crate::render;
-use crate::store::drafts::{AttachmentData, NewDraft};
+use crate::store::drafts::{AttachmentData, DraftDelivery, NewDraft};
 use crate::store::now_ms;
 
 /// The most recipients one message may have (To, Cc and Bcc together).
@@ -311,6 +311,17 @@ impl Ember {
     /// Sends the draft: checked, queued durably, and taken back by
     /// [`Ember::undo_send`] until the undo window (a setting) closes.
     pub async fn send(&self, id: DraftId) -> Result<Draft, ServiceError> {
+        let undo = self.store.settings().await?.undo_send_seconds;
+        self.send_after(id, undo).await
+    }
+
+    /// Sends the draft with no undo window (the command line, whose user
+    /// has already confirmed by pressing Enter): due at once.
+    pub async fn send_without_undo(&self, id: DraftId) -> Result<Draft, ServiceError> {
+        self.send_after(id, 0).await
+    }
+
+    async fn send_after(&self, id: DraftId, undo: u32) -> Result<Draft, ServiceError> {
         self.ensure_running()?;
         let draft = self.store.draft(id).await?;
         let everyone: Vec<&Address> = draft.to.iter().chain(&draft.cc).chain(&draft.bcc).collect();
@@ -330,7 +341,6 @@ impl Ember {
             .map(|a| (a.filename.clone(), u64::try_from(a.size).unwrap_or(0)))
             .collect();
         compose::check_size(SizeLimits::of(provider), &sizes)?;
-        let undo = self.store.settings().await?.undo_send_seconds;
         let send_at = now_ms() + i64::from(undo) * 1000;
         let queued = self.store.queue_send(id, send_at).await?;
         tracing::info!(draft = id, undo, "message queued");
@@ -383,6 +393,11 @@ impl Ember {
         });
         self.sync.sync_now(Some(draft.account_id));
         Ok(())
+    }
+
+    /// The outbox entry and provider id of a draft on its way out.
+    pub async fn draft_delivery(&self, id: DraftId) -> Result<DraftDelivery, ServiceError> {
+        Ok(self.store.draft_delivery(id).await?)
     }
 
     /// Addresses the To field suggests for what the user typed.

@@ -248,7 +248,36 @@ async fn drop_entries(
     Ok(())
 }
 
+/// Where a draft's sending stands on the wire: what the command line
+/// reports after `ember send`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DraftDelivery {
+    /// The outbox entry carrying its send, while there is one.
+    pub outbox: Option<i64>,
+    /// The provider's id of the message (once uploaded or sent).
+    pub provider_message_id: Option<String>,
+}
+
 impl Store {
+    /// The outbox entry and provider id of draft `id`.
+    pub async fn draft_delivery(&self, id: DraftId) -> Result<DraftDelivery, StoreError> {
+        let row = sqlx::query(
+            "SELECT d.provider_message_id,
+                    (SELECT o.id FROM outbox o
+                      WHERE o.action = 'draft.send' AND json_extract(o.payload, '$.draft') = d.id)
+                      AS outbox
+               FROM drafts d WHERE d.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("draft"))?;
+        Ok(DraftDelivery {
+            outbox: row.try_get("outbox")?,
+            provider_message_id: row.try_get("provider_message_id")?,
+        })
+    }
+
     /// Stores a new draft; nothing goes to the provider until it is edited
     /// (an untouched reply the user closes leaves no trace in Drafts).
     pub async fn create_draft(&self, new: &NewDraft) -> Result<Draft, StoreError> {

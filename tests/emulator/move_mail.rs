@@ -9,7 +9,7 @@ use ember::model::{FolderRole, SyncWindow};
 use ember::service::{Ember, ServiceError};
 
 use crate::graph_sync::{assert_converged as graph_converged, graph_ember};
-use crate::support::{control_get, start};
+use crate::support::{control_get, ember_json, start};
 
 /// A folder of `account` mail can be filed in that is neither a system
 /// folder nor a category: the user's own.
@@ -143,31 +143,6 @@ async fn moved_mail_is_filed_at_once_and_the_provider_follows() -> anyhow::Resul
     ember.shutdown(Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())
-}
-
-/// Runs `ember` with `args` on the data folder `data`, off the runtime so
-/// the emulator keeps serving; returns stdout as JSON.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile"
-)]
-async fn ember_json(data: &std::path::Path, args: &[&str]) -> anyhow::Result<serde_json::Value> {
-    let mut all = vec!["--data-dir".to_owned(), data.display().to_string()];
-    all.extend(args.iter().map(|a| (*a).to_owned()));
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
-            .args(&all)
-            .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
-            .env("EMBER_SECRET_STORE", "file")
-            .output()
-    })
-    .await??;
-    anyhow::ensure!(
-        out.status.success(),
-        "ember {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::graph_sync::graph_ember_using;
-use crate::support::{control, control_get, start};
+use crate::support::{control, control_get, ember_json, start};
 
 /// An Ember with the demo accounts; returns (Gmail, Microsoft 365) ids.
 /// Sending is immediate unless a test sets an undo window.
@@ -408,6 +408,166 @@ async fn a_refusal_returns_the_message_to_the_composer_with_the_reason() -> anyh
         1
     );
     ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_command_line_sends_replies_and_lists_drafts() -> anyhow::Result<()> {
+    let emu = start(30).await?;
+    let dir = tempfile::tempdir()?;
+    let url = emu.base_url();
+    let accounts = ember_json(
+        dir.path(),
+        &[
+            "demo",
+            "setup",
+            "--emulator",
+            &url,
+            "--window",
+            "all",
+            "--sync",
+            "--only",
+            "gmail",
+            "--json",
+        ],
+    )
+    .await?;
+    let gmail = accounts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["provider"] == "gmail")
+        .and_then(|a| a["account"].as_i64())
+        .ok_or_else(|| anyhow::anyhow!("no Gmail account: {accounts}"))?
+        .to_string();
+    let plan = dir.path().join("plan.txt");
+    std::fs::write(&plan, "step one")?;
+    let plan = plan.display().to_string();
+    let sent = ember_json(
+        dir.path(),
+        &[
+            "send",
+            "--account",
+            &gmail,
+            "--to",
+            "Sam Example <sam@example.com>, kim@example.com",
+            "--subject",
+            "Käse & Brot",
+            "--body",
+            "Hello <there>\n\nSecond paragraph",
+            "--attach",
+            &plan,
+            "--now",
+            "--json",
+        ],
+    )
+    .await?;
+    assert_eq!(sent["state"], "sent", "{sent}");
+    assert!(sent["provider_id"].as_str().is_some(), "{sent}");
+    let message_id = sent["message_id"].as_str().unwrap_or_default();
+    let copies = sent_with(&emu, "gmail", message_id).await?;
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(copies[0]["subject"], "Käse & Brot");
+    assert_eq!(
+        copies[0]["to"].as_array().map(Vec::len),
+        Some(2),
+        "{copies:?}"
+    );
+
+    // A reply, by the id `ember messages --json` prints.
+    let messages = ember_json(dir.path(), &["messages", "--all", "--json"]).await?;
+    let original = messages
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| {
+            m["folders"]
+                .as_array()
+                .is_some_and(|f| f.contains(&"INBOX".into()))
+        })
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no inbox mail"))?;
+    let id = original["id"].as_i64().unwrap_or_default().to_string();
+    let reply = ember_json(
+        dir.path(),
+        &[
+            "send",
+            "--reply-to",
+            &id,
+            "--body",
+            "Agreed.",
+            "--now",
+            "--json",
+        ],
+    )
+    .await?;
+    assert_eq!(reply["state"], "sent", "{reply}");
+    let copies = sent_with(&emu, "gmail", reply["message_id"].as_str().unwrap_or("")).await?;
+    let truth = mailbox(&emu, "gmail").await?;
+    let thread = truth["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["id"] == original["provider_id"])
+        .map(|m| m["thread_id"].clone())
+        .unwrap_or_default();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0]["thread_id"], thread, "in the original's thread");
+
+    // Queued without --now, it waits in the drafts list.
+    let queued = ember_json(
+        dir.path(),
+        &[
+            "send",
+            "--account",
+            &gmail,
+            "--to",
+            "sam@example.com",
+            "--body",
+            "later",
+            "--json",
+        ],
+    )
+    .await?;
+    assert_eq!(queued["state"], "queued", "{queued}");
+    assert!(queued["outbox"].as_i64().is_some(), "{queued}");
+    let drafts = ember_json(dir.path(), &["drafts", "--json"]).await?;
+    assert_eq!(drafts.as_array().map(Vec::len), Some(1), "{drafts}");
+    assert_eq!(drafts[0]["state"], "queued");
+
+    // A bad address is refused before anything is queued, and said plainly.
+    let bad = tokio::task::spawn_blocking({
+        let data = dir.path().display().to_string();
+        let gmail = gmail.clone();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
+                .args([
+                    "--data-dir",
+                    &data,
+                    "send",
+                    "--account",
+                    &gmail,
+                    "--to",
+                    "not an address",
+                    "--body",
+                    "x",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+                .env("EMBER_SECRET_STORE", "file")
+                .output()
+        }
+    })
+    .await??;
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("not an address"), "{stderr}");
+    let drafts = ember_json(dir.path(), &["drafts", "--json"]).await?;
+    assert_eq!(
+        drafts.as_array().map(Vec::len),
+        Some(1),
+        "nothing left behind: {drafts}"
+    );
     emu.stop().await;
     Ok(())
 }

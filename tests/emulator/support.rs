@@ -131,3 +131,31 @@ pub fn shape_diff(real: &Value, ours: &Value, path: &str, out: &mut Vec<String>)
         _ => {}
     }
 }
+
+/// Runs `ember` with `args` on the data folder `data`, off the runtime so
+/// the emulator keeps serving; returns stdout as JSON.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile"
+)]
+pub async fn ember_json(
+    data: &std::path::Path,
+    args: &[&str],
+) -> anyhow::Result<serde_json::Value> {
+    let mut all = vec!["--data-dir".to_owned(), data.display().to_string()];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
+            .args(&all)
+            .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+            .env("EMBER_SECRET_STORE", "file")
+            .output()
+    })
+    .await??;
+    anyhow::ensure!(
+        out.status.success(),
+        "ember {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
