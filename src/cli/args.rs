@@ -47,6 +47,9 @@ pub enum Command {
         /// Sync every enabled account once and exit (the only mode for now).
         #[arg(long)]
         once: bool,
+        /// Only this account (an `id` from `ember account list`).
+        #[arg(long, value_name = "ID")]
+        account: Option<i64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

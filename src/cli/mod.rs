@@ -256,12 +256,19 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                 .await?;
             output::exported(json, &rows)
         }
-        Command::Sync { once, json } => {
+        Command::Sync {
+            once,
+            account: only,
+            json,
+        } => {
             if !once {
                 anyhow::bail!("only `ember sync --once` is available; the app syncs continuously");
             }
             let mut results = Vec::new();
             for account in ember.accounts().await? {
+                if only.is_some_and(|id| id != account.id) {
+                    continue;
+                }
                 if !account.sync_enabled || account.state != crate::model::AccountState::Active {
                     continue;
                 }
@@ -272,6 +279,9 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                     outcome,
                     started.elapsed(),
                 ));
+            }
+            if let (Some(id), true) = (only, results.is_empty()) {
+                anyhow::bail!("no enabled, signed-in account has the id {id}");
             }
             output::sync_results(json, &results)
         }

@@ -9,6 +9,7 @@ mod cli_accounts;
 mod contract;
 mod control;
 mod crash;
+mod crash_send;
 mod demo;
 mod gmail;
 mod gmail_actions;

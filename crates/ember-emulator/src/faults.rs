@@ -22,6 +22,13 @@ pub enum FaultKind {
         /// Random extra delay, up to this.
         jitter_ms: u64,
     },
+    /// The endpoint runs at once and its answer is held back `ms`: a client
+    /// killed meanwhile never learns that the provider acted (the moment
+    /// between "the provider sent it" and "we recorded that").
+    SlowReply {
+        /// How long the answer is held.
+        ms: u64,
+    },
     /// 429 Too Many Requests, with `Retry-After` when `retry_after` is given.
     TooManyRequests {
         /// Seconds to ask the client to wait.
@@ -67,6 +74,7 @@ impl FaultKind {
         !matches!(
             self,
             Self::Latency { .. }
+                | Self::SlowReply { .. }
                 | Self::Reset
                 | Self::Truncate
                 | Self::BadJson
@@ -132,6 +140,8 @@ pub struct FaultPlan {
     pub corrupt: Option<FaultKind>,
     /// Add rate-limit headers to the answer: remaining, delay (seconds).
     pub slowdown: Option<(u64, u64)>,
+    /// Hold the endpoint's answer this long after it ran.
+    pub reply_delay: Duration,
 }
 
 impl FaultSpec {
@@ -162,6 +172,9 @@ impl FaultSpec {
                         0
                     };
                     plan.delay += Duration::from_millis(ms + extra);
+                }
+                FaultKind::SlowReply { ms } => {
+                    plan.reply_delay += Duration::from_millis(ms);
                 }
                 FaultKind::Slowdown { remaining, delay } => {
                     plan.slowdown.get_or_insert((remaining, delay));
@@ -231,6 +244,7 @@ fn parse_rule(raw: &str) -> Result<FaultRule, FaultSpecError> {
     let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
     let allowed: &[&str] = match kind_name {
         "latency" => &["ms", "jitter_ms"],
+        "slowreply" => &["ms"],
         "429" => &["retry_after"],
         "slowdown" => &["remaining", "delay"],
         _ => &[],
@@ -242,6 +256,9 @@ fn parse_rule(raw: &str) -> Result<FaultRule, FaultSpecError> {
         "latency" => FaultKind::Latency {
             ms: param("ms").unwrap_or(0),
             jitter_ms: param("jitter_ms").unwrap_or(0),
+        },
+        "slowreply" => FaultKind::SlowReply {
+            ms: param("ms").unwrap_or(0),
         },
         "429" => FaultKind::TooManyRequests {
             retry_after: param("retry_after"),
@@ -286,6 +303,8 @@ Fault spec: ';'-separated rules TARGET:KIND[@PROBABILITY][,key=value...]
           groups: gmail.send (gmail.messages.send and gmail.drafts.send),
           graph.send (sendMail and graph.drafts.send)
   KIND    latency (ms=, jitter_ms=)   429 (retry_after= seconds, optional)
+          slowreply (ms=): the endpoint runs at once, its answer is held
+            ms (a client killed meanwhile never hears that it acted)
           403rate (Gmail rateLimitExceeded body)   400 (refused for
             good: Gmail's invalidArgument, Graph's ErrorInvalidRecipients)
           500   503

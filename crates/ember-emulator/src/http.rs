@@ -196,6 +196,12 @@ async fn emulate(State(tag): State<Tagged>, mut request: Request, next: Next) ->
         return finish(&shared, endpoint, account.as_deref(), response);
     }
     let mut response = next.run(request).await;
+    if !plan.reply_delay.is_zero() {
+        tokio::select! {
+            () = tokio::time::sleep(plan.reply_delay) => {}
+            () = shared.stop.cancelled() => {}
+        }
+    }
     if let Some(kind) = plan.corrupt {
         response = corrupt(response, kind).await;
     }
