@@ -173,6 +173,10 @@ fn recipients(values: &[String]) -> anyhow::Result<Vec<Address>> {
     Ok(out)
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "standard input has no async reader without tokio's io-std; reading it blocks, so off the runtime"
+)]
 async fn read_body(path: &Path) -> anyhow::Result<String> {
     let bytes = if path == Path::new("-") {
         let buf = tokio::task::spawn_blocking(|| {

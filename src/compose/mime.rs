@@ -215,7 +215,7 @@ mod tests {
             parsed.subject(),
             Some("Réunion: ☕ at 10?  Bcc: evil@example.com")
         );
-        let first = |list: Option<&mail_parser::Address>| {
+        let first = |list: Option<&mail_parser::Address<'_>>| {
             list.and_then(|l| l.first())
                 .map(|a| (a.name().map(str::to_owned), a.address().map(str::to_owned)))
         };

@@ -262,7 +262,7 @@ impl Store {
     /// The outbox entry and provider id of draft `id`.
     pub async fn draft_delivery(&self, id: DraftId) -> Result<DraftDelivery, StoreError> {
         let row = sqlx::query(
-            "SELECT d.provider_message_id,
+            "SELECT COALESCE(d.sent_provider_id, d.provider_message_id) AS provider_message_id,
                     (SELECT o.id FROM outbox o
                       WHERE o.action = 'draft.send' AND json_extract(o.payload, '$.draft') = d.id)
                       AS outbox

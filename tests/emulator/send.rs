@@ -413,6 +413,10 @@ async fn a_refusal_returns_the_message_to_the_composer_with_the_reason() -> anyh
 }
 
 #[tokio::test]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile"
+)]
 async fn the_command_line_sends_replies_and_lists_drafts() -> anyhow::Result<()> {
     let emu = start(30).await?;
     let dir = tempfile::tempdir()?;

@@ -98,6 +98,8 @@ export const DEFAULT_SETTINGS: Settings = {
   notificationsEnabled: true,
   remoteContentSenders: [],
   foldWorkItemMail: true,
+  undoSendSeconds: 5,
+  signatures: {},
 };
 
 /** The ranges the contract gives; Rust enforces the same and says which field is wrong. */

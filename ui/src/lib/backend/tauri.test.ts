@@ -34,6 +34,8 @@ const SETTINGS = {
   notificationsEnabled: true,
   remoteContentSenders: [],
   foldWorkItemMail: true,
+  undoSendSeconds: 5,
+  signatures: {},
 };
 const WORK_QUERY = { accountId: null, membership: 'assigned', search: 'state:active', limit: 10 };
 const ADD = {
