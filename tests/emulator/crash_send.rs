@@ -228,7 +228,7 @@ async fn kill_while_sending(provider: &str, seed: u64) -> anyhow::Result<()> {
         .count();
     assert_eq!(ours, queued.len(), "every message sent once, none extra");
     eprintln!(
-        "{provider}: {} kills, {} messages, {in_the_window} kills after the provider sent and before Ember recorded it, 0 duplicates, 0 lost",
+        "{provider}: {} kills, {} messages, {in_the_window} of them sent by the provider but not yet recorded by Ember when the kill landed, 0 duplicates, 0 lost",
         runs(),
         queued.len()
     );
