@@ -17,6 +17,8 @@ const CODES = {
   refusedLink: true,
   unavailable: true,
   shuttingDown: true,
+  conflict: true,
+  tooLarge: true,
   internal: true,
 } as const satisfies Record<ErrorCode, true>;
 
