@@ -146,6 +146,17 @@ export function isBlank(html: string): boolean {
   return text === '';
 }
 
+/** A file's bytes (FileReader where Blob.arrayBuffer is missing, as in older engines and jsdom). */
+export function fileBytes(file: Blob): Promise<Uint8Array> {
+  if (typeof file.arrayBuffer === 'function') return file.arrayBuffer().then((b) => new Uint8Array(b));
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(new Uint8Array(reader.result as ArrayBuffer));
+    reader.onerror = () => reject(reader.error ?? new Error(`could not read the file`));
+    reader.readAsArrayBuffer(file);
+  });
+}
+
 /** "12 KB", "3.4 MB". */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -10,7 +10,7 @@ import type { Draft } from '../../bindings/Draft';
 import type { DraftEdit } from '../../bindings/DraftEdit';
 import type { Backend } from '../backend/backend';
 import { toApiError } from '../backend/errors';
-import { splitQuote, swapSignature } from '../compose';
+import { fileBytes, splitQuote, swapSignature } from '../compose';
 import { idSet } from '../ids';
 
 /** The fields the composer edits. */
@@ -226,7 +226,7 @@ export class ComposerStore {
     for (const file of files) {
       this.attaching += 1;
       try {
-        const bytes = new Uint8Array(await file.arrayBuffer());
+        const bytes = await fileBytes(file);
         const updated = await this.backend.attachFile(draft.id, { name: file.name, type: file.type, bytes });
         if (this.draft?.id !== draft.id) return;
         const before = idSet(this.draft.attachments.map((a) => a.id));
@@ -275,7 +275,7 @@ export class ComposerStore {
         next = await this.backend.attachFile(fresh.id, {
           name: file.name,
           type: file.type,
-          bytes: new Uint8Array(await file.arrayBuffer()),
+          bytes: await fileBytes(file),
         });
       }
       await this.backend.discardDraft(old.id).catch(() => undefined);
