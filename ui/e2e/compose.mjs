@@ -2,7 +2,8 @@
 // tauri-driver: a message with a known Message-ID is delivered to the demo
 // Gmail inbox through the emulator and synced; the user finds it, selects
 // it, presses `r`, types a reply and presses Ctrl+Enter. The composer closes
-// and a "Sending…" toast with Undo shows; nothing reaches the provider inside
+// and a "Sending…" toast with Undo shows (a file dropped on the composer
+// first goes through attach_file's raw body); nothing reaches the provider inside
 // the undo window; after it, the toast says "Sent", and the emulator's truth
 // holds the reply in the account's Sent exactly once, with "Re: <subject>",
 // In-Reply-To and References naming the original, the Message-ID the draft
@@ -43,6 +44,8 @@ const nonce = Date.now().toString(36);
 const SUBJECT = `Compose check ${nonce}`;
 const ORIGINAL_ID = `compose-${nonce}@e2e.example`;
 const REPLY_TEXT = `Thanks, replying from the e2e test ${nonce}`;
+/** Non-ASCII and a space: the name travels percent-encoded in a header. */
+const ATTACHMENT = 'Notizen für dich.txt';
 /** The default undo window (Settings.undoSendSeconds). */
 const UNDO_MS = 5_000;
 /** How long past the undo window the reply may take to reach the emulator's Sent. */
@@ -262,6 +265,30 @@ async function main() {
         { timeout: 10_000, timeoutMsg: 'the typed text was never saved (save_draft)' },
       );
       return draft.messageIdHeader;
+    });
+
+    await check('a file dropped on the composer goes through attach_file as raw bytes, its name intact', async () => {
+      // An HTML5 drop as the webview delivers it (the window has Tauri's own drag-and-drop off).
+      await b.execute((name) => {
+        const g = /** @type {any} */ (globalThis);
+        const dt = new g.DataTransfer();
+        dt.items.add(new g.File([new Uint8Array(1500).fill(65)], name, { type: 'text/plain' }));
+        const target = g.document.querySelector('[data-testid=composer]');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          target.dispatchEvent(new g.DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }
+      }, ATTACHMENT);
+      const listed = b.$('[data-testid=composer-attachment]');
+      await listed.waitForExist({ timeout: 10_000, timeoutMsg: 'the dropped file was never listed' });
+      const text = await listed.getText();
+      if (!text.includes(ATTACHMENT)) throw new Error(`the composer lists "${text}"`);
+      const draft = /** @type {{ attachments: { filename: string, size: number, contentType: string }[] }} */ (
+        await invoke(b, 'get_draft', { id: composed.value })
+      );
+      const a = draft.attachments[0];
+      if (draft.attachments.length !== 1 || a?.filename !== ATTACHMENT || a.size !== 1500 || a.contentType !== 'text/plain') {
+        throw new Error(`the draft holds ${JSON.stringify(draft.attachments)}`);
+      }
     });
     await shot(b, 'compose-reply');
 

@@ -73,6 +73,9 @@ describe('opening the composer', () => {
       await waitFor(() => expect(screen.queryByTestId('composer')).toBeNull());
     }
     expect(backend.callsTo('compose')).toHaveLength(4);
+    // Opened and closed untouched: nothing is left in Drafts.
+    expect(backend.callsTo('discardDraft')).toHaveLength(4);
+    expect(backend.drafts.size).toBe(0);
   });
 
   it('a reply has the sender in To, Re: in the subject, and the original quoted apart in a sandboxed frame', async () => {

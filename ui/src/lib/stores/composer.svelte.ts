@@ -47,6 +47,8 @@ export class ComposerStore {
   savedAt = $state<number | null>(null);
 
   private dirty = false;
+  /** Opened by compose in this window and not touched since: closing it leaves no draft behind. */
+  private pristine = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   /** Files attached in this window, by attachment id: attached again when From changes. */
@@ -66,7 +68,9 @@ export class ComposerStore {
 
   /** Opens a new draft; the draft already open is saved and closed first. */
   async start(request: ComposeRequest): Promise<boolean> {
-    return this.opening(() => this.backend.compose(request));
+    const opened = await this.opening(() => this.backend.compose(request));
+    this.pristine = opened;
+    return opened;
   }
 
   /** Opens a message of the Drafts folder to go on writing it. */
@@ -106,6 +110,7 @@ export class ComposerStore {
     this.error = draft.state === 'failed' ? (draft.error ?? 'The provider refused this message') : null;
     this.savedAt = null;
     this.dirty = false;
+    this.pristine = false;
     this.files.clear();
     this.generation += 1;
   }
@@ -119,6 +124,7 @@ export class ComposerStore {
     if (fields.subject !== undefined) this.subject = fields.subject;
     if (fields.body !== undefined) this.body = fields.body;
     this.dirty = true;
+    this.pristine = false;
     this.clearTimer();
     this.timer = setTimeout(() => void this.flush(), this.saveMs);
   }
@@ -163,9 +169,14 @@ export class ComposerStore {
     return next;
   }
 
-  /** Saves and closes (Esc); stays open, saying why, when the save is refused. */
+  /**
+   * Saves and closes (Esc); stays open, saying why, when the save is refused.
+   * A draft opened here and never touched is discarded instead (as other
+   * clients do), so a stray r or c leaves nothing in Drafts.
+   */
   async close(): Promise<boolean> {
     if (!this.draft) return true;
+    if (this.pristine && this.attaching === 0) return this.discard();
     const problem = await this.flush();
     if (problem) return false;
     this.clear();
@@ -223,6 +234,7 @@ export class ComposerStore {
     const draft = this.draft;
     if (!draft) return;
     this.error = null;
+    this.pristine = false;
     for (const file of files) {
       this.attaching += 1;
       try {
@@ -305,6 +317,7 @@ export class ComposerStore {
   private clear(): void {
     this.clearTimer();
     this.dirty = false;
+    this.pristine = false;
     this.draft = null;
     this.to = [];
     this.cc = [];
