@@ -10,6 +10,11 @@
 #              and the emulator, an item's mail and the reading pane's strip,
 #              a state change from the strip reaching the emulator, hostile
 #              descriptions and comments inert in sandboxed frames.
+#   compose.mjs  replying: a message delivered to the demo Gmail inbox, r,
+#              typed text, Ctrl+Enter, the undo window, then the emulator's
+#              truth has the reply in Sent once, in the original's thread.
+#
+# Usage: run.sh [SPEC.mjs ...]   (default: every spec above)
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
 # (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
@@ -52,7 +57,9 @@ run_spec() {
 }
 
 status=0
-run_spec smoke.mjs || status=1
-run_spec mail.mjs || status=1
-run_spec workitems.mjs || status=1
+specs=("$@")
+[ ${#specs[@]} -gt 0 ] || specs=(smoke.mjs mail.mjs workitems.mjs compose.mjs)
+for spec in "${specs[@]}"; do
+  run_spec "$spec" || status=1
+done
 exit $status

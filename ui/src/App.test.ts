@@ -251,8 +251,8 @@ describe('lifecycle', () => {
   it('unsubscribes from backend events when the app is destroyed', async () => {
     const { backend, unmount } = setup({ messages: [message(1)] });
     await waitFor(() => expect(rows()).toHaveLength(1));
-    // status, message list, folders, work-item list, open work item and linked items each listen
-    await waitFor(() => expect(backend.listenerCount).toBe(6));
+    // status, message list, folders, work-item list, open work item, linked items and the outbox each listen
+    await waitFor(() => expect(backend.listenerCount).toBe(7));
     unmount();
     expect(backend.listenerCount).toBe(0);
   });

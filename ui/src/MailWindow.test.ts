@@ -100,12 +100,22 @@ describe('reading pane', () => {
     expect(within(pane()).queryByTestId('message-frame')).toBeNull();
   });
 
-  it('shows reply, reply all and forward disabled until sending exists', async () => {
-    const { user } = setup({ messages: [message(1)] });
-    await waitFor(() => expect(row(1)).not.toBeNull());
-    await user.click(row(1) as HTMLElement);
-    for (const name of ['Reply', 'Reply all', 'Forward']) {
-      expect(await within(pane()).findByRole('button', { name })).toBeDisabled();
+  it('reply, reply all and forward open the composer on the newest message', async () => {
+    const { backend, user } = setup({
+      messages: [message(1, { threadId: 4 }), message(2, { threadId: 4, subject: 'Re: Subject 1' })],
+    });
+    await waitFor(() => expect(row(2)).not.toBeNull());
+    await user.click(row(2) as HTMLElement);
+    for (const [name, kind] of [
+      ['Reply', 'reply'],
+      ['Reply all', 'replyAll'],
+      ['Forward', 'forward'],
+    ] as const) {
+      const button = await within(pane()).findByRole('button', { name });
+      expect(button).toBeEnabled();
+      await user.click(button);
+      await waitFor(() => expect(screen.getByTestId('composer')).toHaveAttribute('data-kind', kind));
+      expect(backend.callsTo('compose').at(-1)).toEqual([{ kind, messageId: 2, accountId: null }]);
     }
   });
 });
@@ -271,7 +281,10 @@ describe('keyboard', () => {
     const { user } = setup({ messages: [message(1)] });
     await waitFor(() => expect(row(1)).not.toBeNull());
     await user.keyboard('?');
-    expect(await screen.findByTestId('help-overlay')).toHaveTextContent('Forward (not available yet)');
+    const help = await screen.findByTestId('help-overlay');
+    expect(help).toHaveTextContent('f Forward');
+    expect(help).toHaveTextContent('c New message');
+    expect(help).not.toHaveTextContent('not available');
     await user.keyboard('{Escape}');
     await waitFor(() => expect(screen.queryByTestId('help-overlay')).toBeNull());
     await user.keyboard('gw');

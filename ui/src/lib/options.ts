@@ -10,6 +10,14 @@ export interface AppOptions {
   toastMs: number;
   /** How long archive and delete wait behind their Undo toast before they are sent (0: at once). */
   undoMs: number;
+  /** Pause after the last change in the composer before the draft is saved. */
+  draftSaveMs: number;
+  /** How often the outgoing list is read while a message waits or is being sent. */
+  outboxPollMs: number;
+  /** How long past its undo window a queued message may wait before it shows as "Queued (offline)". */
+  sendGraceMs: number;
+  /** Pause after a keystroke in To/Cc/Bcc before suggestions are asked for. */
+  suggestDelayMs: number;
 }
 
 export const DEFAULT_OPTIONS: AppOptions = {
@@ -18,4 +26,8 @@ export const DEFAULT_OPTIONS: AppOptions = {
   refreshDebounceMs: 250,
   toastMs: 8000,
   undoMs: 5000,
+  draftSaveMs: 1000,
+  outboxPollMs: 3000,
+  sendGraceMs: 3000,
+  suggestDelayMs: 120,
 };

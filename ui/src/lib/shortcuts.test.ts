@@ -39,10 +39,12 @@ describe('KeyMap', () => {
     expect(map.resolve(key('j'), 5000)).toBe('next');
   });
 
-  it('leaves reply, reply all and forward inactive until sending exists, but lists them', () => {
+  it('maps c, r, a and f to writing mail, and leaves Ctrl+Enter to the composer', () => {
     const map = new KeyMap();
-    expect(['r', 'a', 'f'].map((k) => map.resolve(key(k)))).toEqual([null, null, null]);
-    expect(SHORTCUTS.filter((s) => s.disabled).map((s) => s.keys[0])).toEqual(['r', 'a', 'f']);
+    expect(['c', 'r', 'a', 'f'].map((k) => map.resolve(key(k)))).toEqual(['compose', 'reply', 'replyAll', 'forward']);
+    expect(SHORTCUTS.filter((s) => s.disabled)).toEqual([]);
+    expect(map.resolve(key('Enter', { ctrlKey: true }))).toBeNull();
+    expect(SHORTCUTS.find((s) => s.command === 'send')?.keys).toEqual(['Ctrl+Enter']);
   });
 
   it('never takes keys with Ctrl, Cmd or Alt (copy, paste, browser shortcuts)', () => {

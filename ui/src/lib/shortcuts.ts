@@ -13,11 +13,13 @@ export type Command =
   | 'reply'
   | 'replyAll'
   | 'forward'
+  | 'compose'
   | 'search'
   | 'goInbox'
   | 'goCategories'
   | 'goWorkItems'
   | 'help'
+  | 'send'
   | 'escape';
 
 export interface Shortcut {
@@ -26,6 +28,8 @@ export interface Shortcut {
   label: string;
   /** Shown in help but not active yet. */
   disabled?: boolean;
+  /** Shown in help only: handled where it applies (the composer), never by the window's map. */
+  context?: boolean;
 }
 
 export const SHORTCUTS: readonly Shortcut[] = [
@@ -37,15 +41,17 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['e'], command: 'archive', label: 'Archive' },
   { keys: ['#'], command: 'trash', label: 'Delete' },
   { keys: ['z'], command: 'undo', label: 'Undo archive / delete' },
-  { keys: ['r'], command: 'reply', label: 'Reply (not available yet)', disabled: true },
-  { keys: ['a'], command: 'replyAll', label: 'Reply all (not available yet)', disabled: true },
-  { keys: ['f'], command: 'forward', label: 'Forward (not available yet)', disabled: true },
+  { keys: ['c'], command: 'compose', label: 'New message' },
+  { keys: ['r'], command: 'reply', label: 'Reply' },
+  { keys: ['a'], command: 'replyAll', label: 'Reply all' },
+  { keys: ['f'], command: 'forward', label: 'Forward' },
   { keys: ['/'], command: 'search', label: 'Search' },
   { keys: ['g i'], command: 'goInbox', label: 'Go to all inboxes' },
   { keys: ['g c'], command: 'goCategories', label: 'Go to categories' },
   { keys: ['g w'], command: 'goWorkItems', label: 'Go to work items' },
   { keys: ['?'], command: 'help', label: 'Show keyboard shortcuts' },
-  { keys: ['Escape'], command: 'escape', label: 'Close overlay / leave search' },
+  { keys: ['Ctrl+Enter'], command: 'send', label: 'Send (in the composer)', context: true },
+  { keys: ['Escape'], command: 'escape', label: 'Close overlay, save and close the composer, leave search' },
 ];
 
 /** Whether the key event comes from somewhere the user types text. */
@@ -83,6 +89,6 @@ export class KeyMap {
       return null;
     }
     const hit = SHORTCUTS.find((s) => s.keys.includes(key));
-    return hit && !hit.disabled ? hit.command : null;
+    return hit && !hit.disabled && !hit.context ? hit.command : null;
   }
 }

@@ -107,8 +107,9 @@ describe('keyboard', () => {
     await page.locator('body').press('?');
     const help = page.getByTestId('help-overlay');
     await help.waitFor();
-    assert.match((await help.textContent()) ?? '', /Reply \(not available yet\)/);
-    assert.equal(await help.locator('[aria-disabled=true]').count(), 3, 'r, a and f are shown disabled');
+    assert.match((await help.textContent()) ?? '', /Reply all/);
+    assert.doesNotMatch((await help.textContent()) ?? '', /not available/);
+    assert.equal(await help.locator('[aria-disabled=true]').count(), 0, 'every shortcut is available');
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'detached' });
 
@@ -118,6 +119,76 @@ describe('keyboard', () => {
     await page.keyboard.press('g');
     await page.keyboard.press('i');
     await page.locator(ROW).first().waitFor();
+    await context.close();
+  });
+});
+
+describe('writing mail', () => {
+  it('r replies: the quote sits in a sandboxed frame, bold and a list in the editor, Ctrl+Enter sends, Undo reopens, then Sent', async () => {
+    const { page, context, errors } = await app.open();
+    await page.evaluate(() => {
+      const mock = /** @type {NonNullable<typeof window.__emberMock>} */ (window.__emberMock);
+      mock.settings.undoSendSeconds = 2;
+    });
+    await page.locator(ROW).first().click();
+    await page.getByTestId('reading-pane').getByRole('heading').first().waitFor();
+    await page.keyboard.press('r');
+    const composer = page.getByTestId('composer');
+    await composer.waitFor();
+    assert.equal(await composer.getAttribute('data-kind'), 'reply');
+    assert.match(await page.getByTestId('composer-subject').inputValue(), /^Re: /);
+    const quote = page.getByTestId('composer-quote-frame');
+    assert.equal(await quote.getAttribute('sandbox'), 'allow-popups');
+    assert.match((await quote.getAttribute('srcdoc')) ?? '', /wrote:/);
+
+    // The caret is in the body: type, make a word bold and a list, with the real execCommand.
+    const body = page.getByTestId('composer-body');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'composer-body');
+    await page.keyboard.type('Sounds good ');
+    await page.getByTestId('format-bold').click();
+    await page.keyboard.type('tomorrow');
+    await page.getByTestId('format-bold').click();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('format-bulleted-list').click();
+    await page.keyboard.type('first point');
+    const html = await body.innerHTML();
+    assert.match(html, /<b>tomorrow<\/b>|<strong>tomorrow<\/strong>/);
+    assert.match(html, /<ul><li>first point/);
+
+    await page.keyboard.press('Control+Enter');
+    await composer.waitFor({ state: 'detached' });
+    const notes = page.getByTestId('notifications');
+    await notes.getByText('Sending…').waitFor();
+    const sent = await page.evaluate(() => window.__emberMock?.callsTo('saveDraft').at(-1));
+    assert.match(JSON.stringify(sent), /tomorrow/);
+    // Undo: back in the composer with what was written.
+    await notes.getByRole('button', { name: 'Undo' }).click();
+    await composer.waitFor();
+    assert.match(await body.innerHTML(), /first point/);
+    await page.keyboard.press('Control+Enter');
+    await composer.waitFor({ state: 'detached' });
+    await notes.getByText('Sent', { exact: true }).waitFor({ timeout: 10_000 });
+    const subjects = await page.evaluate(() => window.__emberMock?.sentDrafts.map((d) => d.subject));
+    assert.equal(subjects?.length, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('c writes a new message: chips from suggestions, Esc saves and closes', async () => {
+    const { page, context } = await app.open();
+    await page.locator('body').press('c');
+    await page.getByTestId('composer').waitFor();
+    await page.keyboard.type('gra');
+    await page.getByTestId('recipient-suggestion').first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('recipient-chip').first().waitFor();
+    assert.equal(await page.getByTestId('recipient-chip').first().getAttribute('data-address'), 'grace@example.com');
+    await page.getByTestId('composer-subject').fill('Lunch?');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('composer').waitFor({ state: 'detached' });
+    const drafts = await page.evaluate(() => window.__emberMock?.listDrafts(null));
+    assert.equal(drafts?.[0]?.subject, 'Lunch?');
+    assert.equal(drafts?.[0]?.to[0]?.address, 'grace@example.com');
     await context.close();
   });
 });

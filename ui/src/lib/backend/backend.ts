@@ -11,6 +11,10 @@ import type { WorkItemEdit } from '../../bindings/WorkItemEdit';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
 import type { AddAccount } from '../../bindings/AddAccount';
 import type { CategoryExplanation } from '../../bindings/CategoryExplanation';
+import type { ComposeRequest } from '../../bindings/ComposeRequest';
+import type { Contact } from '../../bindings/Contact';
+import type { Draft } from '../../bindings/Draft';
+import type { DraftEdit } from '../../bindings/DraftEdit';
 import type { Event as BackendEvent } from '../../bindings/Event';
 import type { Folder } from '../../bindings/Folder';
 import type { MessageDetail } from '../../bindings/MessageDetail';
@@ -24,6 +28,13 @@ import type { Status } from '../../bindings/Status';
 
 /** Tauri event names whose payload is an `Event`; all three feed `onEvent`. */
 export const EVENT_NAMES = ['sync://progress', 'sync://state', 'mail://changed'] as const;
+
+/** A file for attach_file: its name, MIME type and bytes. */
+export interface AttachedFile {
+  name: string;
+  type: string;
+  bytes: Uint8Array;
+}
 
 /**
  * Every method's promise rejects with an `ApiError` (never a bare string or Error).
@@ -80,6 +91,28 @@ export interface Backend {
   // Categories
   moveToCategory(ids: number[], category: Category): Promise<void>;
   explainCategory(id: number): Promise<CategoryExplanation>;
+
+  // Writing mail
+  /** Opens the composer on a new draft: a new message, or a reply, reply-all or forward of a stored message. */
+  compose(request: ComposeRequest): Promise<Draft>;
+  /** A message of the Drafts folder (e.g. written on another device), as a draft to go on writing. */
+  openDraft(messageId: number): Promise<Draft>;
+  getDraft(id: number): Promise<Draft>;
+  /** Drafts not yet sent (editing, queued, sending or failed), of one account or all. */
+  listDrafts(accountId: number | null): Promise<Draft[]>;
+  /** Saves what the composer holds; rejects `conflict` once the draft is queued or sent. */
+  saveDraft(id: number, edit: DraftEdit): Promise<Draft>;
+  /** Attaches a file (its bytes go as the raw request body); rejects `tooLarge` past the provider's limit. */
+  attachFile(id: number, file: AttachedFile): Promise<Draft>;
+  detachFile(id: number, attachmentId: number): Promise<Draft>;
+  /** Queues the draft, leaving at `sendAt`; rejects `invalidInput` (no recipient, a bad address) or `tooLarge`. */
+  sendDraft(id: number): Promise<Draft>;
+  /** Takes a queued draft back into `editing`; rejects `conflict` once it has left. */
+  undoSend(id: number): Promise<Draft>;
+  /** Deletes the draft here and in the provider's Drafts. */
+  discardDraft(id: number): Promise<void>;
+  /** Addresses for To, Cc and Bcc, best first. */
+  suggestContacts(prefix: string, limit: number): Promise<Contact[]>;
 
   /** Subscribes to all backend events; resolves to a single unlisten function. */
   onEvent(handler: (event: BackendEvent) => void): Promise<() => void>;

@@ -113,5 +113,11 @@ export function settingsError(s: Settings): string | null {
     const v = s[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return message;
   }
+  const undo = s.undoSendSeconds;
+  if (!Number.isInteger(undo) || undo < 0 || undo > 60) return 'The undo window must be between 0 and 60 seconds.';
+  for (const [account, signature] of Object.entries(s.signatures)) {
+    if (!/^-?\d+$/.test(account)) return `"${account}" is not an account id.`;
+    if ([...signature].length > 10_000) return 'A signature may be at most 10000 characters long.';
+  }
   return null;
 }

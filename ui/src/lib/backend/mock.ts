@@ -16,11 +16,15 @@ import type { WorkItemDetail } from '../../bindings/WorkItemDetail';
 import type { WorkItemEdit } from '../../bindings/WorkItemEdit';
 import type { WorkItemQuery } from '../../bindings/WorkItemQuery';
 import { compareNewestFirst } from '../order';
-import type { Backend } from './backend';
+import type { AttachedFile, Backend } from './backend';
 import type { AddAccount } from '../../bindings/AddAccount';
 import type { ApiError } from '../../bindings/ApiError';
 import type { CategoryExplanation } from '../../bindings/CategoryExplanation';
 import type { ClassifierStatus } from '../../bindings/ClassifierStatus';
+import type { ComposeRequest } from '../../bindings/ComposeRequest';
+import type { Contact } from '../../bindings/Contact';
+import type { Draft } from '../../bindings/Draft';
+import type { DraftEdit } from '../../bindings/DraftEdit';
 import type { Event as BackendEvent } from '../../bindings/Event';
 import type { Folder } from '../../bindings/Folder';
 import type { MessageDetail } from '../../bindings/MessageDetail';
@@ -43,6 +47,19 @@ import {
   settingsError,
   type MockBody,
 } from './mock-content';
+import {
+  ContactBook,
+  forwardSubject,
+  htmlText,
+  quoteHtml,
+  replyRecipients,
+  replySubject,
+  signatureHtml,
+  sizeError,
+  sizeLimits,
+  validAddress,
+  type MockOriginal,
+} from './mock-compose';
 import {
   checkEdit,
   findWorkItemRefs,
@@ -76,6 +93,8 @@ export interface MockSeed {
   /** Work item type -> the states it allows, in process order (absent: not known yet). */
   workItemStates?: Record<string, string[]>;
   settings?: Partial<Settings>;
+  /** Drafts already written (any state). */
+  drafts?: Draft[];
   syncEnabled?: boolean;
   syncStates?: Record<number, SyncState>;
   classifier?: ClassifierStatus;
@@ -144,12 +163,23 @@ export class MockBackend implements Backend {
   /** Messages whose remote content was allowed one by one. */
   readonly remoteAllowedMessages = new Set<number>();
 
+  /** Every draft by id, sent ones included (state 'sent'). */
+  drafts: Map<number, Draft>;
+  /** A queued draft leaves by itself at its sendAt (the demo); false: only through sendDueDrafts(). */
+  autoSendDrafts = true;
+  /** Drafts that left, in the order they left: what "the provider" sent. */
+  readonly sentDrafts: Draft[] = [];
+  /** Recipients at this domain make a send fail for good, as a bouncing address would. */
+  bounceDomain = 'bounce.example';
+
   /** Every call, in order (onEvent excluded). */
   readonly calls: MockCall[] = [];
   /** Set `failures.getStatus = {...}` to make the next calls of that method reject. */
   failures: Partial<Record<BackendMethod, ApiError>> = {};
 
   private nextEntry = 1;
+  private nextDraftId = 1;
+  private nextAttachmentId = 1;
   private handlers = new Set<(event: BackendEvent) => void>();
   private version = 0;
   private cache: ViewCache | null = null;
@@ -169,6 +199,8 @@ export class MockBackend implements Backend {
       if (this.workItemExtras.get(w.id)?.conflict) w.conflict = true;
     }
     this.settings = { ...DEFAULT_SETTINGS, ...clone(seed.settings ?? {}) };
+    this.drafts = new Map((seed.drafts ?? []).map((d) => [d.id, clone(d)]));
+    this.nextDraftId = Math.max(0, ...this.drafts.keys()) + 1;
     this.syncEnabled = seed.syncEnabled ?? true;
     this.syncStates = new Map(Object.entries(seed.syncStates ?? {}).map(([id, s]) => [Number(id), clone(s)]));
     this.classifier = seed.classifier ?? { available: true, message: 'Categoriser ready', pending: 0 };
@@ -679,6 +711,304 @@ export class MockBackend implements Backend {
         item: this.workItems.find((w) => w.itemId === r.itemId) ?? null,
       })),
     );
+  }
+
+  // ---- writing mail ----------------------------------------------------------
+
+  private draft(id: number): Draft {
+    const d = this.drafts.get(id);
+    if (!d) throw notFound(`draft ${id}`);
+    return d;
+  }
+
+  /** Rust's store refuses changes to a draft that is queued or sent. */
+  private editable(id: number): Draft {
+    const d = this.draft(id);
+    if (d.state === 'queued') {
+      throw { code: 'conflict', message: 'this message is waiting to be sent: undo the send to change it' } satisfies ApiError;
+    }
+    if (d.state === 'sending' || d.state === 'sent') {
+      throw { code: 'conflict', message: 'this message has already been sent' } satisfies ApiError;
+    }
+    return d;
+  }
+
+  private touch(d: Draft): void {
+    d.state = 'editing';
+    d.error = null;
+    d.updatedAt = Date.now();
+    d.synced = false;
+  }
+
+  private mailAccount(accountId: number | null, fallback: number | null): Account {
+    const id = accountId ?? fallback ?? this.accounts.find((a) => a.provider !== 'ado')?.id ?? null;
+    if (id === null) throw { code: 'invalidInput', message: 'add a mail account to write mail' } satisfies ApiError;
+    const account = this.account(id);
+    if (account.provider === 'ado') {
+      throw { code: 'invalidInput', message: 'an Azure DevOps account does not send mail' } satisfies ApiError;
+    }
+    return account;
+  }
+
+  private newDraft(account: Account, fields: Partial<Draft>): Draft {
+    const id = this.nextDraftId++;
+    const draft: Draft = {
+      id,
+      accountId: account.id,
+      from: account.address,
+      kind: 'new',
+      sourceMessageId: null,
+      to: [],
+      cc: [],
+      bcc: [],
+      subject: '',
+      bodyHtml: '',
+      attachments: [],
+      state: 'editing',
+      error: null,
+      sendAt: null,
+      messageIdHeader: `${Date.now().toString(16)}.${id}.ember@${account.address.split('@')[1] ?? 'ember.invalid'}`,
+      synced: false,
+      updatedAt: Date.now(),
+      ...fields,
+    };
+    this.drafts.set(id, draft);
+    return draft;
+  }
+
+  /** The message a reply or forward starts from, with its body as HTML. */
+  private original(id: number): MockOriginal {
+    const d = this.detail(id);
+    const body = this.bodies.get(id)?.blocked;
+    const html = body ?? `<div style="white-space:pre-wrap">${escapeHtml(d.bodyText ?? d.summary.snippet)}</div>`;
+    return { from: d.summary.from, to: d.to, cc: d.cc, date: d.summary.date, subject: d.summary.subject, html };
+  }
+
+  compose(request: ComposeRequest): Promise<Draft> {
+    return this.record('compose', [request], () => {
+      if (request.kind === 'new') {
+        const account = this.mailAccount(request.accountId, null);
+        return this.newDraft(account, {
+          bodyHtml: `<p><br></p>${signatureHtml(this.settings.signatures[String(account.id)])}`,
+        });
+      }
+      if (request.messageId === null) {
+        throw { code: 'invalidInput', message: 'a reply or forward needs the message it answers' } satisfies ApiError;
+      }
+      const source = this.find(request.messageId);
+      const account = this.mailAccount(request.accountId, source.accountId);
+      const original = this.original(source.id);
+      const { to, cc } = replyRecipients(request.kind, original, account.address);
+      const signature = signatureHtml(this.settings.signatures[String(account.id)]);
+      return this.newDraft(account, {
+        kind: request.kind,
+        sourceMessageId: source.id,
+        to,
+        cc,
+        subject: request.kind === 'forward' ? forwardSubject(source.subject) : replySubject(source.subject),
+        bodyHtml: `<p><br></p>${signature}${quoteHtml(request.kind, original)}`,
+      });
+    });
+  }
+
+  openDraft(messageId: number): Promise<Draft> {
+    return this.record('openDraft', [messageId], () => {
+      const existing = [...this.drafts.values()].find(
+        (d) => d.state !== 'sent' && d.kind === 'new' && d.sourceMessageId === messageId,
+      );
+      if (existing) return existing;
+      const d = this.detail(messageId);
+      const account = this.account(d.summary.accountId);
+      const body = this.bodies.get(messageId)?.blocked;
+      return this.newDraft(account, {
+        to: d.to,
+        cc: d.cc,
+        subject: d.summary.subject,
+        // The mock keeps the message it came from here, so opening it again finds the same draft.
+        sourceMessageId: messageId,
+        bodyHtml: body ?? `<div style="white-space:pre-wrap">${escapeHtml(d.bodyText ?? d.summary.snippet)}</div>`,
+        synced: true,
+      });
+    });
+  }
+
+  getDraft(id: number): Promise<Draft> {
+    return this.record('getDraft', [id], () => this.draft(id));
+  }
+
+  listDrafts(accountId: number | null): Promise<Draft[]> {
+    return this.record('listDrafts', [accountId], () =>
+      [...this.drafts.values()]
+        .filter((d) => d.state !== 'sent' && (accountId === null || d.accountId === accountId))
+        .sort((a, b) => b.updatedAt - a.updatedAt || b.id - a.id),
+    );
+  }
+
+  saveDraft(id: number, edit: DraftEdit): Promise<Draft> {
+    return this.record('saveDraft', [id, edit], () => {
+      const d = this.editable(id);
+      if (edit.to.length + edit.cc.length + edit.bcc.length > 500) {
+        throw { code: 'invalidInput', message: 'a message may have at most 500 recipients' } satisfies ApiError;
+      }
+      Object.assign(d, clone(edit));
+      this.touch(d);
+      return d;
+    });
+  }
+
+  attachFile(id: number, file: AttachedFile): Promise<Draft> {
+    const size = file.bytes.byteLength;
+    return this.record('attachFile', [id, { name: file.name, type: file.type, size }], () => {
+      const d = this.editable(id);
+      const name = file.name.trim();
+      if (!name || [...name].length > 255) {
+        throw { code: 'invalidInput', message: 'a file name must have 1 to 255 characters' } satisfies ApiError;
+      }
+      const sizes: [string, number][] = [...d.attachments.map((a): [string, number] => [a.filename, a.size]), [name, size]];
+      const problem = sizeError(sizeLimits(this.account(d.accountId).provider), sizes);
+      if (problem) throw { code: 'tooLarge', message: problem } satisfies ApiError;
+      d.attachments.push({
+        id: this.nextAttachmentId++,
+        filename: name,
+        contentType: file.type.trim() || 'application/octet-stream',
+        size,
+      });
+      this.touch(d);
+      return d;
+    });
+  }
+
+  detachFile(id: number, attachmentId: number): Promise<Draft> {
+    return this.record('detachFile', [id, attachmentId], () => {
+      const d = this.editable(id);
+      if (!d.attachments.some((a) => a.id === attachmentId)) throw notFound(`attachment ${attachmentId}`);
+      d.attachments = d.attachments.filter((a) => a.id !== attachmentId);
+      this.touch(d);
+      return d;
+    });
+  }
+
+  sendDraft(id: number): Promise<Draft> {
+    return this.record('sendDraft', [id], () => {
+      const d = this.editable(id);
+      const everyone = [...d.to, ...d.cc, ...d.bcc];
+      if (everyone.length === 0) throw { code: 'invalidInput', message: 'add at least one recipient' } satisfies ApiError;
+      const bad = everyone.find((a) => !validAddress(a.address));
+      if (bad) throw { code: 'invalidInput', message: `"${bad.address}" is not an email address` } satisfies ApiError;
+      const problem = sizeError(
+        sizeLimits(this.account(d.accountId).provider),
+        d.attachments.map((a) => [a.filename, a.size]),
+      );
+      if (problem) throw { code: 'tooLarge', message: problem } satisfies ApiError;
+      d.state = 'queued';
+      d.error = null;
+      d.sendAt = Date.now() + this.settings.undoSendSeconds * 1000;
+      d.updatedAt = Date.now();
+      if (this.autoSendDrafts) setTimeout(() => this.sendDueDrafts(), Math.max(0, d.sendAt - Date.now()) + 10);
+      this.dataChanged(d.accountId);
+      return d;
+    });
+  }
+
+  undoSend(id: number): Promise<Draft> {
+    return this.record('undoSend', [id], () => {
+      const d = this.draft(id);
+      if (d.state !== 'queued') {
+        throw { code: 'conflict', message: 'too late to undo: the message has been sent' } satisfies ApiError;
+      }
+      d.state = 'editing';
+      d.sendAt = null;
+      d.updatedAt = Date.now();
+      this.dataChanged(d.accountId);
+      return d;
+    });
+  }
+
+  discardDraft(id: number): Promise<void> {
+    return this.record('discardDraft', [id], () => {
+      const d = this.editable(id);
+      this.drafts.delete(id);
+      this.dataChanged(d.accountId);
+    });
+  }
+
+  /** "Sends" every queued draft whose undo window has closed: into Sent, or failed for a bouncing address. */
+  sendDueDrafts(now = Date.now()): void {
+    let changed = false;
+    for (const d of this.drafts.values()) {
+      if (d.state !== 'queued' || (d.sendAt ?? 0) > now) continue;
+      changed = true;
+      const bounce = [...d.to, ...d.cc, ...d.bcc].find((a) => a.address.toLowerCase().endsWith(`@${this.bounceDomain}`));
+      if (bounce) {
+        d.state = 'failed';
+        d.error = `550 5.1.1 ${bounce.address}: no such user`;
+        d.sendAt = null;
+        continue;
+      }
+      d.state = 'sent';
+      d.updatedAt = now;
+      this.sentDrafts.push(clone(d));
+      this.fileSent(d, now);
+    }
+    if (!changed) return;
+    this.changed();
+    this.emit({ type: 'dataChanged', data: { accountId: null } });
+  }
+
+  /** The sent message as a row of the account's Sent folder, in its conversation. */
+  private fileSent(d: Draft, now: number): void {
+    const source = d.sourceMessageId === null ? null : this.messages.find((m) => m.id === d.sourceMessageId);
+    const id = Math.max(0, ...this.messages.map((m) => m.id)) + 1;
+    const account = this.account(d.accountId);
+    this.messages.push({
+      id,
+      accountId: d.accountId,
+      threadId: d.kind === 'reply' || d.kind === 'replyAll' ? (source?.threadId ?? null) : null,
+      subject: d.subject,
+      from: { name: account.displayName, address: account.address },
+      date: now,
+      snippet: htmlText(d.bodyHtml).slice(0, 140),
+      unread: false,
+      starred: false,
+      hasAttachments: d.attachments.length > 0,
+      category: null,
+      categoryConfidence: null,
+      threadSize: 1,
+      spam: false,
+    });
+    this.details.set(id, {
+      summary: this.messages.at(-1) as MessageSummary,
+      to: d.to,
+      cc: d.cc,
+      folders: ['Sent'],
+      bodyText: htmlText(d.bodyHtml),
+      html: false,
+      attachments: d.attachments.map((a) => ({ id: a.id, filename: a.filename, mimeType: a.contentType, size: a.size })),
+    });
+    const sent = this.folderList.find((f) => f.accountId === d.accountId && f.role === 'sent');
+    if (sent) {
+      let ids = this.folders.get(sent.id);
+      if (!ids) {
+        ids = new Set();
+        this.folders.set(sent.id, ids);
+      }
+      ids.add(id);
+      sent.total += 1;
+    }
+  }
+
+  suggestContacts(prefix: string, limit: number): Promise<Contact[]> {
+    return this.record('suggestContacts', [prefix, limit], () => {
+      const book = new ContactBook();
+      const own = new Set(this.accounts.map((a) => a.address.toLowerCase()));
+      for (const m of this.messages) {
+        if (!own.has(m.from.address.toLowerCase())) book.received(m.from, m.date);
+      }
+      for (const d of this.sentDrafts) {
+        for (const a of [...d.to, ...d.cc, ...d.bcc]) book.sent(a, d.updatedAt);
+      }
+      return book.suggest(prefix, Math.max(1, Math.min(limit, 50)), own);
+    });
   }
 
   getStatus(): Promise<Status> {

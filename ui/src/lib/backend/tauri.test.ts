@@ -35,7 +35,14 @@ const SETTINGS = {
   remoteContentSenders: [],
   foldWorkItemMail: true,
   undoSendSeconds: 5,
-  signatures: {},
+  signatures: { '1': 'Ada' },
+};
+const EDIT = {
+  to: [{ name: 'Grace', address: 'grace@example.com' }],
+  cc: [],
+  bcc: [{ name: null, address: 'me@example.com' }],
+  subject: 'Re: lunch',
+  bodyHtml: '<p>Yes</p>',
 };
 const WORK_QUERY = { accountId: null, membership: 'assigned', search: 'state:active', limit: 10 };
 const ADD = {
@@ -126,10 +133,57 @@ describe('tauriBackend commands', () => {
       ['move_to_category', { ids: [6, 7], category: 'forums' }],
     ],
     ['explainCategory', () => tauriBackend.explainCategory(6), ['explain_category', { id: 6 }]],
+    [
+      'compose (reply)',
+      () => tauriBackend.compose({ kind: 'reply', messageId: 9, accountId: null }),
+      ['compose', { request: { kind: 'reply', messageId: 9, accountId: null } }],
+    ],
+    [
+      'compose (new)',
+      () => tauriBackend.compose({ kind: 'new', messageId: null, accountId: 2 }),
+      ['compose', { request: { kind: 'new', messageId: null, accountId: 2 } }],
+    ],
+    ['openDraft', () => tauriBackend.openDraft(12), ['open_draft', { messageId: 12 }]],
+    ['getDraft', () => tauriBackend.getDraft(3), ['get_draft', { id: 3 }]],
+    ['listDrafts (all)', () => tauriBackend.listDrafts(null), ['list_drafts', { accountId: null }]],
+    ['listDrafts (one)', () => tauriBackend.listDrafts(1), ['list_drafts', { accountId: 1 }]],
+    ['saveDraft', () => tauriBackend.saveDraft(3, EDIT), ['save_draft', { id: 3, edit: EDIT }]],
+    ['detachFile', () => tauriBackend.detachFile(3, 40), ['detach_file', { id: 3, attachmentId: 40 }]],
+    ['sendDraft', () => tauriBackend.sendDraft(3), ['send_draft', { id: 3 }]],
+    ['undoSend', () => tauriBackend.undoSend(3), ['undo_send', { id: 3 }]],
+    ['discardDraft', () => tauriBackend.discardDraft(3), ['discard_draft', { id: 3 }]],
+    [
+      'suggestContacts',
+      () => tauriBackend.suggestContacts('gra', 8),
+      ['suggest_contacts', { prefix: 'gra', limit: 8 }],
+    ],
   ] as const)('%s invokes %j', async (_name, run, expected) => {
     await run();
     expect(invoke).toHaveBeenCalledTimes(1);
     expect(invoke.mock.calls[0]).toEqual(expected);
+  });
+
+  it('attachFile sends the bytes as the raw body and the rest as headers', async () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    await tauriBackend.attachFile(3, { name: 'Grüße ☕.pdf', type: 'application/pdf', bytes });
+    expect(invoke).toHaveBeenCalledTimes(1);
+    const [command, body, options] = invoke.mock.calls[0] as [string, unknown, { headers: Record<string, string> }];
+    expect(command).toBe('attach_file');
+    expect(body).toBe(bytes);
+    expect(options.headers).toEqual({
+      'Ember-Draft': '3',
+      'Ember-Filename': 'Gr%C3%BC%C3%9Fe%20%E2%98%95.pdf',
+      'Ember-Content-Type': 'application/pdf',
+    });
+  });
+
+  it('attachFile names a type for a file without one, and passes tooLarge through', async () => {
+    invoke.mockRejectedValueOnce({ code: 'tooLarge', message: 'big.zip is 4.0 MB; this account sends files of at most 3 MB' });
+    await expect(
+      tauriBackend.attachFile(3, { name: 'big.zip', type: '', bytes: new Uint8Array(4) }),
+    ).rejects.toEqual({ code: 'tooLarge', message: 'big.zip is 4.0 MB; this account sends files of at most 3 MB' });
+    const options = invoke.mock.calls[0]?.[2] as { headers: Record<string, string> };
+    expect(options.headers['Ember-Content-Type']).toBe('application/octet-stream');
   });
 
   it('resolves with what the command returned', async () => {

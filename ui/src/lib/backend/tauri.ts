@@ -60,6 +60,31 @@ export const tauriBackend: Backend = {
   moveToCategory: (ids, category) => call<void>('move_to_category', { ids, category }),
   explainCategory: (id) => call('explain_category', { id }),
 
+  compose: (request) => call('compose', { request }),
+  openDraft: (messageId) => call('open_draft', { messageId }),
+  getDraft: (id) => call('get_draft', { id }),
+  listDrafts: (accountId) => call('list_drafts', { accountId }),
+  saveDraft: (id, edit) => call('save_draft', { id, edit }),
+  // The bytes are the raw body (no JSON array of numbers for a 20 MB file); the rest travels as headers.
+  attachFile: async (id, file) => {
+    try {
+      return await invoke('attach_file', file.bytes, {
+        headers: {
+          'Ember-Draft': String(id),
+          'Ember-Filename': encodeURIComponent(file.name),
+          'Ember-Content-Type': file.type || 'application/octet-stream',
+        },
+      });
+    } catch (err) {
+      throw toApiError(err);
+    }
+  },
+  detachFile: (id, attachmentId) => call('detach_file', { id, attachmentId }),
+  sendDraft: (id) => call('send_draft', { id }),
+  undoSend: (id) => call('undo_send', { id }),
+  discardDraft: (id) => call<void>('discard_draft', { id }),
+  suggestContacts: (prefix, limit) => call('suggest_contacts', { prefix, limit }),
+
   async onEvent(handler) {
     const results = await Promise.allSettled(
       EVENT_NAMES.map((name) =>
