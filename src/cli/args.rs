@@ -499,6 +499,27 @@ pub enum BenchCommand {
 }
 
 impl Command {
+    /// Whether `--json` was given: the output is for a program, so no
+    /// progress is drawn (benchmarks and training print JSON either way).
+    pub(super) fn json_asked(&self) -> bool {
+        match self {
+            Self::Bench(
+                BenchCommand::Classify { json, .. }
+                | BenchCommand::Responsiveness { json, .. }
+                | BenchCommand::Query { json, .. },
+            ) => *json,
+            #[cfg(feature = "emulator")]
+            Self::Bench(BenchCommand::Sync { json, .. } | BenchCommand::Emulator { json, .. }) => {
+                *json
+            }
+            Self::Classifier(
+                ClassifierCommand::Train { json, .. } | ClassifierCommand::Evaluate { json, .. },
+            ) => *json,
+            Self::Categorize { .. } => true,
+            other => other.json(),
+        }
+    }
+
     /// Whether the command prints JSON (and so errors as JSON).
     pub(super) fn json(&self) -> bool {
         match self {

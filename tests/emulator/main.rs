@@ -17,5 +17,6 @@ mod gmail_sync;
 mod graph;
 mod graph_faults;
 mod graph_sync;
+mod logging;
 mod oauth;
 mod support;
