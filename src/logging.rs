@@ -181,10 +181,11 @@ pub fn init(options: LogOptions) -> LogGuard {
     let file_layer = match &options.dir {
         Some(folder) => match file_appender(folder, options.program) {
             Ok(appender) => {
-                let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-                    .lossy(true)
-                    .thread_name("ember-log-writer")
-                    .finish(appender);
+                let (writer, worker) =
+                    tracing_appender::non_blocking::NonBlockingBuilder::default()
+                        .lossy(true)
+                        .thread_name("ember-log-writer")
+                        .finish(appender);
                 guard = Some(worker);
                 dir = Some(folder.clone());
                 Some(
@@ -287,7 +288,10 @@ mod tests {
                 tracing::info!(target: "ember::sync", "info line");
                 tracing::warn!(target: "ember::sync", "warn line");
             });
-            assert!(out.contains("warn line") && !out.contains("info line"), "{out}");
+            assert!(
+                out.contains("warn line") && !out.contains("info line"),
+                "{out}"
+            );
         }
     }
 
@@ -295,7 +299,10 @@ mod tests {
     fn old_log_files_beyond_the_kept_number_are_deleted() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         for day in 1..=20 {
-            std::fs::write(dir.path().join(format!("ember.2020-01-{day:02}.log")), "old\n")?;
+            std::fs::write(
+                dir.path().join(format!("ember.2020-01-{day:02}.log")),
+                "old\n",
+            )?;
         }
         // Another program's files are not this one's to prune.
         std::fs::write(dir.path().join("fireside-ember.2020-01-01.log"), "app\n")?;

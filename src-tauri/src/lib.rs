@@ -55,6 +55,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
             commands::accounts::set_account_sync,
             commands::settings::get_settings,
             commands::settings::update_settings,
+            commands::diagnostics::get_diagnostics,
             commands::actions::set_unread,
             commands::actions::set_starred,
             commands::actions::archive_messages,

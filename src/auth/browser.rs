@@ -130,8 +130,7 @@ impl Browser for DirectBrowser {
         url: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
         Box::pin(async move {
-            let mut url =
-                reqwest::Url::parse(url).map_err(|e| AuthError::Config(e.to_string()))?;
+            let mut url = reqwest::Url::parse(url).map_err(|e| AuthError::Config(e.to_string()))?;
             let mut hops = 0;
             let response = loop {
                 let response = self

@@ -78,9 +78,8 @@ pub async fn file_sign_in(
     tokens: &Tokens,
     client_secret: Option<&Secret>,
 ) -> Result<(), AuthError> {
-    let serialized = Secret::new(
-        serde_json::to_string(tokens).map_err(|e| AuthError::Storage(e.to_string()))?,
-    );
+    let serialized =
+        Secret::new(serde_json::to_string(tokens).map_err(|e| AuthError::Storage(e.to_string()))?);
     secrets.set(&tokens_key(account), &serialized).await?;
     match client_secret {
         Some(secret) => secrets.set(&client_secret_key(account), secret).await,

@@ -404,7 +404,10 @@ mod tests {
         let again = Secrets::open(&StoreChoice::File(path.clone()))
             .await
             .scoped("p");
-        assert_eq!(again.get("k").await?.as_ref().map(Secret::expose), Some("v"));
+        assert_eq!(
+            again.get("k").await?.as_ref().map(Secret::expose),
+            Some("v")
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

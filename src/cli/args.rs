@@ -27,6 +27,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check Ember's health for a bug report: versions, data and log
+    /// folders, the database (sizes, schema, integrity), the model, the
+    /// keychain, each account's sync, the outbox and the categoriser. Each
+    /// line that is not healthy says what to do. The text is ready to share
+    /// (home folder as ~, addresses masked); --json gives every figure.
+    Doctor {
+        /// Print the whole report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List stored messages, newest first.
     Messages {
         /// At most this many.
@@ -524,6 +534,7 @@ impl Command {
     pub(super) fn json(&self) -> bool {
         match self {
             Self::Status { json }
+            | Self::Doctor { json }
             | Self::Messages { json, .. }
             | Self::Sync { json, .. }
             | Self::Search { json, .. }

@@ -153,7 +153,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => crate::service::sources::standard()?,
     };
-    let ember = Ember::open(Config::new(data_dir), sources).await?;
+    let config = Config::new(data_dir);
+    let ember = match Ember::open(config.clone(), sources).await {
+        Ok(ember) => ember,
+        // The doctor still reports on a folder whose database will not open.
+        Err(e) => {
+            if let Command::Doctor { json } = cli.command {
+                let report = crate::service::doctor::unopened(&config, &e).await;
+                return if json {
+                    output::json_line(&report)
+                } else {
+                    output::text(&report.report)
+                };
+            }
+            return Err(e.into());
+        }
+    };
     let result = execute(&ember, cli.command).await;
     ember.shutdown(std::time::Duration::from_secs(5)).await;
     result
@@ -250,6 +265,14 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
         Command::Status { json } => {
             let status = ember.status().await?;
             output::status(json, &status)
+        }
+        Command::Doctor { json } => {
+            let report = ember.diagnostics().await?;
+            if json {
+                output::json_line(&report)
+            } else {
+                output::text(&report.report)
+            }
         }
         Command::Messages {
             limit,

@@ -50,8 +50,10 @@ fn style(template: &str) -> ProgressStyle {
 }
 
 fn counted() -> ProgressStyle {
-    style("{spinner} {prefix:<28!} {msg:<12!} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}")
-        .progress_chars("=> ")
+    style(
+        "{spinner} {prefix:<28!} {msg:<12!} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
+    )
+    .progress_chars("=> ")
 }
 
 fn uncounted() -> ProgressStyle {
@@ -125,7 +127,9 @@ impl SyncBars {
                     } => {
                         let bar = bars
                             .entry(account_id)
-                            .or_insert_with(|| bar(name.clone()).unwrap_or_else(ProgressBar::hidden))
+                            .or_insert_with(|| {
+                                bar(name.clone()).unwrap_or_else(ProgressBar::hidden)
+                            })
                             .clone();
                         show(&bar, &format!("{phase:?}").to_lowercase(), done, total);
                     }
@@ -199,13 +203,15 @@ pub(super) fn task_progress(task: &str, done: u64, total: u64) {
 }
 
 /// The layer that turns the core's progress events into bars.
-pub(super) fn layer() -> Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>
-{
+pub(super) fn layer(
+) -> Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync> {
     use tracing_subscriber::Layer as _;
-    Box::new(ProgressLayer.with_filter(
-        tracing_subscriber::filter::Targets::new()
-            .with_target(crate::logging::PROGRESS_TARGET, tracing::Level::DEBUG),
-    ))
+    Box::new(
+        ProgressLayer.with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_target(crate::logging::PROGRESS_TARGET, tracing::Level::DEBUG),
+        ),
+    )
 }
 
 struct ProgressLayer;

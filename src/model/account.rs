@@ -1,8 +1,8 @@
 //! Accounts: one signed-in Gmail, Microsoft 365 or Azure DevOps identity.
 
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use crate::secret::Secret;
 
 /// Row id of an account in the local store.
 pub type AccountId = i64;
@@ -143,4 +143,3 @@ pub struct AddAccount {
     #[serde(default)]
     pub device_code: bool,
 }
-

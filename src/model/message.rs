@@ -210,7 +210,10 @@ impl std::fmt::Debug for MessageDetail {
             .field("to", &self.to)
             .field("cc", &self.cc)
             .field("folders", &self.folders)
-            .field("body_text", &crate::secret::BodyLen(self.body_text.as_deref()))
+            .field(
+                "body_text",
+                &crate::secret::BodyLen(self.body_text.as_deref()),
+            )
             .field("html", &self.html)
             .field("attachments", &self.attachments)
             .finish()

@@ -6,6 +6,7 @@
 mod account;
 mod account_settings;
 mod category;
+mod diagnostics;
 mod mail;
 mod message;
 mod settings;
@@ -17,6 +18,7 @@ pub use account_settings::{
     AccountSettings, AdoSettings, MailSettings, OAuthEndpoints, SyncWindow,
 };
 pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighbour};
+pub use diagnostics::{AccountDiagnostics, Check, Diagnostics, Health};
 pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,

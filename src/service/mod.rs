@@ -10,6 +10,7 @@ mod accounts;
 mod actions;
 mod categories;
 pub mod demo;
+pub mod doctor;
 mod error;
 mod mail;
 mod settings;

@@ -11,6 +11,7 @@
 mod accounts;
 pub mod cursors;
 mod folders;
+pub mod health;
 mod mail_writes;
 mod message_links;
 mod messages;

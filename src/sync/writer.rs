@@ -178,9 +178,10 @@ impl BatchWriter {
             pending: Vec::with_capacity(WRITE_BATCH),
             tx: Some(tx),
             // In the run's span, so its lines name the account and run.
-            task: Some(tokio::spawn(
-                tracing::Instrument::instrument(task.run(rx), tracing::Span::current()),
-            )),
+            task: Some(tokio::spawn(tracing::Instrument::instrument(
+                task.run(rx),
+                tracing::Span::current(),
+            ))),
         }
     }
 

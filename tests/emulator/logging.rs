@@ -25,7 +25,13 @@ use crate::support::{control, start};
 
 /// The prefixes of what the emulator issues: authorization codes, Google
 /// and Microsoft access tokens, Google and Microsoft refresh tokens.
-const ISSUED_PREFIXES: [&str; 5] = ["4/0AVG7fiQ", "ya29.a0AfB_", "EwB4A8l6BAAU", "1//0gEmu", "M.C5emu"];
+const ISSUED_PREFIXES: [&str; 5] = [
+    "4/0AVG7fiQ",
+    "ya29.a0AfB_",
+    "EwB4A8l6BAAU",
+    "1//0gEmu",
+    "M.C5emu",
+];
 
 fn unique(tag: &str) -> String {
     let nanos = std::time::SystemTime::now()
@@ -131,7 +137,12 @@ async fn canary_secrets_reach_no_log_no_database_and_no_output() -> anyhow::Resu
     let logs = dir.path().join("logs");
     let url = emu.base_url();
 
-    let mut output = ember(&data, &logs, &["demo", "setup", "--emulator", &url, "--sync", "--json"]).await?;
+    let mut output = ember(
+        &data,
+        &logs,
+        &["demo", "setup", "--emulator", &url, "--sync", "--json"],
+    )
+    .await?;
     control(&emu, "expire_tokens", json!({"provider": "gmail"})).await?;
     output += &ember(&data, &logs, &["sync", "--once", "--json"]).await?;
     for args in [
@@ -164,10 +175,16 @@ async fn canary_secrets_reach_no_log_no_database_and_no_output() -> anyhow::Resu
         assert!(filed_text.contains(needle.as_str()), "the {what} was filed");
     }
     for prefix in ["ya29.a0AfB_", "1//0gEmu", "EwB4A8l6BAAU", "M.C5emu"] {
-        assert!(filed_text.contains(prefix), "tokens starting {prefix} were filed");
+        assert!(
+            filed_text.contains(prefix),
+            "tokens starting {prefix} were filed"
+        );
     }
     assert!(contains(&database, &body), "the first body was stored");
-    assert!(contains(&wal, &body_in_wal), "the second body is in the WAL");
+    assert!(
+        contains(&wal, &body_in_wal),
+        "the second body is in the WAL"
+    );
     let log_files = files_in(&logs)?;
     let log_text: String = log_files
         .iter()
@@ -192,7 +209,11 @@ async fn canary_secrets_reach_no_log_no_database_and_no_output() -> anyhow::Resu
     }
     found.extend(leaks("the database", &database, &secrets));
     found.extend(leaks("the WAL", &wal, &secrets));
-    found.extend(leaks("the command line's output", output.as_bytes(), &secrets));
+    found.extend(leaks(
+        "the command line's output",
+        output.as_bytes(),
+        &secrets,
+    ));
     assert!(found.is_empty(), "secrets leaked: {found:#?}");
     emu.stop().await;
     Ok(())

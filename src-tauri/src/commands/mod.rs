@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod categories;
+pub mod diagnostics;
 pub mod mail;
 pub mod settings;
 pub mod sync;
