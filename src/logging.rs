@@ -170,6 +170,24 @@ pub struct LogGuard {
     pub problem: Option<LogError>,
 }
 
+/// The terminal layer's field formatter: the default one under a type of
+/// its own. Layers whose formatters share a type share each span's buffer
+/// of formatted fields, and each appends what the span records later, so
+/// with the file and the terminal both on, a run's outcome and counts
+/// printed twice in every line of the run.
+#[derive(Debug, Default)]
+struct TerminalFields(tracing_subscriber::fmt::format::DefaultFields);
+
+impl<'writer> tracing_subscriber::fmt::FormatFields<'writer> for TerminalFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: tracing_subscriber::fmt::format::Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        self.0.format_fields(writer, fields)
+    }
+}
+
 /// Installs the global subscriber as `options` ask. Never fails the
 /// program: a folder that cannot be written leaves the terminal only, and
 /// the guard says why (the caller logs it once the subscriber is up).
@@ -205,6 +223,7 @@ pub fn init(options: LogOptions) -> LogGuard {
     };
     let terminal_layer = options.terminal.map(|writer| {
         tracing_subscriber::fmt::layer()
+            .fmt_fields(TerminalFields::default())
             .with_writer(writer)
             .with_ansi(options.ansi)
             .with_filter(filter(spec.as_deref(), options.terminal_default))
@@ -278,6 +297,36 @@ mod tests {
                 spec.starts_with("trace"),
                 "{spec} still reaches Ember's own code: {out}"
             );
+        }
+    }
+
+    #[test]
+    fn fields_recorded_later_print_once_with_the_file_and_the_terminal_on() {
+        let file = Arc::new(Mutex::new(Vec::new()));
+        let terminal = Arc::new(Mutex::new(Vec::new()));
+        let (f, t) = (file.clone(), terminal.clone());
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(move || Sink(f.clone()))
+                    .with_ansi(false),
+            )
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .fmt_fields(TerminalFields::default())
+                    .with_writer(move || Sink(t.clone()))
+                    .with_ansi(false),
+            );
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("sync_run", outcome = tracing::field::Empty);
+            span.record("outcome", "ok");
+            span.in_scope(|| tracing::info!("done"));
+        });
+        for buffer in [file, terminal] {
+            let text =
+                String::from_utf8_lossy(&buffer.lock().map(|b| b.clone()).unwrap_or_default())
+                    .into_owned();
+            assert_eq!(text.matches("outcome").count(), 1, "{text}");
         }
     }
 
