@@ -493,6 +493,32 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What leaving Ember running costs: the service on a store of N
+    /// messages, categorisation and sync on against an idle emulator (its
+    /// own process), once settled: resident memory, CPU and context
+    /// switches over the window, database size. Linux only.
+    #[cfg(all(feature = "emulator", unix))]
+    Footprint {
+        /// Messages in the synthetic store.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
+        messages: u64,
+        /// Seconds measured once settled (60 or more for a published figure).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        seconds: u64,
+        /// Minutes between sync runs (the app's default).
+        #[arg(long, default_value_t = 5)]
+        sync_interval_minutes: u32,
+        /// Keep the store here instead of a temporary directory (reused
+        /// when it already holds N messages).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only build the store in --dir (the benchmark's own child step).
+        #[arg(long, hide = true, requires = "dir")]
+        build_only: bool,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
     /// How fast the emulated Gmail answers messages.list and messages.get.
     #[cfg(feature = "emulator")]
     Emulator {
@@ -518,6 +544,8 @@ impl Command {
                 | BenchCommand::Responsiveness { json, .. }
                 | BenchCommand::Query { json, .. },
             ) => *json,
+            #[cfg(all(feature = "emulator", unix))]
+            Self::Bench(BenchCommand::Footprint { json, .. }) => *json,
             #[cfg(feature = "emulator")]
             Self::Bench(BenchCommand::Sync { json, .. } | BenchCommand::Emulator { json, .. }) => {
                 *json

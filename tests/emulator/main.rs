@@ -10,6 +10,8 @@ mod contract;
 mod control;
 mod crash;
 mod demo;
+#[cfg(unix)]
+mod footprint;
 mod gmail;
 mod gmail_actions;
 mod gmail_faults;
