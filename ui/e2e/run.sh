@@ -10,10 +10,14 @@
 #              and the emulator, an item's mail and the reading pane's strip,
 #              a state change from the strip reaching the emulator, hostile
 #              descriptions and comments inert in sandboxed frames.
+#   coldstart.mjs  cold start to the first painted row on a store of 10,000
+#              messages (built by `ember bench query --dir`); prints its
+#              figure, asserts none.
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
 # (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
-# (optional, default ../shared/data/xss: attack payloads and tracking mail).
+# (optional, default ../shared/data/xss: attack payloads and tracking mail);
+# EMBER_E2E_SPECS (optional: which specs, e.g. "coldstart.mjs"; default all).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 : "${EMBER_APP:?set EMBER_APP to the app binary}"
@@ -51,8 +55,19 @@ run_spec() {
   '
 }
 
+# The cold-start spec opens an existing store: 10,000 synthetic messages.
+coldstart() {
+  local data="$root/coldstart"
+  mkdir -p "$data"
+  "$EMBER_BIN" --data-dir "$data" bench query --messages 10000 --samples 10 --dir "$data" --json >/dev/null
+  RUNS="${RUNS:-3}" run_spec coldstart.mjs
+}
+
 status=0
-run_spec smoke.mjs || status=1
-run_spec mail.mjs || status=1
-run_spec workitems.mjs || status=1
+for spec in ${EMBER_E2E_SPECS:-smoke.mjs mail.mjs workitems.mjs coldstart.mjs}; do
+  case "$spec" in
+    coldstart.mjs) coldstart || status=1 ;;
+    *) run_spec "$spec" || status=1 ;;
+  esac
+done
 exit $status
