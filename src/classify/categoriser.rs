@@ -334,7 +334,7 @@ impl Categoriser {
         let embedder = self.embedder().await?;
         let texts = records.iter().map(|r| r.email.embedding_text()).collect();
         let (vectors, _) =
-            pipeline::embed_all(&self.pool, embedder, texts, pipeline::BATCH_SIZE).await?;
+            pipeline::embed_all(&self.pool, embedder, texts, pipeline::BATCH_SIZE, None).await?;
         let classifier = self.classifier();
         let verdicts = self
             .pool
