@@ -23,6 +23,7 @@ fn main() {
         "set_account_sync",
         "get_settings",
         "update_settings",
+        "get_diagnostics",
         "set_unread",
         "set_starred",
         "archive_messages",

@@ -10,13 +10,14 @@ use ts_rs::TS;
 
 use crate::events::Event;
 use crate::model::{
-    Account, AccountState, AccountStatus, AddAccount, Address, Attachment, Category,
-    CategoryExplanation, CategorySource, ClassifierStatus, ComposeKind, ComposeRequest,
-    ConflictChoice, Contact, Draft, DraftAttachment, DraftEdit, DraftState, Folder, FolderRole,
-    LinkedWorkItem, MailView, MessageDetail, MessagePage, MessageQuery, MessageSummary, Neighbour,
-    PageCursor, ProviderKind, RelatedItem, RemoteScope, RenderedBody, SearchHit, SearchQuery,
-    Settings, Span, StateChange, Status, SyncErrorCode, SyncPhase, SyncState, WorkItem,
-    WorkItemComment, WorkItemConflict, WorkItemDetail, WorkItemEdit, WorkItemQuery,
+    Account, AccountDiagnostics, AccountState, AccountStatus, AddAccount, Address, Attachment,
+    Category, CategoryExplanation, CategorySource, Check, ClassifierStatus, ComposeKind,
+    ComposeRequest, ConflictChoice, Contact, Diagnostics, Draft, DraftAttachment, DraftEdit,
+    DraftState, Folder, FolderRole, Health, LinkedWorkItem, MailView, MessageDetail, MessagePage,
+    MessageQuery, MessageSummary, Neighbour, PageCursor, ProviderKind, RelatedItem, RemoteScope,
+    RenderedBody, SearchHit, SearchQuery, Settings, Span, StateChange, Status, SyncErrorCode,
+    SyncPhase, SyncState, WorkItem, WorkItemComment, WorkItemConflict, WorkItemDetail,
+    WorkItemEdit, WorkItemQuery,
 };
 use crate::service::{ApiError, ErrorCode};
 
@@ -30,6 +31,7 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
     }
     Ok(vec![
         one::<Account>()?,
+        one::<AccountDiagnostics>()?,
         one::<AccountState>()?,
         one::<AccountStatus>()?,
         one::<AddAccount>()?,
@@ -37,6 +39,8 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<ApiError>()?,
         one::<Attachment>()?,
         one::<Category>()?,
+        one::<Check>()?,
+        one::<Diagnostics>()?,
         one::<CategoryExplanation>()?,
         one::<CategorySource>()?,
         one::<ClassifierStatus>()?,
@@ -44,6 +48,7 @@ pub fn generate() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         one::<Event>()?,
         one::<Folder>()?,
         one::<FolderRole>()?,
+        one::<Health>()?,
         one::<MailView>()?,
         one::<MessageDetail>()?,
         one::<MessagePage>()?,

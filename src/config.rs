@@ -29,6 +29,9 @@ pub struct Config {
     /// Threads of the categoriser's pool (`EMBER_CLASSIFY_THREADS`, else
     /// cores − 1, at least 1).
     pub classify_threads: usize,
+    /// Where the log files go (`EMBER_LOG_DIR`, else `<data dir>/logs`);
+    /// the program that sets logging up decides, the service reports it.
+    pub log_dir: PathBuf,
 }
 
 impl Config {
@@ -38,6 +41,7 @@ impl Config {
         Self {
             model_dir: crate::classify::embed::model_dir(&data_dir),
             classify_threads: crate::classify::threads_from_env(),
+            log_dir: crate::logging::log_dir(&data_dir),
             data_dir,
             sync: SyncConfig::default(),
             secrets: None,

@@ -55,6 +55,7 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
             commands::accounts::set_account_sync,
             commands::settings::get_settings,
             commands::settings::update_settings,
+            commands::diagnostics::get_diagnostics,
             commands::actions::set_unread,
             commands::actions::set_starred,
             commands::actions::archive_messages,
@@ -83,7 +84,8 @@ pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, ember: Ember) -> taur
 
 /// Runs the desktop app until Quit.
 pub fn run() -> ExitCode {
-    init_logging();
+    // Held until the app ends: dropping it flushes the log file.
+    let _logs = init_logging();
     match run_app() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -215,8 +217,25 @@ pub(crate) fn quit<R: Runtime>(app: &tauri::AppHandle<R>) {
     });
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+/// Logs to the profile's log folder, and to the terminal when the app was
+/// started from one.
+fn init_logging() -> ember::logging::LogGuard {
+    let terminal = ember::logging::stderr_is_terminal();
+    let guard = ember::logging::init(ember::logging::LogOptions {
+        program: "fireside-ember",
+        dir: ember::config::resolve_data_dir(None).map(|d| ember::logging::log_dir(&d)),
+        terminal: terminal.then(ember::logging::stderr),
+        ansi: terminal,
+        terminal_default: "info",
+        extra: None,
+    });
+    match &guard.problem {
+        Some(problem) => tracing::warn!("{problem}"),
+        None => tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            logs = ?guard.dir,
+            "Fireside Ember starting"
+        ),
+    }
+    guard
 }

@@ -190,3 +190,15 @@ fn every_command_the_ui_calls_is_registered_declared_and_granted() {
     }
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+#[test]
+fn get_diagnostics_returns_the_health_report() -> anyhow::Result<()> {
+    let (_dir, _ember, window) = app()?;
+    let report: ember::model::Diagnostics = serde_json::from_value(
+        invoke(&window, "get_diagnostics", json!({})).map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?;
+    assert!(report.schema_version > 0);
+    assert_eq!(report.quick_check, "ok");
+    assert!(report.report.contains("database"), "{}", report.report);
+    Ok(())
+}

@@ -85,10 +85,17 @@ impl Browser for PrintBrowser {
 /// Follows the URL over HTTP the way a browser would after the user clicks
 /// "Allow": for providers that approve without a person (the emulator in
 /// demo mode and tests). The redirect lands on our own loopback listener.
+///
+/// Redirects are followed here, not by reqwest: reqwest logs each redirect
+/// target whole at debug level, and the last one carries the authorization
+/// code.
 #[derive(Debug, Clone)]
 pub struct DirectBrowser {
     client: reqwest::Client,
 }
+
+/// Redirects a sign-in page may take before the browser stand-in gives up.
+const MAX_REDIRECTS: usize = 10;
 
 impl DirectBrowser {
     /// A browser stand-in with its own HTTP client.
@@ -96,6 +103,7 @@ impl DirectBrowser {
         Ok(Self {
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| AuthError::Config(format!("cannot start an HTTP client: {e}")))?,
         })
@@ -122,12 +130,31 @@ impl Browser for DirectBrowser {
         url: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
         Box::pin(async move {
-            let response = self
-                .client
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| AuthError::Unreachable(e.to_string()))?;
+            let mut url = reqwest::Url::parse(url).map_err(|e| AuthError::Config(e.to_string()))?;
+            let mut hops = 0;
+            let response = loop {
+                let response = self
+                    .client
+                    .get(url.clone())
+                    .send()
+                    .await
+                    // Without the URL: it may be the redirect with the code.
+                    .map_err(|e| AuthError::Unreachable(e.without_url().to_string()))?;
+                let next = response
+                    .status()
+                    .is_redirection()
+                    .then(|| response.headers().get(reqwest::header::LOCATION))
+                    .flatten()
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok());
+                match next {
+                    Some(next) if hops < MAX_REDIRECTS => {
+                        hops += 1;
+                        url = next;
+                    }
+                    _ => break response,
+                }
+            };
             if response.status().is_success() {
                 Ok(())
             } else {

@@ -7,27 +7,20 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::AuthError;
+use crate::secret::Secret;
 
 /// The largest request head we read from the browser.
 const MAX_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What the browser brought back. Its `Debug` leaves the code out.
-#[derive(Clone, PartialEq, Eq)]
+/// What the browser brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirect {
-    /// The authorization code.
-    pub code: String,
+    /// The authorization code (a [`Secret`]: never printed).
+    pub code: Secret,
     /// The state we sent.
     pub state: String,
-}
-
-impl std::fmt::Debug for Redirect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Redirect")
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A bound listener and the redirect URI that reaches it.
@@ -137,7 +130,7 @@ fn parse_request_line(head: &[u8]) -> Option<(Option<String>, Result<Redirect, A
         return Some((state, Err(AuthError::Denied(e))));
     }
     let redirect = Redirect {
-        code: code?,
+        code: Secret::new(code?),
         state: state.clone().unwrap_or_default(),
     };
     Some((state, Ok(redirect)))
@@ -164,7 +157,7 @@ mod tests {
         assert_eq!(
             got,
             Some(Redirect {
-                code: "4/0Ab".into(),
+                code: Secret::new("4/0Ab"),
                 state: "xyz".into()
             })
         );
@@ -201,7 +194,7 @@ mod tests {
             .await?;
         assert_eq!(page.status(), 200);
         let got = waiter.await??;
-        assert_eq!(got.code, "abc");
+        assert_eq!(got.code.expose(), "abc");
         Ok(())
     }
 

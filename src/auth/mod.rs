@@ -3,7 +3,8 @@
 //! Microsoft 365 use, token refresh, and where credentials are kept: the OS
 //! keychain, or memory for this run when no keychain can be reached.
 //!
-//! Tokens and personal access tokens never go to SQLite, logs or the window.
+//! Tokens and personal access tokens never go to SQLite, logs or the window:
+//! they travel as [`crate::secret::Secret`]s, which print as a placeholder.
 
 mod browser;
 mod loopback;
@@ -13,8 +14,10 @@ mod token_source;
 
 pub use browser::{is_sign_in_page, Browser, DirectBrowser, PrintBrowser};
 pub use oauth::{DeviceCode, OAuthClient, OAuthConfig, Tokens};
-pub use secrets::{SecretStorage, Secrets, SecretsSlot, StoreChoice, STORE_ENV};
+pub use secrets::{SecretStorage, Secrets, SecretsSlot, StoreChoice, SECRETS_FILE, STORE_ENV};
 pub use token_source::TokenSource;
+
+use crate::secret::Secret;
 
 /// What can go wrong while signing in or handling credentials.
 #[derive(Debug, thiserror::Error)]
@@ -73,10 +76,10 @@ pub async fn file_sign_in(
     secrets: &Secrets,
     account: i64,
     tokens: &Tokens,
-    client_secret: Option<&str>,
+    client_secret: Option<&Secret>,
 ) -> Result<(), AuthError> {
     let serialized =
-        serde_json::to_string(tokens).map_err(|e| AuthError::Storage(e.to_string()))?;
+        Secret::new(serde_json::to_string(tokens).map_err(|e| AuthError::Storage(e.to_string()))?);
     secrets.set(&tokens_key(account), &serialized).await?;
     match client_secret {
         Some(secret) => secrets.set(&client_secret_key(account), secret).await,

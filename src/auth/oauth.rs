@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::loopback::Loopback;
 use super::{AuthError, Browser};
 use crate::model::OAuthEndpoints;
+use crate::secret::Secret;
 
 /// How long the user has to finish signing in in the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -23,44 +24,26 @@ pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 pub const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A provider's OAuth endpoints and this app's client registration, with
-/// its client secret where it has one. Its `Debug` leaves the secret out.
-#[derive(Clone, PartialEq, Eq)]
+/// its client secret where it has one (a [`Secret`]: never printed).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthConfig {
     /// The endpoints, client id and scopes (as the account's settings keep them).
     pub endpoints: OAuthEndpoints,
     /// The client secret (Google desktop clients have one; it is not
     /// confidential, but is still kept out of logs and the database).
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
 }
 
-impl std::fmt::Debug for OAuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthConfig")
-            .field("endpoints", &self.endpoints)
-            .field("has_client_secret", &self.client_secret.is_some())
-            .finish()
-    }
-}
-
-/// Tokens as stored in the keychain.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Tokens as stored in the keychain (as JSON: a [`Secret`] serialises as
+/// its plain string, so entries filed before it existed still read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
     /// The bearer token.
-    pub access_token: String,
+    pub access_token: Secret,
     /// The refresh token, if the provider gave one.
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// When the access token expires, Unix seconds.
     pub expires_at: Option<u64>,
-}
-
-impl std::fmt::Debug for Tokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print secrets, even in debug logs.
-        f.debug_struct("Tokens")
-            .field("expires_at", &self.expires_at)
-            .field("has_refresh_token", &self.refresh_token.is_some())
-            .finish_non_exhaustive()
-    }
 }
 
 fn now_secs() -> u64 {
@@ -96,13 +79,13 @@ impl OAuthClient {
         Ok(Self { config, http })
     }
 
-    fn token_tokens<T: TokenResponse>(response: &T, old_refresh: Option<&str>) -> Tokens {
+    fn token_tokens<T: TokenResponse>(response: &T, old_refresh: Option<&Secret>) -> Tokens {
         Tokens {
-            access_token: response.access_token().secret().clone(),
+            access_token: Secret::new(response.access_token().secret().clone()),
             refresh_token: response
                 .refresh_token()
-                .map(|r| r.secret().clone())
-                .or_else(|| old_refresh.map(str::to_owned)),
+                .map(|r| Secret::new(r.secret().clone()))
+                .or_else(|| old_refresh.cloned()),
             expires_at: response.expires_in().map(|d| now_secs() + d.as_secs()),
         }
     }
@@ -135,7 +118,7 @@ impl OAuthClient {
             return Err(AuthError::StateMismatch);
         }
         let response = client
-            .exchange_code(AuthorizationCode::new(redirect.code))
+            .exchange_code(AuthorizationCode::new(redirect.code.expose().to_owned()))
             .set_pkce_verifier(verifier)
             .request_async(&self.http)
             .await
@@ -182,10 +165,10 @@ impl OAuthClient {
 
     /// Exchanges a refresh token for a new access token (and, where the
     /// provider rotates them, a new refresh token).
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<Tokens, AuthError> {
         let response = self
             .basic_client()?
-            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
             .request_async(&self.http)
             .await
             .map_err(token_error)?;
@@ -213,7 +196,7 @@ impl OAuthClient {
             // Installed-app clients send their id (and secret) in the body.
             .set_auth_type(AuthType::RequestBody);
         if let Some(secret) = &self.config.client_secret {
-            client = client.set_client_secret(ClientSecret::new(secret.clone()));
+            client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
         }
         Ok(client)
     }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::OnceCell;
 
 use super::AuthError;
+use crate::secret::Secret;
 
 /// The keychain service name entries are filed under.
 pub const SERVICE: &str = "dev.fireside.ember";
@@ -176,7 +177,11 @@ impl Secrets {
     /// The secret stored under `key`. A keychain entry filed by a version
     /// that did not scope keys is taken over by the first profile that
     /// asks for it.
-    pub async fn get(&self, key: &str) -> Result<Option<String>, AuthError> {
+    pub async fn get(&self, key: &str) -> Result<Option<Secret>, AuthError> {
+        Ok(self.get_plain(key).await?.map(Secret::from))
+    }
+
+    async fn get_plain(&self, key: &str) -> Result<Option<String>, AuthError> {
         let full = self.full(key);
         match &self.storage {
             SecretStorage::Memory(_) => Ok(self.lock().get(&full).cloned()),
@@ -205,8 +210,9 @@ impl Secrets {
     }
 
     /// Stores `value` under `key`.
-    pub async fn set(&self, key: &str, value: &str) -> Result<(), AuthError> {
+    pub async fn set(&self, key: &str, value: &Secret) -> Result<(), AuthError> {
         let full = self.full(key);
+        let value = value.expose();
         match &self.storage {
             SecretStorage::Memory(_) => {
                 self.lock().insert(full, value.to_owned());
@@ -353,9 +359,9 @@ mod tests {
     async fn memory_storage_keeps_secrets_for_the_run() -> Result<(), AuthError> {
         let s = Secrets::memory("no keychain in tests");
         assert_eq!(s.get("a").await?, None);
-        s.set("a", "1").await?;
+        s.set("a", &Secret::new("1")).await?;
         assert_eq!(
-            s.clone().get("a").await?.as_deref(),
+            s.clone().get("a").await?.as_ref().map(Secret::expose),
             Some("1"),
             "clones share storage"
         );
@@ -371,12 +377,16 @@ mod tests {
         let shared = Secrets::memory("one keychain for both");
         let first = shared.clone().scoped("p1");
         let second = shared.scoped("p2");
-        first.set("account:1:tokens", "mine").await?;
+        first.set("account:1:tokens", &"mine".into()).await?;
         assert_eq!(second.get("account:1:tokens").await?, None);
-        second.set("account:1:tokens", "theirs").await?;
+        second.set("account:1:tokens", &"theirs".into()).await?;
         second.delete("account:1:tokens").await?;
         assert_eq!(
-            first.get("account:1:tokens").await?.as_deref(),
+            first
+                .get("account:1:tokens")
+                .await?
+                .as_ref()
+                .map(Secret::expose),
             Some("mine")
         );
         Ok(())
@@ -390,11 +400,14 @@ mod tests {
         let s = Secrets::open(&StoreChoice::File(path.clone()))
             .await
             .scoped("p");
-        s.set("k", "v").await?;
+        s.set("k", &"v".into()).await?;
         let again = Secrets::open(&StoreChoice::File(path.clone()))
             .await
             .scoped("p");
-        assert_eq!(again.get("k").await?.as_deref(), Some("v"));
+        assert_eq!(
+            again.get("k").await?.as_ref().map(Secret::expose),
+            Some("v")
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

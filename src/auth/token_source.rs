@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use super::{tokens_key, AuthError, OAuthClient, Secrets, Tokens};
+use crate::secret::Secret;
 
 /// Refresh when the token has less than this left.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -49,7 +50,7 @@ impl TokenSource {
     }
 
     /// A valid access token and its generation.
-    pub async fn access_token(&self) -> Result<(String, u64), AuthError> {
+    pub async fn access_token(&self) -> Result<(Secret, u64), AuthError> {
         let mut current = self.current.lock().await;
         if current.tokens.is_none() {
             let stored = self
@@ -58,7 +59,7 @@ impl TokenSource {
                 .await?
                 .ok_or_else(|| AuthError::Rejected("not signed in".into()))?;
             current.tokens = Some(
-                serde_json::from_str(&stored)
+                serde_json::from_str(stored.expose())
                     .map_err(|_| AuthError::Rejected("the stored sign-in is unreadable".into()))?,
             );
         }
@@ -95,8 +96,9 @@ impl TokenSource {
             .ok_or_else(|| AuthError::Rejected("no refresh token".into()))?;
         let fresh = self.client.refresh(&refresh).await?;
         self.refreshes.fetch_add(1, Ordering::Relaxed);
-        let serialized =
-            serde_json::to_string(&fresh).map_err(|e| AuthError::Storage(e.to_string()))?;
+        let serialized = Secret::new(
+            serde_json::to_string(&fresh).map_err(|e| AuthError::Storage(e.to_string()))?,
+        );
         self.secrets
             .set(&tokens_key(self.account), &serialized)
             .await?;

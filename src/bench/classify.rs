@@ -203,8 +203,14 @@ pub async fn run(
     let batch = synthetic_emails(emails);
     let started = Instant::now();
     let texts = batch.iter().map(Email::embedding_text).collect();
-    let (vectors, lengths) =
-        pipeline::embed_all(&pool, embedder.clone(), texts, batch_size).await?;
+    let (vectors, lengths) = pipeline::embed_all(
+        &pool,
+        embedder.clone(),
+        texts,
+        batch_size,
+        Some("embedding"),
+    )
+    .await?;
     let scored = pool
         .run(move || {
             batch

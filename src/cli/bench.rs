@@ -56,6 +56,30 @@ pub(super) async fn run_bench(
             let result = crate::bench::sync::run(provider.kind(), messages.max(10), quota).await?;
             output::json_line(&result)
         }
+        #[cfg(all(feature = "emulator", unix))]
+        BenchCommand::Footprint {
+            messages,
+            seconds,
+            sync_interval_minutes,
+            dir,
+            build_only,
+            ..
+        } => {
+            let messages = usize::try_from(messages)?;
+            if build_only {
+                let dir = dir.ok_or_else(|| anyhow::anyhow!("--build-only needs --dir"))?;
+                return crate::bench::footprint::build_store(messages, &dir).await;
+            }
+            let result = crate::bench::footprint::run(crate::bench::footprint::FootprintOptions {
+                messages,
+                window: std::time::Duration::from_secs(seconds),
+                sync_interval_minutes,
+                dir,
+                model_dir: model_dir(data_dir),
+            })
+            .await?;
+            output::json_line(&result)
+        }
         #[cfg(feature = "emulator")]
         BenchCommand::Emulator {
             messages, samples, ..

@@ -74,7 +74,14 @@ async fn embed(
 ) -> anyhow::Result<(Vec<Vec<f32>>, Vec<usize>)> {
     let embedder = pipeline::load(pool, model_dir.to_owned(), DEFAULT_MAX_TOKENS).await?;
     let texts = emails.iter().map(Email::embedding_text).collect();
-    Ok(pipeline::embed_all(pool, embedder, texts, pipeline::BATCH_SIZE).await?)
+    Ok(pipeline::embed_all(
+        pool,
+        embedder,
+        texts,
+        pipeline::BATCH_SIZE,
+        Some("embedding emails"),
+    )
+    .await?)
 }
 
 /// `ember categorize --input FILE`: one verdict per input line, in order.

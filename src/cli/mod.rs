@@ -10,6 +10,7 @@ mod bench;
 mod categorize;
 mod mail;
 mod output;
+mod progress;
 mod send;
 mod work_items;
 
@@ -33,8 +34,9 @@ use crate::service::{ApiError, Ember, ErrorCode, ServiceError};
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     let json = cli.command.json();
+    let bars = progress::enable(cli.command.json_asked());
+    let _logs = init_logging(cli.data_dir.as_deref(), bars);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -81,15 +83,21 @@ fn internal(message: String) -> ApiError {
     }
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    use std::io::IsTerminal as _;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+/// Logs to the profile's log folder and to stderr (warnings only unless
+/// `EMBER_LOG` asks for more; scripts and the crash tests read stderr).
+fn init_logging(data_dir: Option<&std::path::Path>, bars: bool) -> crate::logging::LogGuard {
+    let guard = crate::logging::init(crate::logging::LogOptions {
+        program: "ember",
+        dir: resolve_data_dir(data_dir).map(|d| crate::logging::log_dir(&d)),
+        terminal: Some(progress::log_writer()),
+        ansi: crate::logging::stderr_is_terminal(),
+        terminal_default: "warn",
+        extra: bars.then(progress::layer),
+    });
+    if let Some(problem) = &guard.problem {
+        tracing::warn!("{problem}");
+    }
+    guard
 }
 
 /// Runs one parsed command.
@@ -147,7 +155,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => crate::service::sources::standard()?,
     };
-    let ember = Ember::open(Config::new(data_dir), sources).await?;
+    let config = Config::new(data_dir);
+    let ember = match Ember::open(config.clone(), sources).await {
+        Ok(ember) => ember,
+        // The doctor still reports on a folder whose database will not open.
+        Err(e) => {
+            if let Command::Doctor { json } = cli.command {
+                let report = crate::service::doctor::unopened(&config, &e).await;
+                return if json {
+                    output::json_line(&report)
+                } else {
+                    output::text(&report.report)
+                };
+            }
+            return Err(e.into());
+        }
+    };
     let result = execute(&ember, cli.command).await;
     ember.shutdown(std::time::Duration::from_secs(5)).await;
     result
@@ -199,20 +222,20 @@ async fn shutdown_signal() {
 
 /// A secret from the environment variable `var`, or the first line of
 /// standard input when `stdin` is set; never from the command line.
-fn secret(var: &str, stdin: bool) -> anyhow::Result<Option<String>> {
+fn secret(var: &str, stdin: bool) -> anyhow::Result<Option<crate::secret::Secret>> {
     if stdin {
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
             .context("cannot read the secret from standard input")?;
-        let line = line.trim().to_owned();
-        anyhow::ensure!(!line.is_empty(), "standard input held no secret");
+        let line = crate::secret::Secret::new(line.trim());
+        anyhow::ensure!(!line.is_blank(), "standard input held no secret");
         return Ok(Some(line));
     }
     Ok(std::env::var(var)
         .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty()))
+        .map(|v| crate::secret::Secret::new(v.trim()))
+        .filter(|v| !v.is_blank()))
 }
 
 /// Where the sentence model is: `EMBER_MODEL_DIR`, else under the data directory.
@@ -245,6 +268,14 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             let status = ember.status().await?;
             output::status(json, &status)
         }
+        Command::Doctor { json } => {
+            let report = ember.diagnostics().await?;
+            if json {
+                output::json_line(&report)
+            } else {
+                output::text(&report.report)
+            }
+        }
         Command::Messages {
             limit,
             all,
@@ -265,7 +296,9 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("only `ember sync --once` is available; the app syncs continuously");
             }
             let mut results = Vec::new();
-            for account in ember.accounts().await? {
+            let accounts = ember.accounts().await?;
+            let _bars = progress::SyncBars::follow(ember, &accounts);
+            for account in accounts {
                 if only.is_some_and(|id| id != account.id) {
                     continue;
                 }
@@ -318,10 +351,14 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             json,
             ..
         }) => {
-            let accounts = crate::service::demo::setup(ember, &emulator, window).await?;
+            let accounts = {
+                let _spinner = progress::Spinner::new("signing in the demo accounts");
+                crate::service::demo::setup(ember, &emulator, window).await?
+            };
             if !sync {
                 return output::accounts(json, &accounts);
             }
+            let _bars = progress::SyncBars::follow(ember, &accounts);
             let mut results = Vec::new();
             let wanted = |a: &&crate::model::Account| only.is_none_or(|p| p.kind() == a.provider);
             for account in accounts.iter().filter(wanted) {

@@ -24,6 +24,14 @@ pub(super) fn line(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `text` as it is.
+pub(super) fn text(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Writes `value` as one line of JSON.
 pub(super) fn json_line<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -1,5 +1,6 @@
 //! Accounts: one signed-in Gmail, Microsoft 365 or Azure DevOps identity.
 
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -114,8 +115,9 @@ pub struct NewAccount {
     pub sync_enabled: bool,
 }
 
+// The secrets are `Secret`s: plain strings on the wire, never printed.
 /// What the "add account" form sends. Its `Debug` leaves the secrets out.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AddAccount {
     /// Which service.
@@ -123,11 +125,13 @@ pub struct AddAccount {
     /// The OAuth client id (Gmail, Microsoft 365).
     pub client_id: Option<String>,
     /// The OAuth client secret, when the client has one.
-    pub client_secret: Option<String>,
+    #[ts(type = "string | null")]
+    pub client_secret: Option<Secret>,
     /// The Azure DevOps organisation.
     pub organization: Option<String>,
     /// The Azure DevOps personal access token.
-    pub pat: Option<String>,
+    #[ts(type = "string | null")]
+    pub pat: Option<Secret>,
     /// A stand-in for the provider's hosts (the emulator); `None` for the
     /// real service.
     pub base_url: Option<String>,
@@ -138,19 +142,4 @@ pub struct AddAccount {
     /// any device) instead of the system browser.
     #[serde(default)]
     pub device_code: bool,
-}
-
-impl std::fmt::Debug for AddAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AddAccount")
-            .field("provider", &self.provider)
-            .field("client_id", &self.client_id)
-            .field("has_client_secret", &self.client_secret.is_some())
-            .field("organization", &self.organization)
-            .field("has_pat", &self.pat.is_some())
-            .field("base_url", &self.base_url)
-            .field("tenant", &self.tenant)
-            .field("device_code", &self.device_code)
-            .finish()
-    }
 }

@@ -77,8 +77,9 @@ pub struct Folder {
     pub total: i64,
 }
 
+// Its `Debug` prints the document as its length.
 /// A message body ready for `<iframe sandbox srcdoc>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RenderedBody {
     /// A whole sanitised HTML document with its own Content-Security-Policy.
@@ -87,6 +88,16 @@ pub struct RenderedBody {
     pub remote_blocked: u32,
     /// Whether remote content was allowed for this render.
     pub remote_allowed: bool,
+}
+
+impl std::fmt::Debug for RenderedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderedBody")
+            .field("html", &crate::secret::BodyLen(Some(&self.html)))
+            .field("remote_blocked", &self.remote_blocked)
+            .field("remote_allowed", &self.remote_allowed)
+            .finish()
+    }
 }
 
 /// Where remote content is allowed: one message, or everything from a sender.

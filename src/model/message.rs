@@ -181,8 +181,9 @@ pub struct Attachment {
     pub size: i64,
 }
 
+// Its `Debug` prints the body as its length.
 /// A message as the reading pane shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDetail {
     /// What the list shows.
@@ -200,6 +201,23 @@ pub struct MessageDetail {
     pub html: bool,
     /// Attachments.
     pub attachments: Vec<Attachment>,
+}
+
+impl std::fmt::Debug for MessageDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageDetail")
+            .field("summary", &self.summary)
+            .field("to", &self.to)
+            .field("cc", &self.cc)
+            .field("folders", &self.folders)
+            .field(
+                "body_text",
+                &crate::secret::BodyLen(self.body_text.as_deref()),
+            )
+            .field("html", &self.html)
+            .field("attachments", &self.attachments)
+            .finish()
+    }
 }
 
 /// A full-text search.

@@ -7,6 +7,7 @@ mod account;
 mod account_settings;
 mod category;
 mod compose;
+mod diagnostics;
 mod mail;
 mod message;
 mod settings;
@@ -21,6 +22,7 @@ pub use category::{CategoryExplanation, CategorySource, ClassifierStatus, Neighb
 pub use compose::{
     ComposeKind, ComposeRequest, Contact, Draft, DraftAttachment, DraftEdit, DraftId, DraftState,
 };
+pub use diagnostics::{AccountDiagnostics, Check, Diagnostics, Health};
 pub use mail::{Folder, FolderRole, RemoteScope, RenderedBody, SearchHit, Span};
 pub use message::{
     Address, Attachment, Category, MailView, MessageDetail, MessageId, MessagePage, MessageQuery,

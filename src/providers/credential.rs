@@ -4,6 +4,7 @@
 //! after signing in).
 
 use crate::auth::TokenSource;
+use crate::secret::Secret;
 
 use super::http::{Credential, CredentialFuture};
 use super::ProviderError;
@@ -15,7 +16,7 @@ impl Credential for TokenSource {
     ) -> CredentialFuture<'_, (reqwest::RequestBuilder, u64)> {
         Box::pin(async move {
             let (token, generation) = self.access_token().await.map_err(ProviderError::from)?;
-            Ok((request.bearer_auth(token), generation))
+            Ok((request.bearer_auth(token.expose()), generation))
         })
     }
 
@@ -30,20 +31,14 @@ impl Credential for TokenSource {
 }
 
 /// Basic authentication with a personal access token (Azure DevOps).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct PatCredential {
-    pat: String,
-}
-
-impl std::fmt::Debug for PatCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PatCredential(..)")
-    }
+    pat: Secret,
 }
 
 impl PatCredential {
     /// A credential for `pat`.
-    pub fn new(pat: String) -> Self {
+    pub fn new(pat: Secret) -> Self {
         Self { pat }
     }
 }
@@ -53,7 +48,7 @@ impl Credential for PatCredential {
         &self,
         request: reqwest::RequestBuilder,
     ) -> CredentialFuture<'_, (reqwest::RequestBuilder, u64)> {
-        Box::pin(async move { Ok((request.basic_auth("", Some(&self.pat)), 1)) })
+        Box::pin(async move { Ok((request.basic_auth("", Some(self.pat.expose())), 1)) })
     }
 
     fn rejected(&self, _generation: u64) -> CredentialFuture<'_, bool> {
@@ -64,19 +59,13 @@ impl Credential for PatCredential {
 
 /// A bearer token used as it is, never refreshed: the identity probe right
 /// after a sign-in, whose tokens are not filed yet.
-#[derive(Clone)]
-pub struct BearerToken(String);
-
-impl std::fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BearerToken(..)")
-    }
-}
+#[derive(Debug, Clone)]
+pub struct BearerToken(Secret);
 
 impl BearerToken {
     /// A credential for `token`.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
+    pub fn new(token: Secret) -> Self {
+        Self(token)
     }
 }
 
@@ -85,7 +74,7 @@ impl Credential for BearerToken {
         &self,
         request: reqwest::RequestBuilder,
     ) -> CredentialFuture<'_, (reqwest::RequestBuilder, u64)> {
-        Box::pin(async move { Ok((request.bearer_auth(&self.0), 1)) })
+        Box::pin(async move { Ok((request.bearer_auth(self.0.expose()), 1)) })
     }
 
     fn rejected(&self, _generation: u64) -> CredentialFuture<'_, bool> {

@@ -25,8 +25,9 @@ pub const MAX_TEXT: usize = 1024 * 1024;
 #[error("unreadable message: {0}")]
 pub struct MimeError(pub String);
 
-/// What the store needs from a message.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the store needs from a message. Its `Debug` prints the bodies as
+/// their length.
+#[derive(Clone, Default, PartialEq)]
 pub struct ParsedMessage {
     /// Subject.
     pub subject: String,
@@ -50,6 +51,21 @@ pub struct ParsedMessage {
     pub html: Option<String>,
     /// Attachments.
     pub attachments: Vec<NewAttachment>,
+}
+
+impl std::fmt::Debug for ParsedMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::secret::BodyLen;
+        f.debug_struct("ParsedMessage")
+            .field("subject", &self.subject)
+            .field("from", &self.from)
+            .field("date_ms", &self.date_ms)
+            .field("message_id", &self.message_id)
+            .field("text", &BodyLen(self.text.as_deref()))
+            .field("html", &BodyLen(self.html.as_deref()))
+            .field("attachments", &self.attachments.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ParsedMessage {

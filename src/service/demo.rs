@@ -12,6 +12,7 @@ use super::sign_in::{ado_sign_in, gmail_plan, graph_plan, oauth_sign_in};
 use super::{Ember, ServiceError};
 use crate::auth::DirectBrowser;
 use crate::model::{Account, SyncWindow};
+use crate::secret::Secret;
 
 /// Why demo set-up failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +40,7 @@ struct EmulatorAccounts {
 #[derive(Deserialize)]
 struct OAuthSide {
     client_id: String,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
     #[serde(default)]
     tenant: Option<String>,
 }
@@ -47,7 +48,7 @@ struct OAuthSide {
 #[derive(Deserialize)]
 struct AdoSide {
     organization: String,
-    pat: String,
+    pat: Secret,
     api_base: String,
 }
 

@@ -11,6 +11,7 @@ mod actions;
 mod categories;
 mod compose;
 pub mod demo;
+pub mod doctor;
 mod error;
 mod mail;
 mod settings;

@@ -26,6 +26,7 @@ use crate::providers::graph::{self, GRAPH_API_BASE, GRAPH_SCOPES, MICROSOFT_LOGI
 use crate::providers::http::{CallStats, Http};
 use crate::providers::retry::RetryPolicy;
 use crate::providers::{AccountLimits, BearerToken, PatCredential, ProviderError};
+use crate::secret::Secret;
 
 /// Google's authorization endpoint.
 pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
@@ -85,7 +86,7 @@ impl Ember {
         if let Some(b) = &base {
             check_base_url(b)?;
         }
-        let client_secret = add.client_secret.clone().filter(|s| !s.trim().is_empty());
+        let client_secret = add.client_secret.clone().filter(|s| !s.is_blank());
         match add.provider {
             ProviderKind::Gmail => {
                 let client_id = required(add.client_id, "a Google OAuth client id")?;
@@ -115,7 +116,15 @@ impl Ember {
             }
             ProviderKind::Ado => {
                 let organization = required(add.organization, "the Azure DevOps organisation")?;
-                let pat = required(add.pat, "a personal access token")?;
+                let pat = add
+                    .pat
+                    .map(|p| Secret::new(p.expose().trim()))
+                    .filter(|p| !p.is_blank())
+                    .ok_or_else(|| {
+                        ServiceError::InvalidInput(
+                            "Signing in needs a personal access token.".into(),
+                        )
+                    })?;
                 let host = base.unwrap_or_else(|| ADO_API_BASE.to_owned());
                 ado_sign_in(self, &host, &organization, &pat, false).await
             }
@@ -150,7 +159,7 @@ impl Ember {
             .await
             .map_err(sign_in_error)?;
         // The client secret is unchanged; filing it again keeps it as it was.
-        auth::file_sign_in(secrets, id, &tokens, client_secret.as_deref())
+        auth::file_sign_in(secrets, id, &tokens, client_secret.as_ref())
             .await
             .map_err(sign_in_error)?;
         // New settings make the sync source drop its old token source.
@@ -167,7 +176,7 @@ impl Ember {
 pub(crate) fn gmail_plan(
     base: Option<&str>,
     client_id: String,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
 ) -> OAuthSignIn {
     let (auth_url, token_url, device_code_url, api_base) = match base {
         Some(b) => (
@@ -208,7 +217,7 @@ pub(crate) fn graph_plan(
     base: Option<&str>,
     tenant: &str,
     client_id: String,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
 ) -> OAuthSignIn {
     let (login, api_base) = match base {
         Some(b) => (b.to_owned(), format!("{b}/v1.0")),
@@ -278,7 +287,7 @@ pub(crate) async fn oauth_sign_in(
         ember.secrets().await,
         account.id,
         &tokens,
-        plan.config.client_secret.as_deref(),
+        plan.config.client_secret.as_ref(),
     )
     .await
     .map_err(sign_in_error)?;
@@ -344,7 +353,7 @@ pub(crate) async fn ado_sign_in(
     ember: &Ember,
     host: &str,
     organization: &str,
-    pat: &str,
+    pat: &Secret,
     demo: bool,
 ) -> Result<Account, ServiceError> {
     let organization = organization.trim().trim_matches('/');
@@ -361,7 +370,7 @@ pub(crate) async fn ado_sign_in(
         probe_http()?,
         host,
         organization,
-        Arc::new(PatCredential::new(pat.to_owned())),
+        Arc::new(PatCredential::new(pat.clone())),
         AccountLimits::ado(),
         Arc::new(CallStats::default()),
     );

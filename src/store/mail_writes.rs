@@ -51,8 +51,9 @@ pub struct NewMessage {
     pub folders: Vec<String>,
 }
 
-/// A fetched body with its attachments' metadata.
-#[derive(Debug, Clone, Default)]
+/// A fetched body with its attachments' metadata. Its `Debug` prints the
+/// bodies as their length.
+#[derive(Clone, Default)]
 pub struct NewMessageBody {
     /// Plain text.
     pub text: Option<String>,
@@ -62,6 +63,18 @@ pub struct NewMessageBody {
     pub raw_size: i64,
     /// Attachments.
     pub attachments: Vec<NewAttachment>,
+}
+
+impl std::fmt::Debug for NewMessageBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::secret::BodyLen;
+        f.debug_struct("NewMessageBody")
+            .field("text", &BodyLen(self.text.as_deref()))
+            .field("html", &BodyLen(self.html.as_deref()))
+            .field("raw_size", &self.raw_size)
+            .field("attachments", &self.attachments)
+            .finish()
+    }
 }
 
 /// An attachment's metadata as a provider hands it over.

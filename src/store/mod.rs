@@ -12,6 +12,7 @@ mod accounts;
 pub mod cursors;
 pub mod drafts;
 mod folders;
+pub mod health;
 mod mail_writes;
 mod message_links;
 mod messages;

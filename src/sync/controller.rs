@@ -15,7 +15,7 @@ use tokio::sync::{watch, Notify};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument as _};
 
 use super::{LiveStates, Progress, SyncContext, SyncError, SyncReport, SyncSources};
 use crate::events::{Event, EventBus};
@@ -180,8 +180,15 @@ impl SyncController {
     /// `sync --once`), with the same timeout, cancellation and outcome
     /// recording as a loop run.
     pub async fn sync_once(&self, account: AccountId) -> Result<SyncReport, SyncError> {
+        self.sync_once_inner(account)
+            .instrument(run_span(account, "once"))
+            .await
+    }
+
+    async fn sync_once_inner(&self, account: AccountId) -> Result<SyncReport, SyncError> {
         let inner = &self.inner;
         let found = inner.store.account(account).await?;
+        tracing::Span::current().record("provider", found.provider.as_str());
         let Some(source) = inner.sources.get(found.provider) else {
             let outcome = Err(SyncError::Unsupported(found.provider));
             inner.finish(account, &outcome).await;
@@ -293,6 +300,46 @@ impl SyncController {
     }
 }
 
+/// The span of one run of `account`: every line the run logs (the outbox,
+/// the provider's phases, each committed batch) carries the account id, and
+/// the span's close line in the log file gives its counts, outcome and time.
+fn run_span(account: AccountId, trigger: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "sync_run",
+        account,
+        trigger,
+        provider = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        fetched = tracing::field::Empty,
+        stored = tracing::field::Empty,
+        updated = tracing::field::Empty,
+        deleted = tracing::field::Empty,
+        skipped = tracing::field::Empty,
+        retries = tracing::field::Empty,
+        actions_sent = tracing::field::Empty,
+    )
+}
+
+/// Records how a run ended on the current run span.
+fn record_outcome(outcome: &Result<SyncReport, SyncError>) {
+    let span = tracing::Span::current();
+    match outcome {
+        Ok(report) => {
+            span.record("outcome", "ok");
+            span.record("fetched", report.fetched);
+            span.record("stored", report.stored);
+            span.record("updated", report.updated);
+            span.record("deleted", report.deleted);
+            span.record("skipped", report.skipped.len());
+            span.record("retries", report.retries);
+            span.record("actions_sent", report.actions_sent);
+        }
+        Err(e) => {
+            span.record("outcome", e.code().to_string());
+        }
+    }
+}
+
 /// The state of an account with no run under way: a pure function of what is
 /// stored, so every process shows the same.
 pub(crate) fn resting_state(account: &Account, record: &SyncRecord, enabled: bool) -> SyncState {
@@ -338,6 +385,7 @@ impl Inner {
 
     /// Records how a run of `account` ended and publishes its new state.
     async fn finish(&self, account: AccountId, outcome: &Result<SyncReport, SyncError>) {
+        record_outcome(outcome);
         let store = &self.store;
         let states = &self.states;
         match outcome {
@@ -445,7 +493,9 @@ impl AccountLoop {
                 }
             }
             run_now = false;
-            self.run_once(&mut enabled).await;
+            self.run_once(&mut enabled)
+                .instrument(run_span(self.account, "loop"))
+                .await;
             // The next scheduled run is a full interval after this one ended.
             ticker.reset();
         }
@@ -482,6 +532,7 @@ impl AccountLoop {
             );
             return;
         }
+        tracing::Span::current().record("provider", account.provider.as_str());
         let Some(source) = self.inner.sources.get(account.provider) else {
             self.finish(Err(SyncError::Unsupported(account.provider)))
                 .await;

@@ -79,12 +79,14 @@ impl Progress {
             let started = match *current {
                 Some((p, at)) if p == phase => at,
                 _ => {
+                    tracing::debug!(account = self.account, ?phase, done, total, "sync phase");
                     let now = std::time::Instant::now();
                     *current = Some((phase, now));
                     now
                 }
             };
             let elapsed = started.elapsed();
+            tracing::trace!(?phase, done, total, "sync progress");
             (elapsed >= RATE_AFTER && done > 0).then(|| done as f64 / elapsed.as_secs_f64())
         };
         self.states.set(

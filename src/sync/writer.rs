@@ -177,7 +177,11 @@ impl BatchWriter {
         Self {
             pending: Vec::with_capacity(WRITE_BATCH),
             tx: Some(tx),
-            task: Some(tokio::spawn(task.run(rx))),
+            // In the run's span, so its lines name the account and run.
+            task: Some(tokio::spawn(tracing::Instrument::instrument(
+                task.run(rx),
+                tracing::Span::current(),
+            ))),
         }
     }
 

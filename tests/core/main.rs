@@ -3,6 +3,7 @@
 
 mod classify;
 mod cli;
+mod doctor;
 mod mail;
 mod service;
 mod store;

@@ -488,7 +488,7 @@ async fn a_revoked_token_needs_a_new_one_while_mail_keeps_syncing() -> anyhow::R
                 client_id: None,
                 client_secret: None,
                 organization: accounts["ado"]["organization"].as_str().map(str::to_owned),
-                pat: pat["pat"].as_str().map(str::to_owned),
+                pat: pat["pat"].as_str().map(Into::into),
                 base_url: Some(emu.base_url()),
                 tenant: None,
                 device_code: false,

@@ -37,11 +37,11 @@ async fn setup_signs_in_three_demo_accounts_whose_tokens_work() -> anyhow::Resul
         .get(&auth::tokens_key(accounts[0].id))
         .await?
         .unwrap_or_default();
-    let tokens: Tokens = serde_json::from_str(&stored)?;
+    let tokens: Tokens = serde_json::from_str(stored.expose())?;
     assert!(tokens.refresh_token.is_some(), "offline access was granted");
     let (status, profile) = get_json(
         &format!("{}/gmail/v1/users/me/profile", emu.base_url()),
-        &tokens.access_token,
+        tokens.access_token.expose(),
     )
     .await?;
     assert_eq!(status, 200, "the stored token opens the demo mailbox");
@@ -56,7 +56,7 @@ async fn setup_signs_in_three_demo_accounts_whose_tokens_work() -> anyhow::Resul
     assert_eq!(mail.api_base, emu.base_url());
     assert_eq!(mail.window, Some(SyncWindow::Days(30)));
     assert!(
-        !settings.to_json().contains(&tokens.access_token),
+        !settings.to_json().contains(tokens.access_token.expose()),
         "no token in the database"
     );
 

@@ -274,7 +274,7 @@ async fn an_account_whose_provider_hangs_never_holds_up_another() -> anyhow::Res
         })
         .await?;
     let tokens = ember::auth::Tokens {
-        access_token: crate::support::token(&healthy, "gmail").await?,
+        access_token: crate::support::token(&healthy, "gmail").await?.into(),
         refresh_token: None,
         expires_at: None,
     };
@@ -283,7 +283,7 @@ async fn an_account_whose_provider_hangs_never_holds_up_another() -> anyhow::Res
         .await
         .set(
             &ember::auth::tokens_key(b.id),
-            &serde_json::to_string(&tokens)?,
+            &serde_json::to_string(&tokens)?.into(),
         )
         .await?;
     ember.account_signed_in(b.id).await?;

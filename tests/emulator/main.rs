@@ -11,6 +11,8 @@ mod control;
 mod crash;
 mod crash_send;
 mod demo;
+#[cfg(unix)]
+mod footprint;
 mod gmail;
 mod gmail_actions;
 mod gmail_faults;
@@ -19,6 +21,7 @@ mod graph;
 mod graph_faults;
 mod graph_sync;
 mod move_mail;
+mod logging;
 mod oauth;
 mod send;
 mod support;

@@ -13,12 +13,16 @@
 #   compose.mjs  replying: a message delivered to the demo Gmail inbox, r,
 #              typed text, Ctrl+Enter, the undo window, then the emulator's
 #              truth has the reply in Sent once, in the original's thread.
+#   coldstart.mjs  cold start to the first painted row on a store of 10,000
+#              messages (built by `ember bench query --dir`); prints its
+#              figure, asserts none.
 #
-# Usage: run.sh [SPEC.mjs ...]   (default: every spec above)
+# Usage: run.sh [SPEC.mjs ...]   (default: EMBER_E2E_SPECS, else every spec above)
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
 # (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
-# (optional, default ../shared/data/xss: attack payloads and tracking mail).
+# (optional, default ../shared/data/xss: attack payloads and tracking mail);
+# EMBER_E2E_SPECS (optional: which specs, e.g. "coldstart.mjs"; default all).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 : "${EMBER_APP:?set EMBER_APP to the app binary}"
@@ -56,10 +60,21 @@ run_spec() {
   '
 }
 
+# The cold-start spec opens an existing store: 10,000 synthetic messages.
+coldstart() {
+  local data="$root/coldstart"
+  mkdir -p "$data"
+  "$EMBER_BIN" --data-dir "$data" bench query --messages 10000 --samples 10 --dir "$data" --json >/dev/null
+  RUNS="${RUNS:-3}" run_spec coldstart.mjs
+}
+
 status=0
 specs=("$@")
-[ ${#specs[@]} -gt 0 ] || specs=(smoke.mjs mail.mjs workitems.mjs compose.mjs)
+[ ${#specs[@]} -gt 0 ] || read -r -a specs <<< "${EMBER_E2E_SPECS:-smoke.mjs mail.mjs workitems.mjs compose.mjs coldstart.mjs}"
 for spec in "${specs[@]}"; do
-  run_spec "$spec" || status=1
+  case "$spec" in
+    coldstart.mjs) coldstart || status=1 ;;
+    *) run_spec "$spec" || status=1 ;;
+  esac
 done
 exit $status

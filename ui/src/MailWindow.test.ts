@@ -293,6 +293,42 @@ describe('keyboard', () => {
 });
 
 describe('settings', () => {
+  it('runs the health report only when asked, says what to do under each unhealthy line, and copies the shareable text', async () => {
+    const { backend, user } = setup({
+      accounts: [account(1, { address: 'ada.lovelace@example.com', state: 'needsReauth' }), account(2)],
+      insecureStorage: 'no Secret Service on this desktop',
+    });
+    await user.click(screen.getByTestId('open-settings'));
+    const dialog = await screen.findByTestId('settings-dialog');
+    const panel = within(dialog).getByTestId('diagnostics');
+    expect(backend.callsTo('getDiagnostics')).toEqual([]);
+    await user.click(within(panel).getByTestId('run-diagnostics'));
+    expect(await within(panel).findByTestId('diagnostics-summary')).toHaveTextContent(
+      '2 problems: what to do is under each.',
+    );
+    const reauth = within(panel)
+      .getAllByTestId('diagnostics-check')
+      .find((li) => li.textContent?.includes('account 1'));
+    expect(reauth).toHaveTextContent('Problem');
+    expect(reauth).toHaveTextContent('Sign in again');
+    await user.click(within(panel).getByTestId('copy-diagnostics'));
+    expect(await within(panel).findByTestId('diagnostics-copied')).toHaveTextContent('Copied');
+    const copied = await navigator.clipboard.readText();
+    expect(copied).toMatch(/^Fireside Ember diagnostics/);
+    expect(copied).toContain('FAIL account 1');
+    expect(copied).toContain('a…@example.com');
+    expect(copied).not.toContain('ada.lovelace');
+  });
+
+  it('shows why the health report could not be made', async () => {
+    const { backend, user } = setup();
+    backend.failures.getDiagnostics = { code: 'storage', message: 'the database is locked' };
+    await user.click(screen.getByTestId('open-settings'));
+    const dialog = await screen.findByTestId('settings-dialog');
+    await user.click(within(dialog).getByTestId('run-diagnostics'));
+    expect(await within(dialog).findByText("Couldn't check: the database is locked")).toBeInTheDocument();
+  });
+
   it('validates as you type and shows the backend sentence when it disagrees', async () => {
     const { backend, user } = setup();
     await user.click(screen.getByTestId('open-settings'));

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod actions;
 pub mod categories;
 pub mod compose;
+pub mod diagnostics;
 pub mod mail;
 pub mod settings;
 pub mod sync;

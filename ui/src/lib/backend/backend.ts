@@ -2,6 +2,7 @@
 // command, so components never touch `invoke` or event names directly.
 import type { Account } from '../../bindings/Account';
 import type { Category } from '../../bindings/Category';
+import type { Diagnostics } from '../../bindings/Diagnostics';
 import type { SearchQuery } from '../../bindings/SearchQuery';
 import type { ConflictChoice } from '../../bindings/ConflictChoice';
 import type { LinkedWorkItem } from '../../bindings/LinkedWorkItem';
@@ -75,6 +76,8 @@ export interface Backend {
   reauthenticate(accountId: number): Promise<Account>;
   removeAccount(accountId: number): Promise<void>;
   setAccountSync(accountId: number, enabled: boolean): Promise<Account>;
+  /** The health report (`ember doctor`): checks a few seconds at most; `report` is the shareable text. */
+  getDiagnostics(): Promise<Diagnostics>;
 
   // Work items
   /** One item as last synced (`id` is the local row id, `WorkItem.id`). */

@@ -20,11 +20,13 @@ import type { AttachedFile, Backend } from './backend';
 import type { AddAccount } from '../../bindings/AddAccount';
 import type { ApiError } from '../../bindings/ApiError';
 import type { CategoryExplanation } from '../../bindings/CategoryExplanation';
+import type { Check } from '../../bindings/Check';
 import type { ClassifierStatus } from '../../bindings/ClassifierStatus';
 import type { ComposeRequest } from '../../bindings/ComposeRequest';
 import type { Contact } from '../../bindings/Contact';
 import type { Draft } from '../../bindings/Draft';
 import type { DraftEdit } from '../../bindings/DraftEdit';
+import type { Diagnostics } from '../../bindings/Diagnostics';
 import type { Event as BackendEvent } from '../../bindings/Event';
 import type { Folder } from '../../bindings/Folder';
 import type { MessageDetail } from '../../bindings/MessageDetail';
@@ -506,6 +508,85 @@ export class MockBackend implements Backend {
       a.syncEnabled = enabled;
       return a;
     });
+  }
+
+  getDiagnostics(): Promise<Diagnostics> {
+    return this.record('getDiagnostics', [], () => this.diagnostics());
+  }
+
+  /** A report shaped like `ember doctor`'s, from the mock's own state. */
+  private diagnostics(): Diagnostics {
+    const ok = (name: string, summary: string): Check => ({ name, health: 'ok', summary, advice: null });
+    const checks: Check[] = [
+      ok('version', 'Ember 0.1.0 (mock), SQLite 3.46.0, browser, schema 4'),
+      ok('database', `${this.dataDir} (1.0 MB, WAL 0.0 MB); quick_check ok`),
+      this.insecureStorage
+        ? {
+            name: 'secrets',
+            health: 'problem',
+            summary: `no keychain reachable (${this.insecureStorage}): sign-ins last until Ember quits`,
+            advice: 'Start or unlock your keychain, or set EMBER_SECRET_STORE=file.',
+          }
+        : ok('secrets', 'kept in the OS keychain'),
+      this.syncEnabled
+        ? ok('sync', 'on')
+        : { name: 'sync', health: 'warning', summary: 'switched off: nothing syncs', advice: 'Switch sync on from the tray or the window\'s header.' },
+      ...this.accounts.map((a): Check => {
+        const summary = `${a.provider} ${a.address}`;
+        if (a.state === 'needsReauth') {
+          return { name: `account ${a.id}`, health: 'problem', summary: `${summary}; not signed in`, advice: 'Sign in again: Settings → Accounts → Sign in again.' };
+        }
+        return ok(`account ${a.id}`, summary);
+      }),
+      ok('categoriser', `${this.classifier.message}; ${this.classifier.pending} messages waiting`),
+      ok('logs', `${this.dataDir}/logs`),
+    ];
+    const mark = { ok: 'ok  ', warning: 'WARN', problem: 'FAIL' } as const;
+    let report = 'Fireside Ember diagnostics (1 ms)\n';
+    for (const c of checks) {
+      report += `${mark[c.health]} ${c.name}: ${c.summary}\n`;
+      if (c.advice) report += `     → ${c.advice}\n`;
+    }
+    for (const a of this.accounts) {
+      const [local, domain] = a.address.split('@');
+      if (domain !== undefined) report = report.replaceAll(a.address, `${local.slice(0, 1)}…@${domain}`);
+    }
+    return {
+      generatedAt: Date.now(),
+      version: '0.1.0',
+      sqliteVersion: '3.46.0',
+      platform: 'browser',
+      dataDir: this.dataDir,
+      logDir: `${this.dataDir}/logs`,
+      schemaVersion: 4,
+      databaseBytes: 1_048_576,
+      walBytes: 0,
+      quickCheck: 'ok',
+      modelDir: `${this.dataDir}/models/all-MiniLM-L6-v2`,
+      modelPresent: true,
+      modelSha256: null,
+      modelChecksumOk: true,
+      secretStorage: this.insecureStorage ? `memory (${this.insecureStorage})` : 'keychain',
+      accounts: this.accounts.map((a) => ({
+        id: a.id,
+        provider: a.provider,
+        address: a.address,
+        state: a.state,
+        syncEnabled: a.syncEnabled,
+        signedIn: a.state !== 'needsReauth',
+        lastSyncedAt: null,
+        lastErrorCode: null,
+        lastError: null,
+        cursorUpdatedAt: null,
+        outbox: 0,
+      })),
+      outboxDepth: 0,
+      categoriserBacklog: this.classifier.pending,
+      categoriser: this.classifier.message,
+      checks,
+      report,
+      tookMs: 1,
+    };
   }
 
   moveToCategory(ids: number[], category: Category): Promise<void> {

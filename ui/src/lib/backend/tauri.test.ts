@@ -114,6 +114,7 @@ describe('tauriBackend commands', () => {
     ['archiveMessages', () => tauriBackend.archiveMessages([4]), ['archive_messages', { ids: [4] }]],
     ['trashMessages', () => tauriBackend.trashMessages([5]), ['trash_messages', { ids: [5] }]],
     ['getSettings', () => tauriBackend.getSettings(), ['get_settings']],
+    ['getDiagnostics', () => tauriBackend.getDiagnostics(), ['get_diagnostics']],
     [
       'updateSettings',
       () => tauriBackend.updateSettings(SETTINGS),

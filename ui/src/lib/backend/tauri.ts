@@ -50,6 +50,7 @@ export const tauriBackend: Backend = {
   reauthenticate: (accountId) => call('reauthenticate', { accountId }),
   removeAccount: (accountId) => call<void>('remove_account', { accountId }),
   setAccountSync: (accountId, enabled) => call('set_account_sync', { accountId, enabled }),
+  getDiagnostics: () => call('get_diagnostics'),
 
   getWorkItem: (id) => call('get_work_item', { id }),
   refreshWorkItem: (id) => call('refresh_work_item', { id }),
