@@ -1,7 +1,11 @@
 //! The categoriser's own Rayon pool and the one way the async world reaches
 //! it: [`ClassifyPool::run`] hands a closure to the pool and awaits its
 //! result through a oneshot, so inference never occupies a Tokio worker and
-//! never competes with the global pool that sanitises HTML.
+//! never competes with the global pool that sanitises HTML. Its threads
+//! run at a lower OS priority (nice 9 on Linux, the matching level
+//! elsewhere): categorising is background work, so on a busy machine the
+//! window, sync and sending get the cores first and the categoriser takes
+//! what they leave, catching up behind a first sync instead of halving it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -26,6 +30,22 @@ pub fn threads_from_env() -> usize {
         .unwrap_or_else(default_threads)
 }
 
+/// The categoriser's threads' priority: [0, 99] from lowest to highest,
+/// which `thread-priority` maps to nice 9 on Linux.
+const BACKGROUND_PRIORITY: u8 = 25;
+
+/// Lowers the calling thread's scheduling priority; a system that refuses
+/// leaves it as it was (the categoriser still works, only less politely).
+fn lower_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority};
+    let Ok(value) = BACKGROUND_PRIORITY.try_into() else {
+        return;
+    };
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Crossplatform(value)) {
+        tracing::debug!(error = ?e, "the categoriser's threads keep their priority");
+    }
+}
+
 /// A fixed-size pool for categorisation. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ClassifyPool {
@@ -38,6 +58,7 @@ impl ClassifyPool {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("ember-classify-{i}"))
+            .start_handler(|_| lower_priority())
             .build()
             .map_err(|e| CpuError(format!("cannot start the categoriser's threads: {e}")))?;
         Ok(Self {
@@ -93,6 +114,27 @@ impl ClassifyPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nice value of the calling thread (field 19 of its stat line).
+    #[cfg(target_os = "linux")]
+    fn own_nice() -> Option<i64> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        // The command name is parenthesised and may hold spaces.
+        let after = &stat[stat.rfind(')')? + 2..];
+        after.split_whitespace().nth(16)?.parse().ok()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn the_categoriser_yields_the_cores_to_sync_and_the_window() {
+        let caller = own_nice().unwrap();
+        let pool = ClassifyPool::new(1).unwrap();
+        let worker = pool.run(own_nice).await.unwrap().unwrap();
+        assert!(
+            worker > caller,
+            "the categoriser's thread runs at nice {worker}, the caller at {caller}"
+        );
+    }
 
     #[tokio::test]
     async fn work_runs_on_the_named_pool_and_comes_back() {
