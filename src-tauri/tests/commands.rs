@@ -171,7 +171,10 @@ fn every_command_the_ui_calls_is_registered_declared_and_granted() {
         .into_iter()
         .chain(quoted_after(ui, "call<void>('"))
         .collect::<std::collections::BTreeSet<_>>();
-    assert!(called.len() >= 20, "the UI's commands were found: {called:?}");
+    assert!(
+        called.len() >= 20,
+        "the UI's commands were found: {called:?}"
+    );
     let mut missing = Vec::new();
     for command in &called {
         if !handler.contains(&format!("::{command},")) {
