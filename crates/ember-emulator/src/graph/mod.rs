@@ -1,7 +1,7 @@
 //! Microsoft Graph v1.0 mail, under its real paths (`/v1.0/me/...` and
 //! `/v1.0/users/{id|address}/...`): the signed-in user, mail folders
-//! (well-known and the user's, nested; list, get, create, delete), the
-//! message resource (get, `$value`, list, PATCH, move, DELETE,
+//! (well-known and the user's, nested; list, get, create, rename, move,
+//! delete), the message resource (get, `$value`, list, PATCH, move, DELETE,
 //! permanentDelete), `sendMail`, drafts (create, createReply, createReplyAll,
 //! createForward, attachments, send), per-folder message delta queries, and
 //! JSON `$batch`.
@@ -63,8 +63,14 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
                 &format!("{p}/mailFolders/{{folder}}"),
                 e(
                     "graph.folders",
-                    get(folders::get_folder).delete(folders::delete),
+                    get(folders::get_folder)
+                        .patch(folders::update)
+                        .delete(folders::delete),
                 ),
+            )
+            .route(
+                &format!("{p}/mailFolders/{{folder}}/move"),
+                e("graph.folders", post(folders::move_folder)),
             )
             .route(
                 &format!("{p}/mailFolders/{{folder}}/permanentDelete"),

@@ -4,9 +4,9 @@
 //!
 //! This module reads the tree: lists of folders (`mailFolders`,
 //! `childFolders`, with `$top`, `$skip`, `$select` and
-//! `includeHiddenFolders`) and single folders with their counts. Creating
-//! and deleting folders is in [`write`]; the tree itself, kept in the
-//! mailbox's label table, is [`tree`].
+//! `includeHiddenFolders`) and single folders with their counts. Creating,
+//! renaming, moving and deleting folders is in [`write`]; the tree itself,
+//! kept in the mailbox's label table, is [`tree`].
 
 #[cfg(test)]
 mod tests;
@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 pub(crate) use self::tree::FolderRef;
 use self::tree::{children, is_folder, is_hidden, root_id};
-pub(super) use self::write::{create, delete, permanent_delete};
+pub(super) use self::write::{create, delete, move_folder, permanent_delete, update};
 use super::resource::{size_estimate, Bits};
 use super::{
     bad_request, context, encode_query, id_malformed, item_not_found, looks_like_id, mailbox_mut,

@@ -34,6 +34,17 @@ impl<'a> Graph<'a> {
         api(self.emu, "POST", &self.path(path), &self.bearer, Some(body)).await
     }
 
+    async fn patch(&self, path: &str, body: &Value) -> Reply {
+        api(
+            self.emu,
+            "PATCH",
+            &self.path(path),
+            &self.bearer,
+            Some(body),
+        )
+        .await
+    }
+
     async fn delete(&self, path: &str) -> Reply {
         api(self.emu, "DELETE", &self.path(path), &self.bearer, None).await
     }
@@ -448,5 +459,130 @@ async fn deleting_a_folder_moves_it_to_deleted_items_and_from_there_deletes_it_f
         .await;
     assert_eq!(again.status, 201, "the name is free again");
     assert_ne!(str_of(&again.json["id"]), receipts, "ids are never reused");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn folders_are_renamed_and_moved_with_their_mail_and_keep_their_ids() {
+    let emu = start_with_messages(300).await;
+    let g = Graph::new(&emu).await;
+    let root = g.id("msgfolderroot").await;
+    let inbox = g.id("inbox").await;
+    let projects = str_of(&truth_folder(&emu, "Projects").await["id"]);
+    let ember = str_of(&truth_folder(&emu, "Ember").await["id"]);
+    let held = truth_in(&emu, &ember).await;
+
+    let renamed = g
+        .patch(
+            &format!("/mailFolders/{ember}"),
+            &json!({"displayName": "Ember desktop", "totalItemCount": 1}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    assert_eq!(
+        (&renamed.json["id"], &renamed.json["displayName"]),
+        (&json!(ember), &json!("Ember desktop")),
+        "a rename keeps the id; read-only properties are ignored"
+    );
+    assert_eq!(renamed.json["totalItemCount"], json!(held.len()));
+    assert!(str_of(&renamed.json["@odata.context"]).ends_with("/mailFolders/$entity"));
+    assert_eq!(
+        truth_folder(&emu, "Ember desktop").await["path"],
+        "Inbox/Projects/Ember desktop"
+    );
+    let sibling = g
+        .patch(
+            &format!("/mailFolders/{projects}"),
+            &json!({"displayName": "Receipts"}),
+        )
+        .await;
+    assert_eq!(sibling.status, 200, "Receipts is not Projects' sibling");
+    let clash = g
+        .patch(
+            &format!("/mailFolders/{ember}"),
+            &json!({"displayName": "EMBER DESKTOP"}),
+        )
+        .await;
+    assert_eq!(clash.status, 200, "its own name in another case is fine");
+    let clash = g
+        .patch(
+            &format!("/mailFolders/{ember}"),
+            &json!({"displayName": "x", "colour": "red"}),
+        )
+        .await;
+    assert_eq!(clash.status, 400, "{}", clash.text);
+    // Exchange lets a client rename even the Inbox; it is still `inbox`.
+    let inbox_renamed = g
+        .patch("/mailFolders/inbox", &json!({"displayName": "Post"}))
+        .await;
+    assert_eq!(inbox_renamed.status, 200, "{}", inbox_renamed.text);
+    assert_eq!(
+        g.get("/mailFolders/inbox").await.json["displayName"],
+        "Post"
+    );
+
+    // Projects (renamed Receipts above) moves to the top, Ember with it.
+    let moved = g
+        .post(
+            &format!("/mailFolders/{projects}/move"),
+            &json!({"destinationId": "msgfolderroot"}),
+        )
+        .await;
+    assert_eq!(
+        (moved.status, &moved.json["error"]["code"]),
+        (409, &json!("ErrorFolderExists")),
+        "a top-level Receipts is there already: {}",
+        moved.text
+    );
+    let back = g
+        .patch(
+            &format!("/mailFolders/{projects}"),
+            &json!({"displayName": "Projects"}),
+        )
+        .await;
+    assert_eq!(back.status, 200);
+    let moved = g
+        .post(
+            &format!("/mailFolders/{projects}/move"),
+            &json!({"destinationId": root}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(
+        (&moved.json["id"], &moved.json["parentFolderId"]),
+        (&json!(projects), &json!(root))
+    );
+    assert_eq!(
+        g.get(&format!("/mailFolders/{inbox}")).await.json["childFolderCount"],
+        0
+    );
+    assert_eq!(
+        truth_folder(&emu, "EMBER DESKTOP").await["path"],
+        "Projects/EMBER DESKTOP"
+    );
+    assert_eq!(truth_in(&emu, &ember).await, held, "the mail went along");
+
+    for (folder, dest, code) in [
+        (&projects, &ember, "ErrorMoveCopyFailed"),
+        (&projects, &projects, "ErrorMoveCopyFailed"),
+        (&inbox, &projects, "ErrorMoveDistinguishedFolder"),
+    ] {
+        let r = g
+            .post(
+                &format!("/mailFolders/{folder}/move"),
+                &json!({"destinationId": dest}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.json["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{}",
+            r.text
+        );
+    }
+    let nowhere = g
+        .post(&format!("/mailFolders/{ember}/move"), &json!({}))
+        .await;
+    assert_eq!(nowhere.status, 400);
     emu.stop().await;
 }

@@ -33,8 +33,11 @@ pub enum TreeError {
     Exists,
     /// The label table is full.
     Full,
-    /// The root and the well-known folders are not the user's to change.
+    /// The root and the well-known folders are not the user's to move or
+    /// delete.
     Distinguished,
+    /// A folder cannot go into itself or a folder inside it.
+    IntoItself,
 }
 
 /// The id of the root of the mailbox (`msgfolderroot`), which holds the
@@ -226,29 +229,49 @@ pub fn create_path(mb: &mut Mailbox, seed: u64, path: &str) -> Result<usize, Tre
     create(mb, seed, parent, name, false)
 }
 
+/// Whether `parent` already holds a folder other than `except` named `name`
+/// (names compare without case).
+fn name_taken(mb: &Mailbox, parent: FolderRef, name: &str, except: usize) -> bool {
+    children(mb, parent, true)
+        .iter()
+        .any(|&j| j != except && mb.labels[j].name.eq_ignore_ascii_case(name))
+}
+
+/// Renames folder `i`, a well-known one too (Exchange lets a client rename
+/// the Inbox; its well-known name and id stay).
+pub fn rename(mb: &mut Mailbox, i: usize, name: &str) -> Result<(), TreeError> {
+    if !is_folder(mb, i) {
+        return Err(TreeError::Distinguished);
+    }
+    if name_taken(mb, parent(mb, i), name, i) {
+        return Err(TreeError::Exists);
+    }
+    mb.labels[i].name = name.to_owned();
+    Ok(())
+}
+
+/// Moves user folder `i`, with the folders and messages it holds, into
+/// `dest` (the root for the top level). Its id stays, as do its messages'.
+pub fn move_into(mb: &mut Mailbox, i: usize, dest: FolderRef) -> Result<(), TreeError> {
+    let Some(LabelKind::UserFolder { hidden, .. }) = mb.labels.get(i).map(|l| l.kind) else {
+        return Err(TreeError::Distinguished);
+    };
+    let parent = match dest {
+        FolderRef::Root => None,
+        FolderRef::Folder(d) if subtree(mb, i).contains(&d) => return Err(TreeError::IntoItself),
+        FolderRef::Folder(d) => Some(u8::try_from(d).map_err(|_| TreeError::Full)?),
+    };
+    if name_taken(mb, dest, &mb.labels[i].name, i) {
+        return Err(TreeError::Exists);
+    }
+    mb.labels[i].kind = LabelKind::UserFolder { parent, hidden };
+    Ok(())
+}
+
 /// Moves user folder `i`, with the folders and messages it holds, into
 /// Deleted Items, as deleting a folder does in Exchange.
 pub fn move_to_deleted_items(mb: &mut Mailbox, i: usize) -> Result<(), TreeError> {
-    let LabelKind::UserFolder { hidden, .. } = mb
-        .labels
-        .get(i)
-        .map(|l| l.kind)
-        .ok_or(TreeError::Distinguished)?
-    else {
-        return Err(TreeError::Distinguished);
-    };
-    let bin = deleted_items();
-    if children(mb, FolderRef::Folder(bin), true)
-        .iter()
-        .any(|&j| j != i && mb.labels[j].name.eq_ignore_ascii_case(&mb.labels[i].name))
-    {
-        return Err(TreeError::Exists);
-    }
-    mb.labels[i].kind = LabelKind::UserFolder {
-        parent: u8::try_from(bin).ok(),
-        hidden,
-    };
-    Ok(())
+    move_into(mb, i, FolderRef::Folder(deleted_items()))
 }
 
 /// Deletes user folder `i`, the folders inside it and all their messages
@@ -378,5 +401,34 @@ mod tests {
             next.is_ok_and(|i| i > ember),
             "a retired bit is not handed out again"
         );
+    }
+
+    #[test]
+    fn renaming_and_moving_keep_names_unique_and_never_make_a_loop() {
+        let mut mb = mailbox();
+        let projects = find(&mb, "Inbox/Projects").unwrap_or_default();
+        let ember = find(&mb, "Inbox/Projects/Ember").unwrap_or_default();
+        let receipts = find(&mb, "Receipts").unwrap_or_default();
+        assert_eq!(rename(&mut mb, receipts, "inbox"), Err(TreeError::Exists));
+        assert_eq!(rename(&mut mb, ember, "Desktop"), Ok(()));
+        assert_eq!(path(&mb, ember), "Inbox/Projects/Desktop");
+        assert_eq!(
+            move_into(&mut mb, projects, FolderRef::Folder(ember)),
+            Err(TreeError::IntoItself)
+        );
+        assert_eq!(
+            move_into(&mut mb, 0, FolderRef::Folder(receipts)),
+            Err(TreeError::Distinguished),
+            "the Inbox stays where it is"
+        );
+        assert_eq!(
+            move_into(&mut mb, projects, FolderRef::Folder(receipts)),
+            Ok(())
+        );
+        assert_eq!(path(&mb, ember), "Receipts/Projects/Desktop");
+        assert_eq!(move_into(&mut mb, ember, FolderRef::Root), Ok(()));
+        assert_eq!(parent(&mb, ember), FolderRef::Root);
+        assert_eq!(rename(&mut mb, 0, "Post"), Ok(()), "even the Inbox");
+        assert_eq!(well_known(&mb, 0), Some("inbox"));
     }
 }

@@ -10,6 +10,15 @@
 //! messages and subfolders are gone and its id is never found again. The
 //! root and the well-known folders cannot be deleted.
 //!
+//! `PATCH /me/mailFolders/{id}` renames a folder (`{"displayName"}`; 200
+//! with the folder), a well-known one too, as Exchange allows.
+//! `POST /me/mailFolders/{id}/move {"destinationId"}` moves a user folder,
+//! with what it holds, into another folder or (the root's id or
+//! `msgfolderroot`) to the top; it answers 200 with the folder, whose id is
+//! unchanged. A folder cannot move into itself or a folder inside it (400
+//! `ErrorMoveCopyFailed`), nor can a well-known one move (400
+//! `ErrorMoveDistinguishedFolder`, Exchange's code).
+//!
 //! Microsoft's reference documents only the successes; the status of a
 //! duplicate name (409, where some tenants are reported to answer 400 with
 //! the same code) and the refusal of distinguished folders follow Graph's
@@ -75,6 +84,38 @@ fn parse_new_folder(map: &Map<String, Value>) -> Result<NewFolder, Response> {
     }
 }
 
+/// Reads a folder update: `displayName` is the one property a client can
+/// change; the read-only ones (and `isHidden`, fixed when a folder is
+/// made) are ignored.
+fn parse_update(map: &Map<String, Value>) -> Result<Option<String>, Response> {
+    let mut name = None;
+    for (k, v) in map {
+        match k.as_str() {
+            "displayName" => match v.as_str() {
+                Some(n) if !n.trim().is_empty() => name = Some(n.to_owned()),
+                Some(_) => {
+                    return Err(bad_request(
+                        "ErrorInvalidParameter",
+                        "The value of the parameter 'DisplayName' is empty.",
+                    ))
+                }
+                None => {
+                    return Err(body_read_error(
+                        "Cannot convert the literal for property 'displayName' to the expected type 'Edm.String'.",
+                    ))
+                }
+            },
+            k if k == "id" || k.starts_with("@odata.") || FOLDER_PROPS.contains(&k) => {}
+            k => {
+                return Err(body_read_error(&format!(
+                    "The property '{k}' does not exist on type 'microsoft.graph.mailFolder'. Make sure to only use property names that are defined by the type or mark the type as open type."
+                )))
+            }
+        }
+    }
+    Ok(name)
+}
+
 /// Graph's answer when the tree cannot change as asked.
 fn refused(error: TreeError) -> Response {
     match error {
@@ -87,6 +128,10 @@ fn refused(error: TreeError) -> Response {
         TreeError::Distinguished => bad_request(
             "ErrorDeleteDistinguishedFolder",
             "Distinguished folders cannot be deleted.",
+        ),
+        TreeError::IntoItself => bad_request(
+            "ErrorMoveCopyFailed",
+            "The folder cannot be moved into itself or one of its subfolders.",
         ),
     }
 }
@@ -135,6 +180,111 @@ pub(crate) async fn create(
     };
     let body = entity(&shared, mb, seed, made, None, &tail);
     respond(StatusCode::CREATED, &body, &[])
+}
+
+/// `PATCH /me/mailFolders/{id}`: 200 with the renamed folder.
+pub(crate) async fn update(
+    State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    body: Bytes,
+) -> Response {
+    let target = match Target::of(&caller, &params) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let key = match folder_key(&params) {
+        Ok(Some(k)) => k,
+        Ok(None) => return id_malformed(),
+        Err(r) => return r,
+    };
+    let name = match parse_object(&body).and_then(|m| parse_update(&m)) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let mut world = shared.world();
+    let seed = world.config.seed;
+    let mb = match mailbox_mut(&mut world, &target.address) {
+        Ok(mb) => mb,
+        Err(r) => return r,
+    };
+    let folder = match resolve(mb, seed, &key) {
+        Ok(FolderRef::Folder(i)) => i,
+        Ok(FolderRef::Root) => {
+            return bad_request(
+                "ErrorInvalidRequest",
+                "The root of the mailbox cannot be changed.",
+            )
+        }
+        Err(r) => return r,
+    };
+    if let Some(name) = name {
+        if let Err(e) = tree::rename(mb, folder, &name) {
+            return refused(e);
+        }
+    }
+    let tail = format!("{}/mailFolders/$entity", target.context_user());
+    let body = entity(&shared, mb, seed, FolderRef::Folder(folder), None, &tail);
+    respond(StatusCode::OK, &body, &[])
+}
+
+/// `POST /me/mailFolders/{id}/move {"destinationId"}`: 200 with the moved
+/// folder.
+pub(crate) async fn move_folder(
+    State(shared): SharedState,
+    Extension(caller): Extension<Caller>,
+    params: Params,
+    body: Bytes,
+) -> Response {
+    let target = match Target::of(&caller, &params) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let key = match folder_key(&params) {
+        Ok(Some(k)) => k,
+        Ok(None) => return id_malformed(),
+        Err(r) => return r,
+    };
+    let destination = match parse_object(&body) {
+        Ok(map) => match map.get("destinationId").and_then(Value::as_str) {
+            Some(d) if !d.trim().is_empty() => d.trim().to_owned(),
+            _ => {
+                return bad_request(
+                    "ErrorInvalidParameter",
+                    "The value of the parameter 'DestinationId' is empty.",
+                )
+            }
+        },
+        Err(r) => return r,
+    };
+    let mut world = shared.world();
+    let seed = world.config.seed;
+    let mb = match mailbox_mut(&mut world, &target.address) {
+        Ok(mb) => mb,
+        Err(r) => return r,
+    };
+    let (folder, dest) = match (resolve(mb, seed, &key), resolve(mb, seed, &destination)) {
+        (Ok(FolderRef::Folder(i)), Ok(dest)) => (i, dest),
+        (Ok(FolderRef::Root), Ok(_)) => return refused_move(TreeError::Distinguished),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    if let Err(e) = tree::move_into(mb, folder, dest) {
+        return refused_move(e);
+    }
+    let tail = format!("{}/mailFolders/$entity", target.context_user());
+    let body = entity(&shared, mb, seed, FolderRef::Folder(folder), None, &tail);
+    respond(StatusCode::OK, &body, &[])
+}
+
+/// Graph's answer when a folder cannot move as asked.
+fn refused_move(error: TreeError) -> Response {
+    match error {
+        TreeError::Distinguished => bad_request(
+            "ErrorMoveDistinguishedFolder",
+            "Distinguished folders cannot be moved.",
+        ),
+        other => refused(other),
+    }
 }
 
 /// Deletes the folder a request names: for good when `for_good` or when it
