@@ -16,6 +16,7 @@ mod gmail_faults;
 mod gmail_sync;
 mod graph;
 mod graph_faults;
+mod graph_folders;
 mod graph_sync;
 mod oauth;
 mod support;
