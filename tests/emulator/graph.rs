@@ -265,6 +265,24 @@ async fn me_and_folders_have_the_real_shapes() -> anyhow::Result<()> {
         .get("/me/mailFolders/msgfolderroot/childFolders?$top=2")
         .await?;
     assert_shape(&real, &ours, "childFolders page");
+    // A folder made as Nango's recording made one, in the Inbox by name.
+    let real = recorded(&data.join(
+        "graph/recorded-nango/POST__v1_0_me_mailFolders_Inbox_childFolders__5a69a89864.json",
+    ))?;
+    let (status, _, ours) = g
+        .send(
+            reqwest::Method::POST,
+            "/me/mailFolders/Inbox/childFolders",
+            &[],
+            Some(json!({"displayName": "TestFolder4283"})),
+        )
+        .await?;
+    assert_eq!(status, 201, "{ours}");
+    assert_shape(&real, &ours, "a new folder");
+    assert!(ours["@odata.context"]
+        .as_str()
+        .is_some_and(|c| c.ends_with("/mailFolders('Inbox')/childFolders/$entity")));
+    assert_eq!(ours["parentFolderId"], inbox["id"]);
     emu.stop().await;
     Ok(())
 }
