@@ -299,3 +299,50 @@ async fn the_folder_tree_is_walked_to_a_bounded_depth() -> anyhow::Result<()> {
     emu.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_folder_deleted_during_a_run_is_passed_over_and_gone_the_next() -> anyhow::Result<()> {
+    let emu = start(300).await?;
+    let (_dir, ember, account) = graph_ember(&emu, SyncWindow::All).await?;
+    ember.sync_once(account).await?;
+    let receipts = truth_folder_id(&emu, "Receipts").await?;
+    // Slow delta rounds: Receipts (sixth of nine, by name) comes seconds
+    // after the tree is listed, and is deleted for good in between.
+    control(
+        &emu,
+        "faults",
+        json!({"spec": "graph.delta:latency,ms=400"}),
+    )
+    .await?;
+    let before = delta_requests(&control_get(&emu, "stats").await?);
+    let delete = async {
+        while delta_requests(&control_get(&emu, "stats").await?) == before {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        graph(
+            &emu,
+            "POST",
+            &format!("/mailFolders/{receipts}/permanentDelete"),
+            Value::Null,
+        )
+        .await
+    };
+    let (run, deleted) = tokio::join!(ember.sync_once(account), delete);
+    deleted?;
+    let run = run?;
+    let stats = control_get(&emu, "stats").await?;
+    assert!(
+        stats["statuses"]["graph.delta"]["404"].as_u64() >= Some(1),
+        "the deleted folder's round was refused: {stats}"
+    );
+    assert!(run.fetched == 0, "nothing else changed: {run:?}");
+
+    control(&emu, "faults", json!({"spec": ""})).await?;
+    ember.sync_once(account).await?;
+    assert_converged(&ember, account, &emu).await?;
+    assert_tree(&ember, account, &emu).await?;
+    assert!(!local_tree(&ember, account).await?.contains_key("Receipts"));
+    ember.shutdown(std::time::Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
