@@ -205,8 +205,10 @@ async fn me_and_folders_have_the_real_shapes() -> anyhow::Result<()> {
             "Drafts",
             "Inbox",
             "Junk Email",
+            "Receipts",
             "Sent Items"
-        ]
+        ],
+        "the well-known folders and the user's top-level ones, by name"
     );
     // Well-known names are case-insensitive and give the folder's id.
     let (_, inbox) = g.get("/me/mailFolders/Inbox").await?;
@@ -237,10 +239,17 @@ async fn me_and_folders_have_the_real_shapes() -> anyhow::Result<()> {
         .to_owned();
     assert!(next.contains("%24skip=4"), "{next}");
     let (_, rest) = g.get(&next).await?;
-    assert_eq!(rest["value"].as_array().map(Vec::len), Some(2));
+    assert_eq!(rest["value"].as_array().map(Vec::len), Some(3));
     assert!(rest.get("@odata.nextLink").is_none());
+    // User folders nest: Inbox/Projects/Ember.
     let (_, children) = g.get("/me/mailFolders/inbox/childFolders").await?;
-    assert_eq!(children["value"], json!([]));
+    let projects = &children["value"][0];
+    assert_eq!(
+        (&projects["displayName"], &projects["parentFolderId"]),
+        (&json!("Projects"), &inbox["id"])
+    );
+    assert_eq!(children["value"].as_array().map(Vec::len), Some(1));
+    assert_eq!(projects["childFolderCount"], 1);
 
     let Some(data) = shared_data() else {
         return Ok(());
@@ -256,6 +265,24 @@ async fn me_and_folders_have_the_real_shapes() -> anyhow::Result<()> {
         .get("/me/mailFolders/msgfolderroot/childFolders?$top=2")
         .await?;
     assert_shape(&real, &ours, "childFolders page");
+    // A folder made as Nango's recording made one, in the Inbox by name.
+    let real = recorded(&data.join(
+        "graph/recorded-nango/POST__v1_0_me_mailFolders_Inbox_childFolders__5a69a89864.json",
+    ))?;
+    let (status, _, ours) = g
+        .send(
+            reqwest::Method::POST,
+            "/me/mailFolders/Inbox/childFolders",
+            &[],
+            Some(json!({"displayName": "TestFolder4283"})),
+        )
+        .await?;
+    assert_eq!(status, 201, "{ours}");
+    assert_shape(&real, &ours, "a new folder");
+    assert!(ours["@odata.context"]
+        .as_str()
+        .is_some_and(|c| c.ends_with("/mailFolders('Inbox')/childFolders/$entity")));
+    assert_eq!(ours["parentFolderId"], inbox["id"]);
     emu.stop().await;
     Ok(())
 }

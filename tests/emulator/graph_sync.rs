@@ -103,6 +103,27 @@ pub async fn assert_converged(ember: &Ember, account: i64, emu: &Emulator) -> an
     Ok(())
 }
 
+/// The demo mailbox's folders (well-known and the user's) from the truth:
+/// display name and id.
+pub async fn truth_folders(emu: &Emulator) -> anyhow::Result<Vec<(String, String)>> {
+    let t = control_get(emu, "truth").await?;
+    let graph = t["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["provider"] == "graph").cloned())
+        .unwrap_or_default();
+    Ok(graph["folders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap_or_default().to_owned(),
+                f["id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
 /// The id of the well-known folder `name` of the demo mailbox.
 pub async fn folder_id(emu: &Emulator, name: &str) -> anyhow::Result<String> {
     let token = crate::support::token(emu, "graph").await?;
@@ -151,6 +172,34 @@ async fn a_first_graph_sync_equals_the_mailbox_and_changes_converge() -> anyhow:
         .filter(|(_, f, unread)| *unread && *f == inbox_id)
         .count() as i64;
     assert_eq!(inbox.unread, expected_unread, "the inbox's unread count");
+    // User folders nest as in Outlook, Inbox/Projects/Ember, with their mail.
+    let named = |name: &str| {
+        folders
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(|| anyhow::anyhow!("no {name} among {folders:?}"))
+    };
+    let (projects, ember_folder) = (named("Projects")?, named("Ember")?);
+    assert_eq!(
+        projects.parent_id,
+        Some(inbox.id),
+        "Projects is in the Inbox"
+    );
+    assert_eq!(ember_folder.parent_id, Some(projects.id));
+    assert_eq!(named("Receipts")?.parent_id, None, "Receipts is at the top");
+    let ember_id = truth_folders(&emu)
+        .await?
+        .into_iter()
+        .find(|(name, _)| name == "Ember")
+        .map(|(_, id)| id)
+        .unwrap_or_default();
+    let in_ember = truth(&emu)
+        .await?
+        .iter()
+        .filter(|(_, f, _)| *f == ember_id)
+        .count() as i64;
+    assert!(in_ember > 0, "the world files mail in Ember");
+    assert_eq!(ember_folder.total, in_ember, "Ember's count");
     for role in [
         ember::model::FolderRole::Sent,
         ember::model::FolderRole::Drafts,
@@ -208,7 +257,9 @@ async fn a_first_graph_sync_equals_the_mailbox_and_changes_converge() -> anyhow:
     let after = control_get(&emu, "stats").await?["requests"]["graph.delta"]
         .as_u64()
         .unwrap_or(0);
-    assert_eq!(after - before, 6, "one delta request per folder");
+    let folders = truth_folders(&emu).await?.len() as u64;
+    assert_eq!(folders, 9, "six well-known folders and three of the user's");
+    assert_eq!(after - before, folders, "one delta request per folder");
     ember.shutdown(Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())
@@ -238,9 +289,11 @@ async fn an_expired_delta_token_means_one_full_resync_per_folder_with_deletions_
     assert_eq!(report.deleted, 1, "the deletion is reconciled: {report:?}");
     assert_converged(&ember, graph, &emu).await?;
     let stats = control_get(&emu, "stats").await?;
+    let folders = truth_folders(&emu).await?.len();
     assert_eq!(
-        stats["statuses"]["graph.delta"]["410"], 6,
-        "one 410 for each of the six folders, and no more"
+        stats["statuses"]["graph.delta"]["410"],
+        json!(folders),
+        "one 410 for each folder (well-known and the user's), and no more"
     );
     let rows = ember.export_messages(Some(graph), None).await?;
     let unique: BTreeSet<_> = rows.iter().map(|r| &r.provider_id).collect();
@@ -249,7 +302,7 @@ async fn an_expired_delta_token_means_one_full_resync_per_folder_with_deletions_
     let next = ember.sync_once(graph).await?;
     assert_eq!(next.fetched, 0, "{next:?}");
     let stats = control_get(&emu, "stats").await?;
-    assert_eq!(stats["statuses"]["graph.delta"]["410"], 6);
+    assert_eq!(stats["statuses"]["graph.delta"]["410"], json!(folders));
     ember.shutdown(Duration::from_secs(5)).await;
     emu.stop().await;
     Ok(())

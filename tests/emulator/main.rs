@@ -19,6 +19,7 @@ mod gmail_faults;
 mod gmail_sync;
 mod graph;
 mod graph_faults;
+mod graph_folders;
 mod graph_sync;
 mod logging;
 mod move_mail;

@@ -22,11 +22,10 @@ use serde_json::json;
 
 use super::faults::FaultSpec;
 use super::gmail::payload::b64_decode_lenient;
+use super::graph::folders::tree;
 use super::mailbox::{Mailbox, Message, Source};
 use super::state::Shared;
-use super::world::{
-    graph_folder_bit, MailProvider, World, WorldConfig, GRAPH_FOLDERS, GRAPH_FOLDER_MASK,
-};
+use super::world::{MailProvider, World, WorldConfig, GRAPH_FOLDERS};
 
 /// The largest `/_emulator/mail` body: a 40 MB message in base64, in JSON.
 pub const MAIL_BODY_LIMIT: usize = 40 * 1024 * 1024 * 4 / 3 + 64 * 1024;
@@ -147,17 +146,12 @@ struct MailBody {
     raw_base64: String,
 }
 
+/// The bit of a Gmail label by id, or of a Graph folder by well-known
+/// name, id, path (`Inbox/Projects/Ember`) or unique display name.
 fn folder_bits(mb: &Mailbox, provider: MailProvider, folder: &str) -> Option<u64> {
     match provider {
         MailProvider::Gmail => mb.label_bit(folder),
-        MailProvider::Graph => {
-            let bit = graph_folder_bit(&folder.to_ascii_lowercase());
-            if bit != 0 {
-                Some(bit)
-            } else {
-                mb.label_bit(folder).filter(|b| b & GRAPH_FOLDER_MASK != 0)
-            }
-        }
+        MailProvider::Graph => tree::find(mb, folder).map(|i| 1u64 << i),
     }
 }
 
@@ -268,7 +262,7 @@ async fn mutate(State(shared): State<Arc<Shared>>, body: String) -> Response {
         };
         // Graph: a message is in one folder. Gmail: moving out of the inbox.
         let remove = match provider {
-            MailProvider::Graph => GRAPH_FOLDER_MASK & !bit,
+            MailProvider::Graph => mb.folder_mask() & !bit,
             MailProvider::Gmail => {
                 let inbox = mb.label_bit("INBOX").unwrap_or(0);
                 if bit == inbox {

@@ -11,6 +11,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The most labels and folders one mailbox can have: a message's labels
+/// are a bit set in a `u64`. Bits are handed out in table order and never
+/// taken back (a Graph folder deleted for good keeps its bit, retired).
+pub const MAX_LABELS: usize = u64::BITS as usize;
+
 /// A label or folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -18,7 +23,7 @@ pub struct Label {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// `system` or `user` (Gmail); well-known name (Graph).
+    /// What sort of label or folder it is.
     pub kind: LabelKind,
 }
 
@@ -31,8 +36,27 @@ pub enum LabelKind {
     SystemHidden,
     /// A user label.
     User,
-    /// A Graph mail folder.
+    /// A Graph well-known mail folder (Inbox, Archive ...), directly under
+    /// the root of the mailbox.
     Folder,
+    /// A Graph folder the user made.
+    UserFolder {
+        /// The label index of the folder it is in; `None` for the root.
+        parent: Option<u8>,
+        /// Left out of folder lists unless they ask for hidden folders.
+        hidden: bool,
+    },
+    /// A Graph user folder deleted for good. Its bit is never given to
+    /// another folder, so that the change log and the delta tokens that
+    /// name it never come to mean a different one.
+    Retired,
+}
+
+impl LabelKind {
+    /// Whether this is a Graph mail folder that exists.
+    pub fn is_folder(self) -> bool {
+        matches!(self, Self::Folder | Self::UserFolder { .. })
+    }
 }
 
 /// Where a message's bytes come from.
@@ -181,12 +205,22 @@ impl Mailbox {
             .collect()
     }
 
+    /// The bits of every Graph mail folder that exists (a message is in
+    /// exactly one of them).
+    pub fn folder_mask(&self) -> u64 {
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.kind.is_folder())
+            .fold(0, |mask, (i, _)| mask | 1u64 << i)
+    }
+
     /// Adds a label or folder; returns its bit, or `None` when the table is full.
     pub fn add_label(&mut self, label: Label) -> Option<u64> {
         if let Some(bit) = self.label_bit(&label.id) {
             return Some(bit);
         }
-        if self.labels.len() >= 64 {
+        if self.labels.len() >= MAX_LABELS {
             return None;
         }
         self.labels.push(label);

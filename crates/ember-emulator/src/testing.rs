@@ -45,6 +45,23 @@ pub(crate) async fn start_unthrottled() -> Emulator {
     .unwrap()
 }
 
+/// An emulator of seed 42 with `messages` messages and quotas off, for
+/// tests that need mail in every folder.
+pub(crate) async fn start_with_messages(messages: usize) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        world: WorldConfig {
+            seed: 42,
+            messages,
+            work_items: 5,
+        },
+        faults: FaultSpec::default(),
+        no_quota: true,
+        port: 0,
+    })
+    .await
+    .unwrap()
+}
+
 /// An answer: status, headers (names lower case) and body.
 #[derive(Debug)]
 pub(crate) struct Reply {

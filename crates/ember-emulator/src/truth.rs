@@ -1,13 +1,15 @@
 //! `GET /_emulator/truth`: the server-side state a test compares a synced
 //! database with: every account's live messages with their folders and read
 //! state, its drafts and the mail it sent (so a test can count the copies of
-//! one message by its Message-ID header), and the Azure DevOps work items.
+//! one message by its Message-ID header), a Graph account's folder tree,
+//! and the Azure DevOps work items.
 
 use serde::Serialize;
 
 use crate::delivery::envelope::{bracketed, Envelope};
+use crate::graph::folders::tree::{self, FolderRef};
 use crate::graph::resource::conversation_id;
-use crate::mailbox::{LabelKind, Mailbox, Message, Source};
+use crate::mailbox::{Mailbox, Message, Source};
 use crate::world::{graph_folder_bit, MailProvider, World};
 
 impl World {
@@ -29,7 +31,7 @@ impl World {
                             .labels
                             .iter()
                             .enumerate()
-                            .filter(|(_, l)| l.kind != LabelKind::Folder)
+                            .filter(|(_, l)| !l.kind.is_folder())
                             .fold(0, |mask, (i, _)| mask | 1 << i),
                         MailProvider::Gmail => 0,
                     };
@@ -57,6 +59,10 @@ impl World {
                     messages,
                     drafts: Some(drafts(mb, provider)),
                     sent: Some(sent(mb, provider)),
+                    folders: match provider {
+                        MailProvider::Graph => Some(folders(mb, self.config.seed)),
+                        MailProvider::Gmail => None,
+                    },
                     work_items: Vec::new(),
                     followed: None,
                     mentioned: None,
@@ -69,6 +75,7 @@ impl World {
             messages: Vec::new(),
             drafts: None,
             sent: None,
+            folders: None,
             work_items: self
                 .ado
                 .items
@@ -118,6 +125,10 @@ pub struct TruthAccount {
     /// oldest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent: Option<Vec<TruthSent>>,
+    /// Graph: every folder, well-known and the user's, in the order they
+    /// were made (parents before their children).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folders: Option<Vec<TruthFolder>>,
     /// Live work items.
     pub work_items: Vec<TruthWorkItem>,
     /// Azure DevOps: live items the owner follows (`@Follows`).
@@ -139,6 +150,25 @@ pub struct TruthMessage {
     pub unread: bool,
     /// Gmail: the threadId; Graph: the conversationId.
     pub thread_id: String,
+}
+
+/// One Graph mail folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruthFolder {
+    /// Its id, exactly as the API returns it.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// The display names from the top down (`Inbox/Projects/Ember`), as the
+    /// control API names folders.
+    pub path: String,
+    /// Its `parentFolderId` (the root's id for a top-level folder).
+    pub parent_id: String,
+    /// Its well-known name (`inbox`), for a well-known folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub well_known: Option<&'static str>,
+    /// Left out of folder lists without `includeHiddenFolders`.
+    pub hidden: bool,
 }
 
 /// One work item as the provider holds it.
@@ -247,6 +277,23 @@ fn drafts(mb: &Mailbox, provider: MailProvider) -> Vec<TruthDraft> {
                 .collect()
         }
     }
+}
+
+fn folders(mb: &Mailbox, seed: u64) -> Vec<TruthFolder> {
+    (0..mb.labels.len())
+        .filter(|&i| tree::is_folder(mb, i))
+        .map(|i| TruthFolder {
+            id: mb.labels[i].id.clone(),
+            name: mb.labels[i].name.clone(),
+            path: tree::path(mb, i),
+            parent_id: match tree::parent(mb, i) {
+                FolderRef::Root => tree::root_id(seed),
+                FolderRef::Folder(p) => mb.labels[p].id.clone(),
+            },
+            well_known: tree::well_known(mb, i),
+            hidden: tree::is_hidden(mb, i),
+        })
+        .collect()
 }
 
 fn sent(mb: &Mailbox, provider: MailProvider) -> Vec<TruthSent> {

@@ -15,11 +15,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use super::graph::folders::tree;
 use super::mailbox::{Label, LabelKind, Mailbox, Message, Source};
 use super::material::material;
 use super::work_items::Organization;
 
-pub use super::truth::{Truth, TruthAccount, TruthDraft, TruthMessage, TruthSent, TruthWorkItem};
+pub use super::truth::{
+    Truth, TruthAccount, TruthDraft, TruthFolder, TruthMessage, TruthSent, TruthWorkItem,
+};
 
 /// What to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +90,16 @@ pub const GRAPH_FOLDERS: &[(&str, &str)] = &[
 
 /// Flags a Graph message carries besides its folder, kept as labels.
 pub const GRAPH_FLAGS: &[&str] = &["UNREAD", "FLAGGED", "FOCUSED"];
+
+/// The user folders of the demo Microsoft 365 mailbox, by path of display
+/// names, parents first. Their labels follow the well-known folders and
+/// [`GRAPH_FLAGS`] in the table, so the bits those had before user folders
+/// existed are unchanged.
+pub const GRAPH_USER_FOLDERS: &[&str] = &["Inbox/Projects", "Inbox/Projects/Ember", "Receipts"];
+
+/// Mixed into the seed for the stream that files Graph mail into user
+/// folders (ASCII "filing").
+const FILING_STREAM: u64 = 0x6669_6c69_6e67;
 
 /// The moment Gmail ids count the anchor as (2027-01-15).
 const ID_EPOCH_MS: i64 = 1_800_000_000_000;
@@ -205,6 +218,10 @@ impl World {
         // Sequence numbers start somewhere realistic, and differ per seed.
         let start_seq = 80_000 + (self.config.seed % 1_000) * 17;
         let mut mailbox = Mailbox::new(address, OWNER_NAME, labels, start_seq);
+        let mut filing = match provider {
+            MailProvider::Graph => Some(Filing::new(&mut mailbox, self.config.seed)),
+            MailProvider::Gmail => None,
+        };
         let samples = material().samples.len().max(1);
         let mime = material().mime.len().max(1);
         let n = self.config.messages;
@@ -246,7 +263,7 @@ impl World {
                 };
                 let id = self.new_message_id(provider, date);
                 let thread = thread_id.get_or_insert_with(|| id.clone()).clone();
-                let labels = self.initial_labels(&mailbox, provider, &source, i);
+                let labels = self.initial_labels(&mailbox, provider, &source, i, filing.as_mut());
                 mailbox.seed_message(Message {
                     id,
                     thread_id: thread,
@@ -276,6 +293,7 @@ impl World {
         provider: MailProvider,
         source: &Source,
         position: usize,
+        filing: Option<&mut Filing>,
     ) -> u64 {
         let bit = |id: &str| mailbox.label_bit(id).unwrap_or(0);
         let (spam, category) = match source {
@@ -322,14 +340,16 @@ impl World {
                 labels
             }
             MailProvider::Graph => {
-                let folder = if spam {
-                    "junkemail"
+                let mut labels = if spam {
+                    graph_folder_bit("junkemail")
                 } else if archived {
-                    "archive"
+                    graph_folder_bit("archive")
                 } else {
-                    "inbox"
+                    match filing.map_or(0, |f| f.folder(source, category)) {
+                        0 => graph_folder_bit("inbox"),
+                        user => user,
+                    }
                 };
-                let mut labels = graph_folder_bit(folder);
                 if unread {
                     labels |= bit("UNREAD");
                 }
@@ -373,6 +393,13 @@ pub fn graph_folder_id(seed: u64, well_known: &str) -> String {
     )
 }
 
+/// A Graph user folder's id: as opaque as a well-known one's, stable for
+/// the seed and the folder's place in the label table (a place no other
+/// folder ever takes).
+pub fn graph_user_folder_id(seed: u64, index: usize) -> String {
+    graph_folder_id(seed, &format!("user-{index:02}"))
+}
+
 fn graph_labels(seed: u64) -> Vec<Label> {
     let mut labels: Vec<Label> = GRAPH_FOLDERS
         .iter()
@@ -401,8 +428,48 @@ pub fn graph_folder_bit(well_known: &str) -> u64 {
         .map_or(0, |i| 1 << i)
 }
 
-/// The mask of every Graph folder bit.
-pub const GRAPH_FOLDER_MASK: u64 = (1 << GRAPH_FOLDERS.len()) - 1;
+/// How the demo Microsoft 365 owner's rules file mail into the user
+/// folders of [`GRAPH_USER_FOLDERS`]. It draws from a stream of its own, so
+/// filing leaves every other draw (ids, dates, flags, and so the Gmail
+/// mailbox and the Azure DevOps organisation) as it would be without it.
+struct Filing {
+    rng: ChaCha8Rng,
+    projects: u64,
+    ember: u64,
+    receipts: u64,
+}
+
+impl Filing {
+    /// Makes the user folders in `mb` and the rules that fill them.
+    fn new(mb: &mut Mailbox, seed: u64) -> Self {
+        for path in GRAPH_USER_FOLDERS {
+            // A new mailbox's table has room, and the paths are parents first.
+            tree::create_path(mb, seed, path).ok();
+        }
+        let bit = |path: &str| tree::find(mb, path).map_or(0, |i| 1u64 << i);
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(seed ^ FILING_STREAM),
+            projects: bit("Inbox/Projects"),
+            ember: bit("Inbox/Projects/Ember"),
+            receipts: bit("Receipts"),
+        }
+    }
+
+    /// The bit of the user folder a message bound for the inbox is filed
+    /// in, or 0 to leave it in the inbox: half the Azure DevOps notices go
+    /// to Projects/Ember, one update (orders, shipping) in ten to Receipts,
+    /// and one other message in twenty to Projects.
+    fn folder(&mut self, source: &Source, category: &str) -> u64 {
+        let roll: f64 = self.rng.random();
+        match (source, category) {
+            (Source::WorkItemNotice { .. }, _) if roll < 0.5 => self.ember,
+            (Source::WorkItemNotice { .. }, _) => 0,
+            (_, "CATEGORY_UPDATES") if roll < 0.1 => self.receipts,
+            (_, "CATEGORY_PERSONAL" | "CATEGORY_FORUMS") if roll < 0.05 => self.projects,
+            _ => 0,
+        }
+    }
+}
 
 fn fix_thread_ids(mailbox: &mut Mailbox) {
     use std::collections::HashMap;
@@ -467,13 +534,21 @@ mod tests {
         assert_eq!(graph.messages.len(), 300);
         let inbox = graph_folder_bit("inbox");
         assert!(graph.count_with(inbox) > 180, "most mail is in the inbox");
+        let folders = graph.folder_mask();
         assert!(
             graph
                 .messages
                 .iter()
-                .all(|m| (m.labels & 0b11_1111).count_ones() == 1),
+                .all(|m| (m.labels & folders).count_ones() == 1),
             "a Graph message is in exactly one folder"
         );
+        for path in GRAPH_USER_FOLDERS {
+            let bit = tree::find(graph, path).map_or(0, |i| 1u64 << i);
+            assert!(
+                bit != 0 && graph.count_with(bit) > 0,
+                "{path} exists and holds mail"
+            );
+        }
     }
 
     #[test]

@@ -74,6 +74,46 @@ pub struct MailFolder {
     pub is_hidden: bool,
 }
 
+/// The most folders a run lists and syncs. Each costs a delta request
+/// every run, so 500 folders at the default five-minute interval spend a
+/// tenth of Graph's 10,000 requests per ten minutes.
+pub const MAX_FOLDERS: usize = 500;
+
+/// The deepest level of the folder tree a run lists (1 is the top level).
+/// Exchange allows far deeper trees; a sidebar past 16 levels is no use.
+pub const MAX_FOLDER_DEPTH: usize = 16;
+
+/// What a run needs of a folder.
+const FOLDER_SELECT: &str = "id,displayName,parentFolderId,childFolderCount,isHidden";
+
+/// The folder tree as it is listed: each folder with its depth, and what
+/// the bounds left out.
+#[derive(Debug, Default)]
+struct Tree {
+    folders: Vec<(MailFolder, usize)>,
+    /// Folders past [`MAX_FOLDERS`].
+    left_out: usize,
+    /// Folders at [`MAX_FOLDER_DEPTH`] whose children were not listed.
+    too_deep: usize,
+}
+
+impl Tree {
+    /// Adds one page of folders at `level`: hidden ones and ones already
+    /// listed skipped, none past [`MAX_FOLDERS`].
+    fn add(&mut self, page: Vec<MailFolder>, level: usize) {
+        for folder in page.into_iter().filter(|f| !f.is_hidden) {
+            if self.folders.iter().any(|(f, _)| f.id == folder.id) {
+                continue;
+            }
+            if self.folders.len() >= MAX_FOLDERS {
+                self.left_out += 1;
+                continue;
+            }
+            self.folders.push((folder, level));
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Page<T> {
     #[serde(default = "Vec::new")]
@@ -201,36 +241,46 @@ impl GraphClient {
         self.get(format!("{}/me", self.root)).await
     }
 
-    /// Every mail folder (hidden ones left out), parents before children.
+    /// The mail folder tree (hidden folders left out), parents before
+    /// children: the top level, then each folder's `childFolders`, breadth
+    /// first, at most [`MAX_FOLDER_DEPTH`] levels deep and [`MAX_FOLDERS`]
+    /// in all. What lies beyond the bounds is left out, with a warning.
     pub async fn folders(&self) -> Result<Vec<MailFolder>, ProviderError> {
-        let mut all = Vec::new();
-        let mut next = Some(self.url("mailFolders?$top=100"));
+        let mut tree = Tree::default();
+        let mut next = Some(self.url(&format!("mailFolders?$top=100&$select={FOLDER_SELECT}")));
         while let Some(url) = next.take() {
             let page: Page<MailFolder> = self.get(url).await?;
-            all.extend(page.value.into_iter().filter(|f| !f.is_hidden));
+            tree.add(page.value, 1);
             next = page.next_link;
         }
-        // Children, breadth first: parents are always listed before them.
         let mut i = 0;
-        while i < all.len() {
-            if all[i].child_folder_count > 0 {
+        while i < tree.folders.len() {
+            let (folder, level) = &tree.folders[i];
+            if folder.child_folder_count > 0 && *level >= MAX_FOLDER_DEPTH {
+                tree.too_deep += 1;
+            } else if folder.child_folder_count > 0 {
+                let level = *level;
                 let mut next = Some(self.url(&format!(
-                    "mailFolders/{}/childFolders?$top=100",
-                    enc(&all[i].id)
+                    "mailFolders/{}/childFolders?$top=100&$select={FOLDER_SELECT}",
+                    enc(&folder.id)
                 )));
                 while let Some(url) = next.take() {
                     let page: Page<MailFolder> = self.get(url).await?;
-                    for child in page.value.into_iter().filter(|f| !f.is_hidden) {
-                        if !all.iter().any(|f| f.id == child.id) {
-                            all.push(child);
-                        }
-                    }
+                    tree.add(page.value, level + 1);
                     next = page.next_link;
                 }
             }
             i += 1;
         }
-        Ok(all)
+        if tree.left_out > 0 || tree.too_deep > 0 {
+            tracing::warn!(
+                left_out = tree.left_out,
+                too_deep = tree.too_deep,
+                "{SERVICE}: the folder tree is larger than Ember syncs \
+                 ({MAX_FOLDERS} folders, {MAX_FOLDER_DEPTH} levels); the rest is left out"
+            );
+        }
+        Ok(tree.folders.into_iter().map(|(f, _)| f).collect())
     }
 
     /// The ids of the well-known folders (`inbox`, `sentitems` ...) this
@@ -361,5 +411,42 @@ impl GraphClient {
     /// A read of one message, as a batch request.
     pub fn get_request(id: &str) -> BatchRequest {
         BatchRequest::get(format!("/me/messages/{}?$select={MESSAGE_SELECT}", enc(id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(id: &str, hidden: bool) -> MailFolder {
+        MailFolder {
+            id: id.into(),
+            display_name: id.into(),
+            parent_folder_id: None,
+            child_folder_count: 0,
+            is_hidden: hidden,
+        }
+    }
+
+    #[test]
+    fn the_tree_skips_hidden_and_repeated_folders_and_stops_at_its_bound() {
+        let mut tree = Tree::default();
+        tree.add(vec![folder("a", false), folder("h", true)], 1);
+        tree.add(vec![folder("a", false), folder("b", false)], 2);
+        let listed: Vec<(&str, usize)> = tree
+            .folders
+            .iter()
+            .map(|(f, level)| (f.id.as_str(), *level))
+            .collect();
+        assert_eq!(listed, [("a", 1), ("b", 2)]);
+        let many = (0..MAX_FOLDERS + 7)
+            .map(|i| folder(&format!("f{i}"), false))
+            .collect();
+        tree.add(many, 3);
+        assert_eq!(tree.folders.len(), MAX_FOLDERS);
+        assert_eq!(
+            tree.left_out, 9,
+            "the two listed first count against the bound"
+        );
     }
 }

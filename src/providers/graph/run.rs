@@ -204,8 +204,25 @@ impl<'a> Run<'a> {
     }
 
     /// Syncs one folder: its stored round, or a first one; a refused token
-    /// means exactly one fresh round that reconciles.
+    /// means exactly one fresh round that reconciles. A folder deleted since
+    /// the tree was listed (404) is passed over: the next run's listing
+    /// takes it out, with its cursor.
     async fn folder(&mut self, folder: &str) -> Result<(), RunError> {
+        match self.folder_rounds(folder).await {
+            Err(RunError::Provider(e)) if e.status() == Some(404) => {
+                tracing::info!(
+                    account = self.account(),
+                    folder,
+                    error = %e,
+                    "a Graph folder went while this run synced; the next run takes it out"
+                );
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    async fn folder_rounds(&mut self, folder: &str) -> Result<(), RunError> {
         let resource = delta_resource(folder);
         match self.ctx.store.cursor(self.account(), &resource).await? {
             Some(link) => match self.round(folder, Some(link)).await {

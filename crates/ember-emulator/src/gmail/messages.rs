@@ -74,7 +74,11 @@ fn label_json(mb: &Mailbox, index: usize, counts: bool) -> Value {
             v["labelListVisibility"] = json!("labelHide");
             v["type"] = json!("system");
         }
-        LabelKind::System | LabelKind::Folder => v["type"] = json!("system"),
+        // Graph's folders never reach a Gmail mailbox.
+        LabelKind::System
+        | LabelKind::Folder
+        | LabelKind::UserFolder { .. }
+        | LabelKind::Retired => v["type"] = json!("system"),
         LabelKind::User => {
             v["messageListVisibility"] = json!("show");
             v["labelListVisibility"] = json!("labelShow");

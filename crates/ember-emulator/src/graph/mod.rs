@@ -1,6 +1,7 @@
 //! Microsoft Graph v1.0 mail, under its real paths (`/v1.0/me/...` and
-//! `/v1.0/users/{id|address}/...`): the signed-in user, mail folders, the
-//! message resource (get, `$value`, list, PATCH, move, DELETE,
+//! `/v1.0/users/{id|address}/...`): the signed-in user, mail folders
+//! (well-known and the user's, nested; list, get, create, rename, move,
+//! delete), the message resource (get, `$value`, list, PATCH, move, DELETE,
 //! permanentDelete), `sendMail`, drafts (create, createReply, createReplyAll,
 //! createForward, attachments, send), per-folder message delta queries, and
 //! JSON `$batch`.
@@ -13,7 +14,7 @@
 
 mod batch;
 mod delta;
-mod folders;
+pub(crate) mod folders;
 mod messages;
 pub(crate) mod resource;
 
@@ -56,19 +57,38 @@ pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             .route(p, e("graph.me", get(folders::me)))
             .route(
                 &format!("{p}/mailFolders"),
-                e("graph.folders", get(folders::list)),
+                e("graph.folders", get(folders::list).post(folders::create)),
             )
             .route(
                 &format!("{p}/mailFolders/{{folder}}"),
-                e("graph.folders", get(folders::get_folder)),
+                e(
+                    "graph.folders",
+                    get(folders::get_folder)
+                        .patch(folders::update)
+                        .delete(folders::delete),
+                ),
+            )
+            .route(
+                &format!("{p}/mailFolders/{{folder}}/move"),
+                e("graph.folders", post(folders::move_folder)),
+            )
+            .route(
+                &format!("{p}/mailFolders/{{folder}}/permanentDelete"),
+                e("graph.folders", post(folders::permanent_delete)),
             )
             .route(
                 &format!("{p}/mailFolders/{{folder}}/childFolders"),
-                e("graph.folders", get(folders::child_folders)),
+                e(
+                    "graph.folders",
+                    get(folders::child_folders).post(folders::create),
+                ),
             )
             .route(
                 &format!("{p}/{{key}}/childFolders"),
-                e("graph.folders", get(folders::child_folders)),
+                e(
+                    "graph.folders",
+                    get(folders::child_folders).post(folders::create),
+                ),
             )
             .route(
                 &format!("{p}/mailFolders/{{folder}}/messages"),

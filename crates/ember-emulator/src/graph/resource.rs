@@ -4,11 +4,12 @@
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use serde_json::{json, Map, Value};
 
+use super::folders::tree;
 use super::{b64, bad_request, digest, iso, BodyPref};
 use crate::compose::{self, ComposeContext};
 use crate::gmail::payload::parse_headers;
 use crate::mailbox::{Label, LabelKind, Mailbox, Message, Source};
-use crate::world::{ADO_ORG, GRAPH_FOLDERS, GRAPH_FOLDER_MASK};
+use crate::world::ADO_ORG;
 
 /// Label ids of the flags and categories a Graph message carries beside its
 /// folder (the world creates UNREAD, FLAGGED and FOCUSED; the rest are added
@@ -154,7 +155,7 @@ impl Select {
     }
 }
 
-/// The label bits a Graph mailbox uses for flags.
+/// The label bits a Graph mailbox uses for flags, and its folders'.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bits {
     /// Unread.
@@ -165,6 +166,8 @@ pub struct Bits {
     pub focused: u64,
     /// Flag completed (0 until first used).
     pub complete: u64,
+    /// Every folder that exists, well-known or the user's.
+    pub folders: u64,
 }
 
 impl Bits {
@@ -175,7 +178,14 @@ impl Bits {
             flagged: mb.label_bit(FLAGGED).unwrap_or(0),
             focused: mb.label_bit(FOCUSED).unwrap_or(0),
             complete: mb.label_bit(COMPLETE).unwrap_or(0),
+            folders: mb.folder_mask(),
         }
+    }
+
+    /// The label index of the folder a message with `labels` is in.
+    pub fn folder(self, labels: u64) -> Option<usize> {
+        let f = labels & self.folders;
+        (f != 0).then(|| f.trailing_zeros() as usize)
     }
 
     /// Adds (if needed) the label for completed flags, returning its bit.
@@ -186,13 +196,6 @@ impl Bits {
             kind: LabelKind::SystemHidden,
         })
     }
-}
-
-/// The index (in the label table and [`GRAPH_FOLDERS`]) of the folder a
-/// message with `labels` is in.
-pub fn folder_index(labels: u64) -> Option<usize> {
-    let f = labels & GRAPH_FOLDER_MASK;
-    (f != 0).then(|| f.trailing_zeros() as usize)
 }
 
 /// The bit of a category, adding its label when `create`.
@@ -244,7 +247,7 @@ pub struct Snap {
     pub message: Message,
     /// `parentFolderId`.
     pub folder_id: String,
-    /// The folder's well-known name.
+    /// The folder's well-known name (`None` for a user folder).
     pub folder: Option<&'static str>,
     /// Unread.
     pub unread: bool,
@@ -260,7 +263,7 @@ pub struct Snap {
 pub fn snap(mb: &Mailbox, index: usize) -> Snap {
     let m = &mb.messages[index];
     let bits = Bits::of(mb);
-    let folder = folder_index(m.labels);
+    let folder = bits.folder(m.labels);
     let flag = if m.labels & bits.flagged != 0 {
         "flagged"
     } else if bits.complete != 0 && m.labels & bits.complete != 0 {
@@ -274,7 +277,7 @@ pub fn snap(mb: &Mailbox, index: usize) -> Snap {
             .and_then(|i| mb.labels.get(i))
             .map(|l| l.id.clone())
             .unwrap_or_default(),
-        folder: folder.and_then(|i| GRAPH_FOLDERS.get(i)).map(|(wk, _)| *wk),
+        folder: folder.and_then(|i| tree::well_known(mb, i)),
         unread: m.labels & bits.unread != 0,
         flag,
         focused: m.labels & bits.focused != 0,

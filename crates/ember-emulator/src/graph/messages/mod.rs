@@ -178,11 +178,13 @@ pub async fn value(
         .into_response()
 }
 
-fn body_read_error(message: &str) -> Response {
+/// 400 `RequestBodyRead`: a body that is JSON but not what the type takes.
+pub(super) fn body_read_error(message: &str) -> Response {
     bad_request("RequestBodyRead", message)
 }
 
-fn parse_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+/// A request body that must be one JSON object.
+pub(super) fn parse_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(bad_request(
             "BadRequest",

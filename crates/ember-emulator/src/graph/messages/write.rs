@@ -14,13 +14,11 @@ use super::draft::check_request_size;
 use super::drafts::{fields_of, is_draft};
 use super::{body_read_error, entity, find, message_id, parse_object, SharedState};
 use crate::graph::folders::{resolve, FolderRef};
-use crate::graph::resource::{
-    self, category_bit, category_mask, folder_index, snap, Bits, Owner, Select,
-};
+use crate::graph::resource::{self, category_bit, category_mask, snap, Bits, Owner, Select};
 use crate::graph::{bad_request, item_not_found, mailbox_mut, prefer, Params, Target};
 use crate::http::{graph_error, Caller};
 use crate::mailbox::{Mailbox, Message, Source};
-use crate::world::{MailProvider, GRAPH_FOLDER_MASK};
+use crate::world::MailProvider;
 
 /// Checks `If-Match` (an etag or bare changeKey) against the message's
 /// current changeKey: Exchange refuses stale updates with 412.
@@ -277,8 +275,9 @@ pub(crate) async fn delete(
 }
 
 /// `POST /me/messages/{id}/move {"destinationId"}`: 201 with the moved
-/// message. As Exchange does, the moved message gets a new id, unless the
-/// client asked for immutable ids (`Prefer: IdType="ImmutableId"`).
+/// message. The destination is any folder's id, well-known or the user's,
+/// or a well-known name. As Exchange does, the moved message gets a new id,
+/// unless the client asked for immutable ids (`Prefer: IdType="ImmutableId"`).
 pub(crate) async fn move_message(
     State(shared): SharedState,
     Extension(caller): Extension<Caller>,
@@ -330,8 +329,9 @@ pub(crate) async fn move_message(
                 }
                 Err(r) => return r,
             };
-            if folder_index(mb.messages[i].labels) == Some(dest) || immutable {
-                mb.relabel(i, 1 << dest, GRAPH_FOLDER_MASK & !(1 << dest));
+            let bits = Bits::of(mb);
+            if bits.folder(mb.messages[i].labels) == Some(dest) || immutable {
+                mb.relabel(i, 1 << dest, bits.folders & !(1 << dest));
                 (Some(i), 0, 0)
             } else {
                 (None, 1u64 << dest, mb.messages[i].date_ms)
@@ -351,10 +351,11 @@ pub(crate) async fn move_message(
                     return item_not_found();
                 };
                 let old = mb.messages[i].clone();
+                let folders = mb.folder_mask();
                 mb.delete(i);
                 mb.deliver(Message {
                     id: new_id,
-                    labels: (old.labels & !GRAPH_FOLDER_MASK) | dest_bit,
+                    labels: (old.labels & !folders) | dest_bit,
                     deleted: false,
                     ..old
                 })

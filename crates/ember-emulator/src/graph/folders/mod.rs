@@ -1,5 +1,17 @@
-//! `/me` and the mail folders: the well-known folders under the root of the
-//! mailbox (`msgfolderroot`), addressed by id or well-known name.
+//! `/me` and the mail folders: the well-known folders and the user's own,
+//! nested, under the root of the mailbox (`msgfolderroot`), addressed by id
+//! or (the well-known ones) by well-known name.
+//!
+//! This module reads the tree: lists of folders (`mailFolders`,
+//! `childFolders`, with `$top`, `$skip`, `$select` and
+//! `includeHiddenFolders`) and single folders with their counts. Creating,
+//! renaming, moving and deleting folders is in [`write`]; the tree itself,
+//! kept in the mailbox's label table, is [`tree`].
+
+#[cfg(test)]
+mod tests;
+pub(crate) mod tree;
+mod write;
 
 use std::sync::Arc;
 
@@ -9,7 +21,10 @@ use axum::response::Response;
 use axum::Extension;
 use serde_json::{json, Map, Value};
 
-use super::resource::{folder_index, size_estimate, Bits};
+pub(crate) use self::tree::FolderRef;
+use self::tree::{children, is_folder, is_hidden, root_id};
+pub(super) use self::write::{create, delete, move_folder, permanent_delete, update};
+use super::resource::{size_estimate, Bits};
 use super::{
     bad_request, context, encode_query, id_malformed, item_not_found, looks_like_id, mailbox_mut,
     query_first, query_pairs, respond, user_id, Params, Target,
@@ -33,30 +48,17 @@ const FOLDER_PROPS: &[&str] = &[
     "isHidden",
 ];
 
-/// A folder a path can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FolderRef {
-    /// The root of the mailbox (`msgfolderroot`).
-    Root,
-    /// A folder: its index in the label table and [`GRAPH_FOLDERS`].
-    Folder(usize),
-}
-
-/// Resolves a folder id or well-known name (case-insensitive).
+/// Resolves a folder id or well-known name (case-insensitive); a folder
+/// deleted for good is not found.
 pub fn resolve(mb: &Mailbox, seed: u64, key: &str) -> Result<FolderRef, Response> {
     let lower = key.to_ascii_lowercase();
     if let Some(i) = GRAPH_FOLDERS.iter().position(|(wk, _)| *wk == lower) {
         return Ok(FolderRef::Folder(i));
     }
-    if lower == "msgfolderroot" || key == graph_folder_id(seed, "msgfolderroot") {
+    if lower == "msgfolderroot" || key == root_id(seed) {
         return Ok(FolderRef::Root);
     }
-    if let Some(i) = mb
-        .labels
-        .iter()
-        .take(GRAPH_FOLDERS.len())
-        .position(|l| l.id == key)
-    {
+    if let Some(i) = (0..mb.labels.len()).find(|&i| is_folder(mb, i) && mb.labels[i].id == key) {
         return Ok(FolderRef::Folder(i));
     }
     Err(if looks_like_id(key) {
@@ -89,16 +91,13 @@ pub fn folder_key(params: &Params) -> Result<Option<String>, Response> {
     }
 }
 
-fn root_id(seed: u64) -> String {
-    graph_folder_id(seed, "msgfolderroot")
-}
-
-/// Per folder: total, unread, size.
+/// Per label index: the folder's total, unread and size.
 fn counts(mb: &Mailbox) -> Vec<(u64, u64, u64)> {
-    let mut out = vec![(0u64, 0u64, 0u64); GRAPH_FOLDERS.len()];
-    let unread = Bits::of(mb).unread;
+    let mut out = vec![(0u64, 0u64, 0u64); mb.labels.len()];
+    let bits = Bits::of(mb);
+    let unread = bits.unread;
     for m in mb.messages.iter().filter(|m| !m.deleted) {
-        if let Some(c) = folder_index(m.labels).and_then(|i| out.get_mut(i)) {
+        if let Some(c) = bits.folder(m.labels).and_then(|i| out.get_mut(i)) {
             c.0 += 1;
             c.1 += u64::from(m.labels & unread != 0);
             c.2 += size_estimate(m);
@@ -113,7 +112,7 @@ fn folder_json(mb: &Mailbox, seed: u64, folder: FolderRef, counts: &[(u64, u64, 
             "id": root_id(seed),
             "displayName": "Top of Information Store",
             "parentFolderId": graph_folder_id(seed, "root"),
-            "childFolderCount": GRAPH_FOLDERS.len(),
+            "childFolderCount": children(mb, FolderRef::Root, true).len(),
             "unreadItemCount": 0,
             "totalItemCount": 0,
             "sizeInBytes": 0,
@@ -121,15 +120,19 @@ fn folder_json(mb: &Mailbox, seed: u64, folder: FolderRef, counts: &[(u64, u64, 
         }),
         FolderRef::Folder(i) => {
             let (total, unread, size) = counts.get(i).copied().unwrap_or_default();
+            let parent = match tree::parent(mb, i) {
+                FolderRef::Root => root_id(seed),
+                FolderRef::Folder(p) => mb.labels[p].id.clone(),
+            };
             json!({
                 "id": mb.labels[i].id,
-                "displayName": GRAPH_FOLDERS[i].1,
-                "parentFolderId": root_id(seed),
-                "childFolderCount": 0,
+                "displayName": mb.labels[i].name,
+                "parentFolderId": parent,
+                "childFolderCount": children(mb, folder, true).len(),
                 "unreadItemCount": unread,
                 "totalItemCount": total,
                 "sizeInBytes": size,
-                "isHidden": false,
+                "isHidden": is_hidden(mb, i),
             })
         }
     }
@@ -276,11 +279,29 @@ fn folder_page(
     Ok(body)
 }
 
-/// Top-level folders, in the order Graph lists them (by display name).
-fn top_folders() -> Vec<FolderRef> {
-    let mut order: Vec<usize> = (0..GRAPH_FOLDERS.len()).collect();
-    order.sort_by_key(|i| GRAPH_FOLDERS[*i].1);
-    order.into_iter().map(FolderRef::Folder).collect()
+/// The folders in `parent` as a list shows them: by display name, hidden
+/// ones only with `includeHiddenFolders=true`.
+fn listed(mb: &Mailbox, parent: FolderRef, pairs: &[(String, String)]) -> Vec<FolderRef> {
+    let hidden =
+        query_first(pairs, "includeHiddenFolders").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    children(mb, parent, hidden)
+        .into_iter()
+        .map(FolderRef::Folder)
+        .collect()
+}
+
+/// One folder as an entity, with `@odata.context` ending in `context_tail`.
+pub(super) fn entity(
+    shared: &Shared,
+    mb: &Mailbox,
+    seed: u64,
+    folder: FolderRef,
+    select: Option<&[&str]>,
+    context_tail: &str,
+) -> Value {
+    let mut body = apply_select(folder_json(mb, seed, folder, &counts(mb)), select);
+    body["@odata.context"] = json!(context(shared, context_tail));
+    body
 }
 
 /// `GET /me/mailFolders` (`$top`, `$skip`, `$select`, `includeHiddenFolders`).
@@ -305,7 +326,7 @@ pub async fn list(
         &shared,
         mb,
         seed,
-        &top_folders(),
+        &listed(mb, FolderRef::Root, &pairs),
         &pairs,
         &format!("{}/mailFolders", target.context_user()),
         &format!("{}/mailFolders", target.prefix),
@@ -346,23 +367,23 @@ pub async fn get_folder(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let mut body = apply_select(
-        folder_json(mb, seed, folder, &counts(mb)),
-        select.as_deref(),
-    );
-    body["@odata.context"] = json!(context(
+    let body = entity(
         &shared,
+        mb,
+        seed,
+        folder,
+        select.as_deref(),
         &format!(
             "{}/mailFolders{}/$entity",
             target.context_user(),
             select_suffix(select.as_deref())
-        )
-    ));
+        ),
+    );
     respond(StatusCode::OK, &body, &[])
 }
 
-/// `GET /me/mailFolders/{id}/childFolders`: the well-known folders have no
-/// children here; the root's children are the well-known folders.
+/// `GET /me/mailFolders/{id}/childFolders`: the folders directly in a
+/// folder; the root's are the top-level ones.
 pub async fn child_folders(
     State(shared): State<Arc<Shared>>,
     Extension(caller): Extension<Caller>,
@@ -386,8 +407,7 @@ pub async fn child_folders(
         Err(r) => return r,
     };
     let children = match resolve(mb, seed, &key) {
-        Ok(FolderRef::Root) => top_folders(),
-        Ok(FolderRef::Folder(_)) => Vec::new(),
+        Ok(folder) => listed(mb, folder, &pairs),
         Err(r) => return r,
     };
     match folder_page(
