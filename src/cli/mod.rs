@@ -36,7 +36,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.command.json();
     let bars = progress::enable(cli.command.json_asked());
-    let _logs = init_logging(cli.data_dir.as_deref(), bars);
+    let _logs = init_logging(cli.data_dir.as_deref(), bars, json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -85,7 +85,14 @@ fn internal(message: String) -> ApiError {
 
 /// Logs to the profile's log folder and to stderr (warnings only unless
 /// `EMBER_LOG` asks for more; scripts and the crash tests read stderr).
-fn init_logging(data_dir: Option<&std::path::Path>, bars: bool) -> crate::logging::LogGuard {
+/// A log folder that cannot be written is a warning, except for a command
+/// answering in JSON, whose stderr carries only its JSON error (the
+/// folder's trouble is then in that error, or in `ember doctor`).
+fn init_logging(
+    data_dir: Option<&std::path::Path>,
+    bars: bool,
+    json: bool,
+) -> crate::logging::LogGuard {
     let guard = crate::logging::init(crate::logging::LogOptions {
         program: "ember",
         dir: resolve_data_dir(data_dir).map(|d| crate::logging::log_dir(&d)),
@@ -94,8 +101,10 @@ fn init_logging(data_dir: Option<&std::path::Path>, bars: bool) -> crate::loggin
         terminal_default: "warn",
         extra: bars.then(progress::layer),
     });
-    if let Some(problem) = &guard.problem {
-        tracing::warn!("{problem}");
+    match &guard.problem {
+        Some(problem) if json => tracing::info!("{problem}"),
+        Some(problem) => tracing::warn!("{problem}"),
+        None => {}
     }
     guard
 }

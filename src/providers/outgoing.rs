@@ -35,6 +35,7 @@ use std::future::Future;
 use super::ProviderError;
 use crate::model::DraftState;
 use crate::store::drafts::DraftUpload;
+use crate::store::outbox::DraftAction;
 use crate::store::Store;
 use crate::sync::ActionError;
 
@@ -143,6 +144,32 @@ async fn create_or_adopt<A: DraftApi>(
         Some(found) => api.update(store, upload, &found).await?,
         None => api.create(store, upload).await?,
     })
+}
+
+/// Carries out one outbox entry of a draft through a provider's drafts
+/// API: the one place every mail provider's source hands its draft
+/// actions to; `attempts` is how many earlier attempts the outbox made.
+pub async fn apply<A: DraftApi>(
+    api: &A,
+    store: &Store,
+    action: &DraftAction,
+    attempts: i64,
+) -> Result<(), ActionError> {
+    match action {
+        DraftAction::Save { draft } => save_draft(api, store, *draft).await,
+        DraftAction::Send { draft } => send_draft(api, store, *draft, attempts).await,
+        DraftAction::Delete {
+            provider_draft_id,
+            provider_message_id,
+        } => {
+            delete_draft(
+                api,
+                provider_draft_id.as_deref(),
+                provider_message_id.as_deref(),
+            )
+            .await
+        }
+    }
 }
 
 /// Puts draft `draft`'s latest version in the provider's Drafts (the

@@ -21,7 +21,8 @@ use crate::support::start_with;
 
 const MESSAGES: usize = 1500;
 
-fn runs() -> usize {
+/// Kills per harness: five by default, fifty with `EMBER_FULL_TESTS`.
+pub fn runs() -> usize {
     if std::env::var_os("EMBER_FULL_TESTS").is_some() {
         50
     } else {
@@ -30,10 +31,10 @@ fn runs() -> usize {
 }
 
 /// A small deterministic generator for kill moments.
-struct Lcg(u64);
+pub struct Lcg(pub u64);
 
 impl Lcg {
-    fn next_below(&mut self, n: u64) -> u64 {
+    pub fn next_below(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)

@@ -13,32 +13,12 @@ use std::time::{Duration, Instant};
 use ember::model::DraftState;
 use ember::store::Store;
 
+use crate::crash::{runs, Lcg};
 use crate::send::sent_with;
 use crate::support::{ember_json, start_with};
 
 /// Messages queued before each kill.
 const PER_RUN: usize = 3;
-
-fn runs() -> usize {
-    if std::env::var_os("EMBER_FULL_TESTS").is_some() {
-        50
-    } else {
-        5
-    }
-}
-
-/// A small deterministic generator for kill moments.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next_below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
 
 fn sync_command(data: &str, account: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ember"));

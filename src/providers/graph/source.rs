@@ -17,7 +17,7 @@ use crate::providers::http::{CallStats, Http};
 use crate::providers::outgoing;
 use crate::providers::window::Window;
 use crate::providers::{AccountLimits, ProviderError};
-use crate::store::outbox::{Action, DraftAction, MailAction, OutboxEntry};
+use crate::store::outbox::{Action, MailAction, OutboxEntry};
 use crate::sync::{ActionError, BoxFuture, SyncContext, SyncError, SyncReport, SyncSource};
 
 #[derive(Debug, Clone)]
@@ -158,25 +158,7 @@ impl SyncSource for GraphSource {
                 } => (action, provider_ids),
                 Action::Draft(draft) => {
                     let api = GraphDrafts::new(client);
-                    return match draft {
-                        DraftAction::Save { draft } => {
-                            outgoing::save_draft(&api, &ctx.store, *draft).await
-                        }
-                        DraftAction::Send { draft } => {
-                            outgoing::send_draft(&api, &ctx.store, *draft, entry.attempts).await
-                        }
-                        DraftAction::Delete {
-                            provider_draft_id,
-                            provider_message_id,
-                        } => {
-                            outgoing::delete_draft(
-                                &api,
-                                provider_draft_id.as_deref(),
-                                provider_message_id.as_deref(),
-                            )
-                            .await
-                        }
-                    };
+                    return outgoing::apply(&api, &ctx.store, draft, entry.attempts).await;
                 }
                 Action::WorkItem(_) => {
                     return Err(ActionError::Refused(format!(
