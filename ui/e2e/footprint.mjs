@@ -32,11 +32,16 @@ if (!app || !bin) {
 const messages = Number(process.env.MESSAGES || 100_000);
 const seconds = Number(process.env.WINDOW_SECONDS || 60);
 const tick = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const data = mkdtempSync(join(tmpdir(), 'ember-footprint-'));
 const env = { ...process.env, EMBER_DATA_DIR: data, EMBER_SECRET_STORE: 'file', EMBER_LOG: process.env.EMBER_LOG || 'warn' };
 
-/** Pids of `root` and every process below it. */
+/**
+ * Pids of `root` and every process below it.
+ * @param {number} root
+ * @returns {number[]}
+ */
 function tree(root) {
   const parents = new Map();
   for (const entry of readdirSync('/proc')) {
@@ -56,7 +61,15 @@ function tree(root) {
   return out;
 }
 
-/** One process's name, CPU seconds, context switches, RSS and PSS (kB). */
+/**
+ * @typedef {{ pid: number, name: string, cpu: number, switches: Map<string, number>, rssKb: number, pssKb: number }} Sample
+ */
+
+/**
+ * One process's name, CPU seconds, context switches, RSS and PSS (kB).
+ * @param {number} pid
+ * @returns {Sample | null}
+ */
 function sample(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -74,6 +87,7 @@ function sample(pid) {
         // The thread ended meanwhile.
       }
     }
+    /** @param {string} text @param {string} key */
     const kb = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -83,27 +97,38 @@ function sample(pid) {
   }
 }
 
-const snapshot = (root) => tree(root).map(sample).filter(Boolean);
+/**
+ * @param {number} root
+ * @returns {Sample[]}
+ */
+const snapshot = (root) => tree(root).flatMap((pid) => sample(pid) ?? []);
+/**
+ * @param {Sample[]} s
+ * @param {'cpu' | 'rssKb' | 'pssKb'} key
+ */
 const total = (s, key) => s.reduce((sum, p) => sum + p[key], 0);
 
+/** @type {import('node:child_process').ChildProcess | undefined} */
 let emulator;
+/** @type {import('node:child_process').ChildProcess | undefined} */
 let shell;
 try {
   execFileSync(bin, ['--data-dir', data, 'bench', 'query', '--messages', String(messages), '--samples', '10', '--dir', data, '--json'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  emulator = spawn(bin, ['--data-dir', join(data, 'emulator'), 'emulator', '--no-quota', '--messages', '100'], {
+  const emu = spawn(bin, ['--data-dir', join(data, 'emulator'), 'emulator', '--no-quota', '--messages', '100'], {
     env,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  emulator = emu;
   const url = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: emulator.stdout });
+    const lines = createInterface({ input: emu.stdout });
     lines.on('line', (line) => {
       const m = /^listening on (\S+)/.exec(line.trim());
       if (m) resolve(m[1]);
     });
-    emulator.on('exit', () => reject(new Error('the emulator exited')));
+    emu.on('exit', () => reject(new Error('the emulator exited')));
   });
   execFileSync(bin, ['--data-dir', data, 'demo', 'setup', '--emulator', url, '--window', 'all'], {
     env,
@@ -111,12 +136,15 @@ try {
   });
 
   const opened = performance.now();
-  shell = spawn(app, [], { env, stdio: 'ignore' });
+  const child = spawn(app, [], { env, stdio: 'ignore' });
+  shell = child;
+  const root = child.pid;
+  if (root === undefined) throw new Error('the app did not start');
   // Settled: the tree used under 1 % of a core over 10 s (at most 15 min).
-  let before = snapshot(shell.pid);
+  let before = snapshot(root);
   for (;;) {
     await sleep(10_000);
-    const now = snapshot(shell.pid);
+    const now = snapshot(root);
     const busy = (total(now, 'cpu') - total(before, 'cpu')) / 10;
     before = now;
     if (busy < 0.01) break;
@@ -124,10 +152,10 @@ try {
   }
   const settleSeconds = (performance.now() - opened) / 1000;
 
-  const start = snapshot(shell.pid);
+  const start = snapshot(root);
   const t0 = performance.now();
   await sleep(seconds * 1000);
-  const end = snapshot(shell.pid);
+  const end = snapshot(root);
   const wall = (performance.now() - t0) / 1000;
   const startOf = new Map(start.map((p) => [p.pid, p]));
   const processes = end.map((p) => {
