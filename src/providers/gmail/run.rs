@@ -36,6 +36,10 @@ pub const RETRY_CURSOR: &str = "gmail.retry";
 const LIST_PAGE: u32 = 500;
 /// New messages whose headers are fetched first, so the list fills at once.
 const FIRST_SCREEN: usize = 200;
+/// History pages one run reads (Gmail's pages hold at most 500 records):
+/// more than this is a resync's worth of change, and a full sync is bounded
+/// by the window where history, collected before it is applied, is not.
+const MAX_HISTORY_PAGES: usize = 200;
 
 /// Why a run stopped.
 #[derive(Debug)]
@@ -44,6 +48,9 @@ pub(super) enum RunError {
     Provider(ProviderError),
     /// Anything else: storage, cancellation.
     Sync(SyncError),
+    /// Gmail's history could not be read to its end (a page token came
+    /// back twice, or too many pages): the run resyncs in full.
+    HistoryUnusable(String),
 }
 
 impl From<ProviderError> for RunError {
@@ -69,6 +76,13 @@ impl RunError {
         match self {
             Self::Sync(e) => e,
             Self::Provider(e) => sync_error(e, "Gmail"),
+            Self::HistoryUnusable(why) => sync_error(
+                ProviderError::Malformed {
+                    service: "Gmail",
+                    message: why,
+                },
+                "Gmail",
+            ),
         }
     }
 }
@@ -117,6 +131,10 @@ impl<'a> Run<'a> {
                         account = self.account(),
                         "Gmail no longer has history since {start}: full resync"
                     );
+                    self.full().await?;
+                }
+                Err(RunError::HistoryUnusable(why)) => {
+                    tracing::warn!(account = self.account(), "{why}: full resync");
                     self.full().await?;
                 }
                 other => other?,
@@ -224,14 +242,17 @@ impl<'a> Run<'a> {
 
     async fn incremental(&mut self, start: &str) -> Result<(), RunError> {
         let mut records = Vec::new();
-        let mut page_token: Option<String> = None;
+        let mut paging = HistoryPaging::default();
         let latest = loop {
             self.check_cancel()?;
-            let page = self.client.history(start, page_token.as_deref()).await?;
+            let page = self.client.history(start, paging.token()).await?;
             records.extend(page.history);
-            match page.next_page_token {
-                Some(t) if page_token.as_deref() != Some(t.as_str()) => page_token = Some(t),
-                _ => break page.history_id,
+            if paging
+                .next(page.next_page_token)
+                .map_err(RunError::HistoryUnusable)?
+                .is_none()
+            {
+                break page.history_id;
             }
         };
         let retry = retry_ids(&self.ctx.store, self.account(), RETRY_CURSOR).await?;
@@ -312,5 +333,72 @@ impl<'a> Run<'a> {
         }
         self.ctx.progress.report(phase, done, Some(total));
         Ok(())
+    }
+}
+
+/// Follows Gmail's `nextPageToken`s through one history read, at most
+/// [`MAX_HISTORY_PAGES`] pages and never the same token twice.
+#[derive(Debug, Default)]
+struct HistoryPaging {
+    token: Option<String>,
+    seen: HashSet<String>,
+}
+
+impl HistoryPaging {
+    /// The token of the page to ask for next (`None`: the first).
+    fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Takes the token a page named: `Ok(None)` when there is no further
+    /// page, an error when the token came before or the pages run over.
+    fn next(&mut self, next: Option<String>) -> Result<Option<&str>, String> {
+        let Some(t) = next else { return Ok(None) };
+        if self.seen.len() + 1 >= MAX_HISTORY_PAGES {
+            return Err(format!(
+                "Gmail's history runs past {MAX_HISTORY_PAGES} pages"
+            ));
+        }
+        if !self.seen.insert(t.clone()) {
+            return Err("Gmail's history named a page it had already given".into());
+        }
+        self.token = Some(t);
+        Ok(self.token.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HistoryPaging, MAX_HISTORY_PAGES};
+
+    #[test]
+    fn history_paging_ends_on_a_token_seen_before() {
+        let mut paging = HistoryPaging::default();
+        // A, B, A, B ... never ends unless a token seen before stops it.
+        let mut pages = 0;
+        for token in ["A", "B"].iter().cycle().take(1000) {
+            pages += 1;
+            if !matches!(paging.next(Some((*token).to_owned())), Ok(Some(_))) {
+                break;
+            }
+        }
+        assert!(pages <= 3, "followed {pages} pages of a cycle");
+    }
+
+    #[test]
+    fn history_paging_is_bounded_and_ends_on_the_last_page() {
+        let mut paging = HistoryPaging::default();
+        assert_eq!(paging.token(), None);
+        assert_eq!(paging.next(Some("p1".into())), Ok(Some("p1")));
+        assert_eq!(paging.next(None), Ok(None));
+        let mut paging = HistoryPaging::default();
+        let followed = (0..10 * MAX_HISTORY_PAGES)
+            .take_while(|i| paging.next(Some(format!("p{i}"))).is_ok())
+            .count();
+        assert_eq!(
+            followed + 1,
+            MAX_HISTORY_PAGES,
+            "pages read, first included"
+        );
     }
 }
