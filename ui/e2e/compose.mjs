@@ -248,10 +248,20 @@ async function main() {
     if (!composed.ok) return;
 
     const draftHeader = await check('the reply is typed into the body and saved as a draft', async () => {
-      await b.$('[data-testid=composer-body]').click();
+      // The composer may still be moving the focus (to the recipients, then
+      // the body) when it first shows: type only once the body has it.
+      const body = b.$('[data-testid=composer-body]');
+      await body.waitForClickable({ timeout: 10_000, timeoutMsg: 'the body never became clickable' });
+      await b.waitUntil(
+        async () => {
+          await body.click();
+          return b.execute(() => document.activeElement?.getAttribute('data-testid') === 'composer-body');
+        },
+        { timeout: 10_000, interval: 200, timeoutMsg: 'the body never took the focus' },
+      );
       await b.keys(REPLY_TEXT);
-      await b.waitUntil(async () => (await b.$('[data-testid=composer-body]').getText()).includes(REPLY_TEXT), {
-        timeout: 5_000,
+      await b.waitUntil(async () => (await body.getText()).includes(REPLY_TEXT), {
+        timeout: 10_000,
         timeoutMsg: 'the typed text never showed in the body',
       });
       // The draft as the store holds it (read only): its Message-ID identifies the copy in Sent.
