@@ -15,7 +15,7 @@ use ember::store::Store;
 
 use crate::crash::{runs, Lcg};
 use crate::send::sent_with;
-use crate::support::{ember_json, start_with};
+use crate::support::{cli_demo_account, ember_json, start_with};
 
 /// Messages queued before each kill.
 const PER_RUN: usize = 3;
@@ -96,38 +96,11 @@ async fn queue(
     reason = "child processes are blocking I/O; the figures the issue asks for are printed for the long run's report"
 )]
 async fn kill_while_sending(provider: &str, seed: u64) -> anyhow::Result<()> {
-    let (endpoint, only) = match provider {
-        "gmail" => ("gmail.drafts.send", "gmail"),
-        _ => ("graph.drafts.send", "graph"),
-    };
+    let endpoint = format!("{provider}.drafts.send");
     let emu = start_with(10, &format!("{endpoint}:slowreply,ms=700"), true).await?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().unwrap_or_default().to_owned();
-    let accounts = ember_json(
-        dir.path(),
-        &[
-            "demo",
-            "setup",
-            "--emulator",
-            &emu.base_url(),
-            "--window",
-            "all",
-            "--sync",
-            "--only",
-            only,
-            "--no-quota",
-            "--json",
-        ],
-    )
-    .await?;
-    let account = accounts
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["provider"] == provider)
-        .and_then(|a| a["account"].as_i64())
-        .ok_or_else(|| anyhow::anyhow!("no {provider} account: {accounts}"))?
-        .to_string();
+    let account = cli_demo_account(dir.path(), &emu, provider, true).await?;
 
     // How long sending a batch takes uninterrupted, to spread kills over it.
     let mut queued: Vec<(i64, String)> = Vec::new();

@@ -9,7 +9,7 @@ use ember::model::{FolderRole, SyncWindow};
 use ember::service::{Ember, ServiceError};
 
 use crate::graph_sync::{assert_converged as graph_converged, graph_ember};
-use crate::support::{control_get, ember_json, start};
+use crate::support::{cli_demo_account, control_get, ember_json, first_inbox_message, start};
 
 /// A folder of `account` mail can be filed in that is neither a system
 /// folder nor a category: the user's own.
@@ -149,28 +149,7 @@ async fn moved_mail_is_filed_at_once_and_the_provider_follows() -> anyhow::Resul
 async fn the_command_line_moves_mail_and_sends_it_with_now() -> anyhow::Result<()> {
     let emu = start(60).await?;
     let dir = tempfile::tempdir()?;
-    let url = emu.base_url();
-    let setup = [
-        "demo",
-        "setup",
-        "--emulator",
-        &url,
-        "--window",
-        "all",
-        "--sync",
-        "--only",
-        "gmail",
-        "--json",
-    ];
-    let accounts = ember_json(dir.path(), &setup).await?;
-    let gmail = accounts
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["provider"] == "gmail")
-        .and_then(|a| a["account"].as_i64())
-        .ok_or_else(|| anyhow::anyhow!("no Gmail account: {accounts}"))?
-        .to_string();
+    let gmail = cli_demo_account(dir.path(), &emu, "gmail", false).await?;
     let folders = ember_json(dir.path(), &["folders", "--account", &gmail, "--json"]).await?;
     let spam = folders
         .as_array()
@@ -181,17 +160,7 @@ async fn the_command_line_moves_mail_and_sends_it_with_now() -> anyhow::Result<(
         .ok_or_else(|| anyhow::anyhow!("no spam folder: {folders}"))?
         .to_string();
     let messages = ember_json(dir.path(), &["messages", "--account", &gmail, "--json"]).await?;
-    let message = messages
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| {
-            m["folders"]
-                .as_array()
-                .is_some_and(|f| f.contains(&"INBOX".into()))
-        })
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no inbox mail"))?;
+    let message = first_inbox_message(&messages)?;
     let id = message["id"].as_i64().unwrap_or_default().to_string();
     let outcome = ember_json(
         dir.path(),

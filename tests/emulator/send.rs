@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::graph_sync::graph_ember_using;
-use crate::support::{control, control_get, ember_json, start};
+use crate::support::{
+    cli_demo_account, control, control_get, ember_json, first_inbox_message, start,
+};
 
 /// An Ember with the demo accounts; returns (Gmail, Microsoft 365) ids.
 /// Sending is immediate unless a test sets an undo window.
@@ -420,31 +422,7 @@ async fn a_refusal_returns_the_message_to_the_composer_with_the_reason() -> anyh
 async fn the_command_line_sends_replies_and_lists_drafts() -> anyhow::Result<()> {
     let emu = start(30).await?;
     let dir = tempfile::tempdir()?;
-    let url = emu.base_url();
-    let accounts = ember_json(
-        dir.path(),
-        &[
-            "demo",
-            "setup",
-            "--emulator",
-            &url,
-            "--window",
-            "all",
-            "--sync",
-            "--only",
-            "gmail",
-            "--json",
-        ],
-    )
-    .await?;
-    let gmail = accounts
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["provider"] == "gmail")
-        .and_then(|a| a["account"].as_i64())
-        .ok_or_else(|| anyhow::anyhow!("no Gmail account: {accounts}"))?
-        .to_string();
+    let gmail = cli_demo_account(dir.path(), &emu, "gmail", false).await?;
     let plan = dir.path().join("plan.txt");
     std::fs::write(&plan, "step one")?;
     let plan = plan.display().to_string();
@@ -481,17 +459,7 @@ async fn the_command_line_sends_replies_and_lists_drafts() -> anyhow::Result<()>
 
     // A reply, by the id `ember messages --json` prints.
     let messages = ember_json(dir.path(), &["messages", "--all", "--json"]).await?;
-    let original = messages
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|m| {
-            m["folders"]
-                .as_array()
-                .is_some_and(|f| f.contains(&"INBOX".into()))
-        })
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no inbox mail"))?;
+    let original = first_inbox_message(&messages)?;
     let id = original["id"].as_i64().unwrap_or_default().to_string();
     let reply = ember_json(
         dir.path(),

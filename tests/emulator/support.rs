@@ -159,3 +159,54 @@ pub async fn ember_json(
     );
     Ok(serde_json::from_slice(&out.stdout)?)
 }
+
+/// Sets up the demo accounts in data folder `data` from the command line
+/// (`ember demo setup --sync --only PROVIDER`, everything in the window,
+/// quotas as `no_quota` says) and returns the id of `provider`'s account.
+pub async fn cli_demo_account(
+    data: &std::path::Path,
+    emu: &Emulator,
+    provider: &str,
+    no_quota: bool,
+) -> anyhow::Result<String> {
+    let url = emu.base_url();
+    let mut args = vec![
+        "demo",
+        "setup",
+        "--emulator",
+        &url,
+        "--window",
+        "all",
+        "--sync",
+        "--only",
+        provider,
+        "--json",
+    ];
+    if no_quota {
+        args.push("--no-quota");
+    }
+    let accounts = ember_json(data, &args).await?;
+    accounts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["provider"] == provider)
+        .and_then(|a| a["account"].as_i64())
+        .map(|id| id.to_string())
+        .ok_or_else(|| anyhow::anyhow!("no {provider} account: {accounts}"))
+}
+
+/// The first message in the inbox of an `ember messages --json` listing.
+pub fn first_inbox_message(messages: &Value) -> anyhow::Result<Value> {
+    messages
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| {
+            m["folders"]
+                .as_array()
+                .is_some_and(|f| f.contains(&"INBOX".into()))
+        })
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no inbox mail"))
+}

@@ -1,6 +1,10 @@
 // The end-to-end specs' small test runner: named checks counted as passed or
 // failed, step headings, and the summary line and exit code run.sh reads.
-// Each spec runs in its own node process, so the counts are per spec.
+// Each spec runs in its own node process, so the counts are per spec. Also
+// the two helpers the specs that read the demo emulator share.
+
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 let passed = 0;
 let failed = 0;
@@ -55,4 +59,25 @@ export async function runSpec(main) {
   }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+/**
+ * The address of the emulator demo mode started, which it writes into the
+ * data directory `dataDir`.
+ * @param {string} dataDir
+ */
+export function demoEmulatorUrl(dataDir) {
+  const file = path.join(dataDir, 'demo-emulator.url');
+  if (!existsSync(file)) throw new Error(`${file} does not exist (demo mode did not start?)`);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * Fetches JSON, failing with the status and the start of the body.
+ * @param {string} url @param {RequestInit} [init]
+ */
+export async function getJson(url, init) {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return res.json();
 }

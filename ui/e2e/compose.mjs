@@ -21,11 +21,11 @@
 // (data-kind, data-draft-id), composer-to, recipient-chip (data-address),
 // composer-subject, composer-body, composer-quote-frame, notifications.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, runSpec, step, usage as fail } from './checks.mjs';
+import { check, demoEmulatorUrl, getJson, runSpec, step, usage as fail } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -74,18 +74,8 @@ function cli(args) {
 
 // ---- the emulated world ------------------------------------------------------
 
-function emulatorUrl() {
-  const file = path.join(dataDir, 'demo-emulator.url');
-  if (!existsSync(file)) throw new Error(`${file} does not exist (demo mode did not start?)`);
-  return readFileSync(file, 'utf8').trim();
-}
-
-/** @param {string} url @param {RequestInit} [init] */
-async function getJson(url, init) {
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  return res.json();
-}
+/** The demo emulator's address, once demo mode has written it. */
+const emulatorUrl = () => demoEmulatorUrl(dataDir);
 
 /** The demo Gmail account as the emulator holds it. @returns {Promise<TruthAccount>} */
 async function gmailTruth() {

@@ -23,11 +23,11 @@
 // reading-pane, work-item-strip, linked-work-item (data-item-id),
 // linked-state, linked-open.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, runSpec, step, usage as fail } from './checks.mjs';
+import { check, demoEmulatorUrl, getJson, runSpec, step, usage as fail } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -82,18 +82,7 @@ const cliItem = (id) => cli(['work-item', 'show', String(id), '--json']);
 // ---- the emulated world ------------------------------------------------------
 
 /** The demo emulator's address, once demo mode has written it. */
-function emulatorUrl() {
-  const file = path.join(dataDir, 'demo-emulator.url');
-  if (!existsSync(file)) throw new Error(`${file} does not exist (demo mode did not start?)`);
-  return readFileSync(file, 'utf8').trim();
-}
-
-/** @param {string} url @param {RequestInit} [init] */
-async function getJson(url, init) {
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  return res.json();
-}
+const emulatorUrl = () => demoEmulatorUrl(dataDir);
 
 /** The Azure DevOps work items as the emulator holds them, by id. @returns {Promise<Map<number, TruthItem>>} */
 async function truthItems() {
