@@ -139,8 +139,8 @@ DEBUG_DEB = $(CARGO_TARGET_DIR)/debug/bundle/deb/$(DEB_FILE)
 .PHONY: package package-check icons
 
 # The release .deb users install (a release build: 10-15 minutes cold).
-package: setup model ui-build
-	$(TAURI) build --bundles deb
+package: setup ui-build
+	$(TAURI) build --bundles deb -- --locked
 	@echo "make package: $(RELEASE_DEB) ($$(du -h "$(RELEASE_DEB)" | cut -f1))"
 
 # CI checks the debug .deb: the same bundler and configuration as `make
