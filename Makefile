@@ -32,6 +32,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
 	libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
 	xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core libglib2.0-bin chromium
+# The package check (xdotool finds the installed app's window,
+# desktop-file-validate reads its desktop entry) and the end-to-end run with a
+# real Secret Service (gnome-keyring; secret-tool reads what landed in it).
+DEBIAN_PACKAGES += xdotool desktop-file-utils gnome-keyring libsecret-tools
 
 .PHONY: help run test setup system-deps ui-deps ui-build app bindings model \
 	check-rust check-deps test-rust check-ui test-ui test-browser e2e clean
@@ -119,6 +123,44 @@ app: ui-build
 e2e: app $(TAURI_DRIVER)
 	TAURI_DRIVER=$(TAURI_DRIVER) EMBER_APP=$(APP) EMBER_BIN=$(EMBER) \
 		EMBER_SCREENSHOT_DIR=$(CURDIR)/target/e2e ui/e2e/run.sh
+
+## Packages --------------------------------------------------------------------
+# The Tauri bundler (@tauri-apps/cli, an npm package with a prebuilt binary)
+# makes the .deb from src-tauri/tauri.conf.json's "bundle" section: name,
+# icons, desktop entry (src-tauri/fireside-ember.desktop); the version is the
+# Cargo workspace's. See README.md, "Packages", for the other formats.
+TAURI := $(CURDIR)/ui/node_modules/.bin/tauri
+EMBER_VERSION = $(shell awk '/^\[workspace\.package\]/ { s = 1; next } /^\[/ { s = 0 } \
+	s && /^version *=/ { gsub(/"/, "", $$3); print $$3; exit }' Cargo.toml)
+DEB_FILE = Fireside Ember_$(EMBER_VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+RELEASE_DEB = $(CARGO_TARGET_DIR)/release/bundle/deb/$(DEB_FILE)
+DEBUG_DEB = $(CARGO_TARGET_DIR)/debug/bundle/deb/$(DEB_FILE)
+
+.PHONY: package package-check icons
+
+# The release .deb users install (a release build: 10-15 minutes cold).
+package: setup ui-build
+	$(TAURI) build --bundles deb -- --locked
+	@echo "make package: $(RELEASE_DEB) ($$(du -h "$(RELEASE_DEB)" | cut -f1))"
+
+# CI checks the debug .deb: the same bundler and configuration as `make
+# package`, around the debug binary the end-to-end tests already built (a
+# release build would add 10-15 minutes to a cold `make test`). It extracts
+# it, checks its control fields, binary, desktop entry and icons, starts the
+# extracted binary under Xvfb and quits it from the tray (scripts/package-check).
+package-check: app
+	$(TAURI) bundle --debug --bundles deb
+	scripts/package-check "$(DEBUG_DEB)"
+
+test: package-check
+
+# Every icon size the bundler and the desktop want, from the one source image
+# (mobile icons are not kept: no mobile target).
+icons: ui-deps
+	$(TAURI) icon src-tauri/icons/icon.svg -o src-tauri/icons
+	$(TAURI) icon src-tauri/icons/icon.svg -o src-tauri/icons --png 16,24,48,256
+	rm -rf src-tauri/icons/android src-tauri/icons/ios src-tauri/icons/Square*Logo.png \
+		src-tauri/icons/StoreLogo.png src-tauri/icons/128x128@2x.png
 
 ## Maintenance -------------------------------------------------------------------
 

@@ -16,10 +16,20 @@
 #   coldstart.mjs  cold start to the first painted row on a store of 10,000
 #              messages (built by `ember bench query --dir`); prints its
 #              figure, asserts none.
+#   keyring:SPEC.mjs  SPEC with a real Secret Service: gnome-keyring's login
+#              keyring, created in a folder of the run and unlocked with a
+#              password on stdin, in the spec's D-Bus session; afterwards
+#              keyring.mjs checks the sign-ins landed in it (secret-tool) and
+#              that the CLI's doctor, a second process, reads them there.
+#              Without the prefix no keychain is usable (gnome-keyring may be
+#              activated on the bus, but has no unlocked keyring), the path
+#              of a machine without one: sign-ins kept in memory, and the
+#              window says so.
 #
 # Usage: run.sh [SPEC.mjs ...]   (default: EMBER_E2E_SPECS, else every spec
 # above but coldstart.mjs, a measurement run on its own: its WebDriver session
-# timed out in CI right after the other specs)
+# timed out in CI right after the other specs; then smoke and compose again
+# with the keyring: signing in, syncing and sending as desktop users do)
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
 # (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
@@ -39,17 +49,28 @@ export TAURI_DRIVER_PORT="${TAURI_DRIVER_PORT:-4444}"
 export EMBER_LOG="${EMBER_LOG:-info}"
 export HERE="$here"
 
-# run_spec SPEC: one spec, its own data directory, display, D-Bus session and
-# tauri-driver (which passes its environment on to the app it starts).
+# run_spec SPEC [keyring]: one spec, its own data directory, display, D-Bus
+# session and tauri-driver (which passes its environment on to the app it
+# starts); with `keyring`, an unlocked gnome-keyring in that session.
 run_spec() {
-  local spec="$1"
-  local data="$root/${spec%.mjs}"
+  local spec="$1" keyring="${2:-}"
+  local data="$root/${keyring:+keyring-}${spec%.mjs}"
   mkdir -p "$data"
   EMBER_DATA_DIR="$data" \
   EMBER_STATUS_CMD="'$EMBER_BIN' --data-dir '$data' status --json" \
+  EMBER_E2E_KEYCHAIN="${keyring:+1}" \
+  EMBER_SCREENSHOT_DIR="${EMBER_SCREENSHOT_DIR:+$EMBER_SCREENSHOT_DIR${keyring:+/keyring}}" \
   SPEC="$spec" \
   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
     set -euo pipefail
+    if [ -n "$EMBER_E2E_KEYCHAIN" ]; then
+      # Creates the login keyring (in this run'"'"'s folder, not the user'"'"'s)
+      # and unlocks it; the daemon serves org.freedesktop.secrets on this
+      # session bus and ends with it.
+      eval "$(printf %s ember-e2e | XDG_DATA_HOME="$EMBER_DATA_DIR.keyring" \
+        gnome-keyring-daemon --unlock --components=secrets)"
+      export GNOME_KEYRING_CONTROL
+    fi
     "$TAURI_DRIVER" --port "$TAURI_DRIVER_PORT" --native-port "$((TAURI_DRIVER_PORT + 1))" \
       > "$EMBER_DATA_DIR/tauri-driver.log" 2>&1 &
     driver=$!
@@ -59,6 +80,7 @@ run_spec() {
       sleep 0.2
     done
     node "$HERE/$SPEC" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; exit 1; }
+    if [ -n "$EMBER_E2E_KEYCHAIN" ]; then node "$HERE/keyring.mjs"; fi
   '
 }
 
@@ -72,10 +94,19 @@ coldstart() {
 
 status=0
 specs=("$@")
-[ ${#specs[@]} -gt 0 ] || read -r -a specs <<< "${EMBER_E2E_SPECS:-smoke.mjs mail.mjs workitems.mjs compose.mjs}"
+[ ${#specs[@]} -gt 0 ] || read -r -a specs <<< "${EMBER_E2E_SPECS:-smoke.mjs mail.mjs workitems.mjs compose.mjs keyring:smoke.mjs keyring:compose.mjs}"
 for spec in "${specs[@]}"; do
   case "$spec" in
     coldstart.mjs) coldstart || status=1 ;;
+    keyring:*)
+      if ! command -v gnome-keyring-daemon >/dev/null || ! command -v secret-tool >/dev/null; then
+        echo "$spec: gnome-keyring-daemon or secret-tool missing (Debian: gnome-keyring libsecret-tools)"
+        echo "0 passed, 1 failed"
+        status=1
+      else
+        run_spec "${spec#keyring:}" keyring || status=1
+      fi
+      ;;
     *) run_spec "$spec" || status=1 ;;
   esac
 done

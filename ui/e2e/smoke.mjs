@@ -5,7 +5,9 @@
 //
 // Env: EMBER_APP (absolute path to the app binary, required),
 //      EMBER_STATUS_CMD (shell command printing Status JSON, required),
-//      EMBER_SCREENSHOT_DIR (default: e2e/out), TAURI_DRIVER_PORT (default 4444).
+//      EMBER_SCREENSHOT_DIR (default: e2e/out), TAURI_DRIVER_PORT (default 4444),
+//      EMBER_E2E_KEYCHAIN ("1": a keychain is reachable, expect no storage
+//      warning; "": none is, expect it; unset: not checked).
 import { execSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +31,7 @@ const screenshotDir = path.resolve(
 );
 
 const TOGGLE = '[data-testid=sync-toggle]';
+const STORAGE_WARNING = '[data-testid=storage-warning]';
 const SYNC_ITEM = 'Sync enabled';
 
 /** @param {number} ms */
@@ -190,6 +193,25 @@ async function main() {
       const status = JSON.parse(execSync(statusCmd, { encoding: 'utf8' }));
       if (!(status.messageCount > 0)) throw new Error(`messageCount is ${status.messageCount}`);
     });
+
+    // run.sh says whether this run has a usable keychain (an unlocked
+    // gnome-keyring in the session) or none; by now the sign-ins above have
+    // opened the secret store and the window's status has been read since.
+    const keychain = process.env.EMBER_E2E_KEYCHAIN;
+    if (keychain === '1') {
+      step('with a keychain: sign-ins go there, and the window warns of nothing');
+      await check('no "No secure storage" warning', async () => {
+        await b.pause(500);
+        if (await b.$(STORAGE_WARNING).isExisting()) {
+          throw new Error(`the window warns: ${await b.$(STORAGE_WARNING).getText()}`);
+        }
+      });
+    } else if (keychain === '') {
+      step('without a keychain: the window says sign-ins last until quit');
+      await check('"No secure storage" warning shown', async () => {
+        await b.$(STORAGE_WARNING).waitForExist({ timeout: 10_000 });
+      });
+    }
 
     step('saving screenshot');
     await check(`screenshot saved to ${path.join(screenshotDir, 'smoke.png')}`, async () => {
