@@ -624,6 +624,24 @@ mod tests {
         }
     }
 
+    /// One run of `ctx` saving each of `positions` in a batch of its own.
+    async fn save(ctx: &SyncContext, positions: &[&str]) -> Result<SyncReport, SyncError> {
+        let mut writer = BatchWriter::start(ctx, None);
+        for position in positions {
+            writer
+                .flush(vec![CursorUpdate::set("gmail.history", *position)])
+                .await?;
+        }
+        writer.finish(Vec::new()).await
+    }
+
+    async fn stored(store: &Store, account: &crate::model::Account) -> Option<String> {
+        store
+            .cursor(account.id, "gmail.history")
+            .await
+            .expect("cursor")
+    }
+
     #[tokio::test]
     async fn a_run_overtaken_by_another_process_cannot_move_the_cursor_back() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -643,49 +661,26 @@ mod tests {
         // each on its own connection pool to the one file.
         let slow = run_on(&path, &account).await;
         let fast = run_on(&path, &account).await;
-        let mut writer = BatchWriter::start(&fast, None);
-        writer
-            .flush(vec![CursorUpdate::set("gmail.history", "500")])
+        save(&fast, &["500"])
             .await
             .expect("the first run to finish saves its cursor");
-        writer.finish(Vec::new()).await.expect("fast run");
         // The slower run, which read the cursor before the other saved,
         // ends with its older position: it must not land.
-        let writer = BatchWriter::start(&slow, None);
-        let outcome = writer
-            .finish(vec![CursorUpdate::set("gmail.history", "300")])
-            .await;
+        let outcome = save(&slow, &["300"]).await;
         assert!(
             matches!(outcome, Err(SyncError::Overtaken)),
             "the overtaken run must be refused, got {outcome:?}"
         );
         assert_eq!(
-            store
-                .cursor(account.id, "gmail.history")
-                .await
-                .expect("cursor")
-                .as_deref(),
+            stored(&store, &account).await.as_deref(),
             Some("500"),
             "the cursor moved backwards"
         );
-        // The same run writing on after its own save is not refused.
+        // A run writing on after its own save is not refused.
         let next = run_on(&path, &account).await;
-        let mut writer = BatchWriter::start(&next, None);
-        writer
-            .flush(vec![CursorUpdate::set("gmail.history", "600")])
+        save(&next, &["600", "700"])
             .await
-            .expect("first batch");
-        writer
-            .finish(vec![CursorUpdate::set("gmail.history", "700")])
-            .await
-            .expect("the run's own later batch");
-        assert_eq!(
-            store
-                .cursor(account.id, "gmail.history")
-                .await
-                .expect("cursor")
-                .as_deref(),
-            Some("700")
-        );
+            .expect("a run's own later batches");
+        assert_eq!(stored(&store, &account).await.as_deref(), Some("700"));
     }
 }
