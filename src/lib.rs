@@ -24,6 +24,7 @@ pub mod links;
 pub mod logging;
 pub mod model;
 pub mod notify;
+pub mod profile;
 pub mod providers;
 pub mod render;
 pub mod search;

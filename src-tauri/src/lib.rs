@@ -5,6 +5,12 @@
 //! tray, hides the window to the tray on close, and shuts the service down on
 //! Quit. It holds no business logic: every decision is a call into
 //! [`ember::Ember`].
+//!
+//! Start-up order matters: the profile lock is taken first, so a second
+//! launch learns that another instance runs before anything opens the
+//! database (no migration, no categoriser); it hands over to the running
+//! app when the single-instance plugin can reach it, and otherwise says so
+//! in a window (see [`startup`]), as does a start that fails.
 
 mod browser;
 mod commands;
@@ -12,6 +18,7 @@ mod error;
 mod events;
 mod links;
 mod notify;
+pub mod startup;
 mod tray;
 
 use std::process::ExitCode;
@@ -102,10 +109,28 @@ pub fn run() -> ExitCode {
 fn run_app() -> anyhow::Result<()> {
     let data_dir = ember::config::resolve_data_dir(None)
         .ok_or_else(|| anyhow::anyhow!("no data directory: set EMBER_DATA_DIR or a home folder"))?;
-    let ember = tauri::async_runtime::block_on(Ember::open(
-        Config::new(data_dir),
-        ember::service::sources::standard()?,
-    ))?;
+    // The single-instance check, before the store opens: also without a
+    // D-Bus session, where the plugin below cannot see another instance.
+    let lock = match ember::profile::ProfileLock::acquire(&data_dir, "fireside-ember") {
+        Ok(lock) => lock,
+        Err(e) => {
+            tracing::warn!("the profile is not available: {e}");
+            return show_problem(&startup::for_lock(&e));
+        }
+    };
+    let sources = ember::service::sources::standard()?;
+    let opened = tauri::async_runtime::block_on(async {
+        let ember = Ember::open(Config::new(data_dir.clone()), sources).await?;
+        ember.adopt_profile(lock).await?;
+        Ok::<_, ember::ServiceError>(ember)
+    });
+    let ember = match opened {
+        Ok(ember) => ember,
+        Err(e) => {
+            tracing::error!("Fireside Ember could not start: {e}");
+            return show_problem(&startup::for_open(&e, &data_dir));
+        }
+    };
 
     let builder = tauri::Builder::default()
         // First, so a second launch focuses this one before anything else starts.
@@ -171,6 +196,45 @@ fn run_app() -> anyhow::Result<()> {
             tracing::info!(clean = report.clean, elapsed = ?report.elapsed, "exited");
         }
     });
+    Ok(())
+}
+
+/// Shows `problem` in a window of its own and returns when it is closed.
+/// With the single-instance plugin first, so that a second launch whose
+/// running instance is reachable (over D-Bus on Linux) focuses it and ends
+/// here without showing anything.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tauri::generate_context! expands to std::process::exit on a broken embedded config"
+)]
+fn show_problem(problem: &startup::Problem) -> anyhow::Result<()> {
+    let url = startup::page_url(problem)
+        .ok_or_else(|| anyhow::anyhow!("{}: {}", problem.title, problem.detail))?;
+    let title = problem.title.clone();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window(startup::WINDOW) {
+                let _ = window.set_focus();
+            }
+        }))
+        .setup(move |app| {
+            tauri::WebviewWindowBuilder::new(
+                app,
+                startup::WINDOW,
+                tauri::WebviewUrl::External(url.clone()),
+            )
+            .title(format!("Fireside Ember: {title}"))
+            .inner_size(560.0, 300.0)
+            .resizable(true)
+            .build()?;
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    // Returns once the window is closed (`run` would exit the process).
+    let _exit_code = app.run_return(|_, _| {});
+    if problem.failure {
+        anyhow::bail!("{} {}", problem.title, problem.detail)
+    }
     Ok(())
 }
 

@@ -304,6 +304,9 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             if !once {
                 anyhow::bail!("only `ember sync --once` is available; the app syncs continuously");
             }
+            // Refused as a whole, before anything runs, when another
+            // process (the app) syncs this profile.
+            ember.claim_profile().await?;
             let mut results = Vec::new();
             let accounts = ember.accounts().await?;
             let _bars = progress::SyncBars::follow(ember, &accounts);

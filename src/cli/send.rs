@@ -44,6 +44,11 @@ pub(super) async fn run(ember: &Ember, args: SendArgs) -> anyhow::Result<()> {
         (_, _, Some(id)) => (ComposeKind::Forward, Some(id)),
         _ => (ComposeKind::New, None),
     };
+    if args.now {
+        // Before anything is queued: a send the app would also make is
+        // refused here, not left half-done.
+        ember.claim_profile().await?;
+    }
     let body = match (&args.body, &args.body_file) {
         (Some(text), _) => text.clone(),
         (None, Some(path)) => read_body(path).await?,

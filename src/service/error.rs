@@ -45,6 +45,10 @@ pub enum ServiceError {
     /// Past a provider's or Ember's size limit; the sentence gives both.
     #[error("{0}")]
     TooLarge(String),
+    /// Another process syncs and sends for this profile; the sentence
+    /// names it.
+    #[error(transparent)]
+    ProfileBusy(#[from] crate::profile::LockError),
 }
 
 impl ServiceError {
@@ -63,6 +67,8 @@ impl ServiceError {
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::ShuttingDown => ErrorCode::ShuttingDown,
             Self::TooLarge(_) => ErrorCode::TooLarge,
+            Self::ProfileBusy(crate::profile::LockError::Held { .. }) => ErrorCode::Unavailable,
+            Self::ProfileBusy(_) => ErrorCode::Storage,
         }
     }
 }

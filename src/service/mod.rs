@@ -36,6 +36,7 @@ use crate::model::{
     Account, AccountId, AccountStatus, MessageDetail, MessageId, MessagePage, MessageQuery,
     NewAccount, Status,
 };
+use crate::profile::ProfileLock;
 use crate::store::Store;
 use crate::sync::{SyncController, SyncSources};
 
@@ -79,6 +80,9 @@ pub struct Ember {
     /// The in-process emulator demo mode runs, if any.
     #[cfg(feature = "emulator")]
     demo: Arc<tokio::sync::Mutex<Option<ember_emulator::Emulator>>>,
+    /// The profile lock, once this process syncs or sends (see
+    /// [`crate::profile`]); released at shutdown.
+    profile: Arc<tokio::sync::Mutex<Option<ProfileLock>>>,
 }
 
 impl Ember {
@@ -148,12 +152,60 @@ impl Ember {
             categoriser,
             #[cfg(feature = "emulator")]
             demo: Arc::default(),
+            profile: Arc::default(),
         })
+    }
+
+    /// Takes the profile lock for this process unless it holds it already:
+    /// every path that syncs or sends comes through here first, so two
+    /// processes never sync one profile. Another holder is named in the
+    /// error.
+    pub async fn claim_profile(&self) -> Result<(), ServiceError> {
+        let mut slot = self.profile.lock().await;
+        if slot.is_some() {
+            return Ok(());
+        }
+        let dir = self.config.data_dir.clone();
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "ember".to_owned());
+        // Blocking I/O: opening and locking one small file.
+        #[allow(clippy::disallowed_methods, reason = "one small file's open and lock")]
+        let taken = tokio::task::spawn_blocking(move || ProfileLock::acquire(&dir, &program))
+            .await
+            .map_err(|e| ServiceError::InvalidInput(format!("cannot lock the profile: {e}")))?;
+        *slot = Some(taken?);
+        self.release_foreign_claims().await
+    }
+
+    /// Hands this service a profile lock its caller took before opening it
+    /// (the app, which checks for a running instance first).
+    pub async fn adopt_profile(&self, lock: ProfileLock) -> Result<(), ServiceError> {
+        *self.profile.lock().await = Some(lock);
+        self.release_foreign_claims().await
+    }
+
+    /// With the profile lock held, no other process sends: outbox claims
+    /// of another are a dead process's, and are let go.
+    async fn release_foreign_claims(&self) -> Result<(), ServiceError> {
+        let released = self
+            .store
+            .release_foreign_claims(crate::store::outbox::claimant())
+            .await?;
+        if released > 0 {
+            warn!(
+                released,
+                "outbox entries claimed by a process that ended are sent again"
+            );
+        }
+        Ok(())
     }
 
     /// Starts one sync loop per account.
     pub async fn start_sync(&self) -> Result<(), ServiceError> {
         self.ensure_running()?;
+        self.claim_profile().await?;
         self.sync_started.store(true, Ordering::SeqCst);
         self.reconcile_loops().await
     }
@@ -186,6 +238,7 @@ impl Ember {
         if accounts.iter().any(|a| !a.demo) {
             return Ok(None);
         }
+        self.claim_profile().await?;
         let mut slot = self.demo.lock().await;
         if let Some(running) = slot.as_ref() {
             return Ok(Some(running.base_url()));
@@ -332,6 +385,17 @@ impl Ember {
         if self.root.is_cancelled() {
             return Err(crate::sync::SyncError::ShuttingDown);
         }
+        match self.claim_profile().await {
+            Ok(()) => {}
+            Err(ServiceError::ProfileBusy(e)) => return Err(e.into()),
+            Err(ServiceError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                return Err(crate::sync::SyncError::Provider {
+                    code: crate::model::SyncErrorCode::Internal,
+                    message: e.to_string(),
+                })
+            }
+        }
         self.sync.sync_once(account).await
     }
 
@@ -389,6 +453,10 @@ impl Ember {
                     let _ = tokio::time::timeout(left, emulator.stop()).await;
                 }
             }
+        }
+        // Last: another process may sync once this one no longer can.
+        if let Ok(mut lock) = self.profile.try_lock() {
+            lock.take();
         }
         let report = ShutdownReport {
             clean: tasks_done && closed,

@@ -3,6 +3,16 @@
 //! A cursor is only ever written inside the transaction that stores the data
 //! it covers, which is why [`save`] takes the caller's transaction and there
 //! is no way to write one on its own.
+//!
+//! Two processes syncing one account (the app and `ember sync --once`, one
+//! of them without the profile lock) must not let the slower one write its
+//! older cursor last. So each account has a sync generation: a run notes it
+//! before it reads a cursor ([`Store::sync_generation`]), and every batch it
+//! writes checks it with [`advance_generation`] inside the batch's own
+//! transaction, bumping it when the batch saves cursors. A run that finds
+//! the generation moved was overtaken and writes nothing more. This covers
+//! every kind of cursor alike: Gmail's numeric history id, Graph's opaque
+//! delta links and Azure DevOps' watermarks.
 
 use sqlx::SqliteConnection;
 
@@ -45,7 +55,42 @@ pub async fn clear(
     Ok(())
 }
 
+/// Checks, as part of `tx`, that `account`'s sync generation is still
+/// `expected` (any, when `None`), and bumps it when `bump` (the batch saves
+/// cursors). Returns the generation now stored, or `None` when it had
+/// moved (another run saved cursors since `expected` was read) or the
+/// account is gone: the caller must then roll back.
+pub async fn advance_generation(
+    tx: &mut SqliteConnection,
+    account: AccountId,
+    expected: Option<i64>,
+    bump: bool,
+) -> Result<Option<i64>, StoreError> {
+    // One statement: the check and the bump cannot be split by another
+    // writer (the transaction already holds the write lock, too).
+    Ok(sqlx::query_scalar(
+        "UPDATE accounts SET sync_generation = sync_generation + ?1
+          WHERE id = ?2 AND (?3 IS NULL OR sync_generation = ?3)
+          RETURNING sync_generation",
+    )
+    .bind(i64::from(bump))
+    .bind(account)
+    .bind(expected)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
 impl Store {
+    /// `account`'s sync generation: read by a run before it reads any
+    /// cursor (see [`advance_generation`]).
+    pub async fn sync_generation(&self, account: AccountId) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT sync_generation FROM accounts WHERE id = ?")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound("account"))
+    }
+
     /// The stored cursor for `(account, resource)`, if any.
     pub async fn cursor(
         &self,

@@ -82,6 +82,22 @@ pub enum StoreError {
     /// A schema migration failed; the database is left at its previous version.
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was last used by a newer version of Ember, whose
+    /// schema this one does not know; it was not touched.
+    #[error(
+        "the database at {} has schema version {found}, newer than the {known} this version of \
+         Ember knows: it was left untouched; use the newer version of Ember (or a backup of \
+         the data folder made for this one)",
+        .path.display()
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its newest applied migration.
+        found: i64,
+        /// The newest migration this build carries.
+        known: i64,
+    },
     /// A query failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -137,6 +153,10 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        // Before anything may write (WAL set-up, migrations, the optimiser
+        // on close): a database from a newer version is left byte for byte
+        // as it was.
+        refuse_newer_schema(path).await?;
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(open_err)?
             .filename(path)
@@ -188,6 +208,58 @@ impl Store {
     }
 }
 
+/// Fails with [`StoreError::NewerSchema`] when the database at `path` has
+/// migrations applied that this build does not carry. Reads through a
+/// read-only connection, so it writes nothing; a missing file or one
+/// without a migrations table (a new or empty database) passes.
+async fn refuse_newer_schema(path: &Path) -> Result<(), StoreError> {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    if !path.exists() {
+        return Ok(());
+    }
+    // Without a write-ahead log beside it the file holds everything, and
+    // is read as immutable: even a read-only connection would otherwise
+    // leave new -wal and -shm files behind. With one, its pages count.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let immutable = !Path::new(&wal).exists();
+    let open_err = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let mut conn = SqliteConnectOptions::from_str("sqlite:")
+        .map_err(open_err)?
+        .filename(path)
+        .read_only(true)
+        .immutable(immutable)
+        .busy_timeout(BUSY_TIMEOUT)
+        .connect()
+        .await
+        .map_err(open_err)?;
+    let has_table: bool = sqlx::query_scalar(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    let found: Option<i64> = if has_table {
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut conn)
+            .await?
+    } else {
+        None
+    };
+    conn.close().await?;
+    let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    match found {
+        Some(found) if found > known => Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            known,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -216,6 +288,7 @@ mod migration_tests {
         (3, "ecb4b156"),
         (4, "4e211436"),
         (5, "f98754db"),
+        (6, "c469f6d6"),
     ];
 
     #[test]

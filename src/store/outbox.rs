@@ -423,44 +423,107 @@ async fn set_role_membership(
     Ok(())
 }
 
+/// How long a claim on an entry holds (see [`Store::claim_outbox`]): longer
+/// than any one send takes with its timeouts; a claim left by a process
+/// that died lapses after it.
+pub const CLAIM_LEASE_MS: i64 = 20 * 60 * 1000;
+
+/// Who claims entries in this process: the pid and the moment the first
+/// claim was made, so a restarted process with a reused pid is another.
+pub fn claimant() -> &'static str {
+    static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWNER.get_or_init(|| format!("{}@{}", std::process::id(), now_ms()))
+}
+
 impl Store {
-    /// The account's entries due now, oldest first, at most `limit`
-    /// (entries waiting for the user after a conflict are not due).
-    /// Entries whose payload no longer reads are dropped with a warning.
-    pub async fn due_outbox(
+    /// Claims the account's oldest entry that is due now and not claimed by
+    /// anyone else (or whose claim lapsed), for `owner`, atomically: of two
+    /// processes (or runs) asking at once, exactly one gets each entry, so
+    /// an action is never sent twice at the same time. The entry stays
+    /// claimed until [`Store::outbox_done`], [`Store::outbox_failed`],
+    /// [`Store::outbox_conflict`], [`Store::outbox_dropped`] or
+    /// [`Store::outbox_release`] settles it. Entries whose payload no longer
+    /// reads are dropped with a warning.
+    pub async fn claim_outbox(
         &self,
         account: AccountId,
-        limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, action, payload, attempts FROM outbox
-             WHERE account_id = ? AND state = 'pending' AND next_attempt_at <= ?
-             ORDER BY id LIMIT ?",
-        )
-        .bind(account)
-        .bind(now_ms())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for row in rows {
+        owner: &str,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        loop {
+            let now = now_ms();
+            let mut tx = self.begin_write().await?;
+            let row = sqlx::query(
+                "UPDATE outbox SET claimed_by = ?1, lease_until = ?2 + ?3
+                  WHERE id = (SELECT id FROM outbox
+                               WHERE account_id = ?4 AND state = 'pending'
+                                 AND next_attempt_at <= ?2
+                                 AND (claimed_by IS NULL OR lease_until <= ?2)
+                               ORDER BY id LIMIT 1)
+                  RETURNING id, action, payload, attempts",
+            )
+            .bind(owner)
+            .bind(now)
+            .bind(CLAIM_LEASE_MS)
+            .bind(account)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
             let id: i64 = row.try_get("id")?;
             let name: String = row.try_get("action")?;
             let payload: String = row.try_get("payload")?;
             match parse_action(&name, &payload) {
-                Ok(action) => entries.push(OutboxEntry {
-                    id,
-                    account,
-                    action,
-                    attempts: row.try_get("attempts")?,
-                }),
+                Ok(action) => {
+                    return Ok(Some(OutboxEntry {
+                        id,
+                        account,
+                        action,
+                        attempts: row.try_get("attempts")?,
+                    }))
+                }
                 Err(e) => {
                     tracing::warn!(id, error = %e, "dropping an unreadable outbox entry");
                     self.outbox_done(id).await?;
                 }
             }
         }
-        Ok(entries)
+    }
+
+    /// Gives up `owner`'s claim on entry `id` unsent (the run was cancelled,
+    /// or ended before it): the next run sends it.
+    pub async fn outbox_release(&self, id: i64, owner: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL
+              WHERE id = ? AND claimed_by = ?",
+        )
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Lets go of every claim made by anyone but `owner`: called by the
+    /// process that has just taken the profile lock, which every sending
+    /// path takes first, so another claimant is a process that died
+    /// mid-send (its entry is sent again by the rules that make a retry
+    /// safe, see `providers::outgoing`).
+    pub async fn release_foreign_claims(&self, owner: &str) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let released = sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL
+              WHERE claimed_by IS NOT NULL AND claimed_by <> ?",
+        )
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(released)
     }
 
     /// Queues `edit` of `account`'s work item `item` (seen at `rev`) and
@@ -487,11 +550,14 @@ impl Store {
     /// change (`message` says what happened).
     pub async fn outbox_conflict(&self, id: i64, message: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE outbox SET state = 'conflict', last_error = ? WHERE id = ?")
-            .bind(message)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'conflict', last_error = ?,
+                 claimed_by = NULL, lease_until = NULL WHERE id = ?",
+        )
+        .bind(message)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -607,6 +673,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+                 claimed_by = NULL, lease_until = NULL,
                  next_attempt_at = ? + 1000 * min(
                      -- A message waiting to leave is tried at least every
                      -- two minutes: coming back online sends it soon.

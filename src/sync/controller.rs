@@ -380,6 +380,7 @@ impl Inner {
             account,
             store: self.store.clone(),
             cancel,
+            generation: None,
         }
     }
 
@@ -411,8 +412,8 @@ impl Inner {
                 }
                 states.set(account, SyncState::Idle { last_synced_at: at });
             }
-            Err(SyncError::Cancelled) => {
-                info!(account = account, "sync run cancelled");
+            Err(e @ (SyncError::Cancelled | SyncError::Overtaken)) => {
+                info!(account = account, "sync run ended early: {e}");
                 if let Ok(found) = store.account(account).await {
                     let record = store.sync_record(found.id).await.unwrap_or_default();
                     let enabled = *self.enabled.borrow();

@@ -32,6 +32,14 @@ pub enum SyncError {
     /// The service is shutting down.
     #[error("Ember is shutting down")]
     ShuttingDown,
+    /// Another run of the account (in another process) saved its cursors
+    /// while this one ran: this run wrote nothing after that, and the next
+    /// run starts from the newer position.
+    #[error("another process synced this account meanwhile; this run stopped without writing")]
+    Overtaken,
+    /// Another process syncs and sends for this profile.
+    #[error("cannot sync: {0}")]
+    ProfileBusy(#[from] crate::profile::LockError),
 }
 
 fn provider_label(kind: ProviderKind) -> &'static str {
@@ -46,12 +54,12 @@ impl SyncError {
     /// A stable machine-readable code for the UI and logs.
     pub fn code(&self) -> SyncErrorCode {
         match self {
-            Self::Cancelled => SyncErrorCode::Cancelled,
+            Self::Cancelled | Self::Overtaken => SyncErrorCode::Cancelled,
             Self::TimedOut(_) => SyncErrorCode::TimedOut,
             Self::NeedsReauth(_) => SyncErrorCode::NeedsReauth,
             Self::Unsupported(_) => SyncErrorCode::Unsupported,
             Self::Provider { code, .. } => *code,
-            Self::Store(_) => SyncErrorCode::Storage,
+            Self::Store(_) | Self::ProfileBusy(_) => SyncErrorCode::Storage,
             Self::ShuttingDown => SyncErrorCode::ShuttingDown,
         }
     }

@@ -23,5 +23,5 @@ pub use controller::{SyncConfig, SyncController};
 pub use error::SyncError;
 pub(crate) use progress::LiveStates;
 pub use progress::Progress;
-pub use source::{BoxFuture, SyncContext, SyncReport, SyncSource, SyncSources};
+pub use source::{BoxFuture, RunGeneration, SyncContext, SyncReport, SyncSource, SyncSources};
 pub use writer::{BatchWriter, Change, CursorUpdate};

@@ -11,7 +11,7 @@
 use decide::Outcome;
 
 use super::{ActionError, SyncContext, SyncError, SyncReport, SyncSource};
-use crate::store::outbox::{Action, DraftAction, MAX_ATTEMPTS};
+use crate::store::outbox::{claimant, Action, DraftAction, MAX_ATTEMPTS};
 
 /// Entries sent per run at most; the rest wait for the next run.
 const PER_RUN: u32 = 200;
@@ -19,8 +19,12 @@ const PER_RUN: u32 = 200;
 /// One whole run: the outbox first, then the source's sync.
 pub(super) async fn run(
     source: std::sync::Arc<dyn SyncSource>,
-    ctx: SyncContext,
+    mut ctx: SyncContext,
 ) -> Result<SyncReport, SyncError> {
+    // Before anything reads a cursor (see `store::cursors`).
+    ctx.generation = Some(super::RunGeneration::new(
+        ctx.store.sync_generation(ctx.account.id).await?,
+    ));
     let mut sent = SyncReport::default();
     send_due(source.as_ref(), &ctx, &mut sent).await?;
     let mut report = source.sync(ctx).await?;
@@ -36,17 +40,28 @@ pub(super) async fn send_due(
     ctx: &SyncContext,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let entries = ctx.store.due_outbox(ctx.account.id, PER_RUN).await?;
-    for entry in entries {
+    let owner = claimant();
+    for _ in 0..PER_RUN {
         if ctx.cancel.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
+        // One at a time, claimed before it is sent: another process (or
+        // run) sending this account's outbox never gets the same entry.
+        let Some(entry) = ctx.store.claim_outbox(ctx.account.id, owner).await? else {
+            break;
+        };
         let outcome = tokio::select! {
             biased;
-            () = ctx.cancel.cancelled() => return Err(SyncError::Cancelled),
+            () = ctx.cancel.cancelled() => None,
             result = source.apply(ctx, &entry) => {
-                decide::classify(result, entry.attempts, patient(&entry.action))
+                Some(decide::classify(result, entry.attempts, patient(&entry.action)))
             }
+        };
+        let Some(outcome) = outcome else {
+            // Cancelled mid-send: the next run sends it again (a retried
+            // send is safe, see `providers::outgoing`).
+            ctx.store.outbox_release(entry.id, owner).await?;
+            return Err(SyncError::Cancelled);
         };
         match outcome {
             Outcome::Sent => {
@@ -67,6 +82,7 @@ pub(super) async fn send_due(
                 ));
             }
             Outcome::Reauth(e) => {
+                ctx.store.outbox_release(entry.id, owner).await?;
                 return Err(SyncError::NeedsReauth(format!(
                     "The provider no longer accepts this sign-in ({e}). Sign in again."
                 )));

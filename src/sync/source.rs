@@ -30,6 +30,35 @@ pub struct SyncContext {
     pub secrets: crate::auth::Secrets,
     /// Where newly stored messages go to be categorised.
     pub categorise: crate::classify::CategoriseQueue,
+    /// The account's sync generation this run started from, shared by its
+    /// writers; `None` outside a sync run (reading one item whole), whose
+    /// writes save no cursor and need no check.
+    pub generation: Option<RunGeneration>,
+}
+
+/// The sync generation a run started from (see [`crate::store::cursors`]),
+/// moved on by each of its batches that saves cursors.
+#[derive(Debug, Clone)]
+pub struct RunGeneration(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl RunGeneration {
+    /// A run starting from `generation`.
+    pub fn new(generation: i64) -> Self {
+        Self(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+            generation,
+        )))
+    }
+
+    /// The generation the run's next batch expects.
+    pub fn get(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Notes the generation a batch left.
+    pub fn set(&self, generation: i64) {
+        self.0
+            .store(generation, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// What one run did, for `ember sync --once` and the logs.

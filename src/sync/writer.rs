@@ -381,6 +381,20 @@ impl Task {
         let mut new_ids = Vec::new();
         let mut last: Option<String> = None;
         let mut tx = self.ctx.store.begin_write().await?;
+        // First, in the batch's own transaction: a run another process
+        // overtook writes nothing more, so its older cursor never lands.
+        // Saving a cursor outside a run still moves the generation on,
+        // so that a run under way notices it.
+        let expected = self.ctx.generation.as_ref().map(super::RunGeneration::get);
+        let next_generation = if expected.is_some() || !cursors.is_empty() {
+            Some(
+                cursors::advance_generation(&mut tx, account, expected, !cursors.is_empty())
+                    .await?
+                    .ok_or(SyncError::Overtaken)?,
+            )
+        } else {
+            None
+        };
         for change in changes {
             if let Some(id) = self.apply(&mut tx, change, &mut new_ids).await? {
                 last = Some(id);
@@ -398,6 +412,9 @@ impl Task {
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
+        if let (Some(generation), Some(next)) = (&self.ctx.generation, next_generation) {
+            generation.set(next);
+        }
         self.tally.new_messages.extend_from_slice(&new_ids);
         let excess = self
             .tally
@@ -578,5 +595,92 @@ impl Task {
             })?;
             cursors::save(tx, self.account(), resource, &list).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountSettings, NewAccount, ProviderKind};
+    use crate::sync::RunGeneration;
+
+    /// A run of `account` on its own handle of the database at `path`,
+    /// started from the generation stored now.
+    async fn run_on(path: &std::path::Path, account: &crate::model::Account) -> SyncContext {
+        let store = Store::open(path).await.expect("second handle");
+        let (categorise, _queued) = crate::classify::CategoriseQueue::new(16);
+        let generation = store.sync_generation(account.id).await.expect("generation");
+        SyncContext {
+            account: account.clone(),
+            progress: super::super::Progress::new(
+                account.id,
+                super::super::LiveStates::new(crate::events::EventBus::new()),
+            ),
+            store,
+            cancel: tokio_util::sync::CancellationToken::new(),
+            secrets: crate::auth::Secrets::memory("tests"),
+            categorise,
+            generation: Some(RunGeneration::new(generation)),
+        }
+    }
+
+    /// One run of `ctx` saving each of `positions` in a batch of its own.
+    async fn save(ctx: &SyncContext, positions: &[&str]) -> Result<SyncReport, SyncError> {
+        let mut writer = BatchWriter::start(ctx, None);
+        for position in positions {
+            writer
+                .flush(vec![CursorUpdate::set("gmail.history", *position)])
+                .await?;
+        }
+        writer.finish(Vec::new()).await
+    }
+
+    async fn stored(store: &Store, account: &crate::model::Account) -> Option<String> {
+        store
+            .cursor(account.id, "gmail.history")
+            .await
+            .expect("cursor")
+    }
+
+    #[tokio::test]
+    async fn a_run_overtaken_by_another_process_cannot_move_the_cursor_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(crate::store::DATABASE_FILE);
+        let store = Store::open(&path).await.expect("store");
+        let account = store
+            .upsert_account(&NewAccount {
+                provider: ProviderKind::Gmail,
+                address: "a@example.org".into(),
+                display_name: "A".into(),
+                settings: AccountSettings::offline(ProviderKind::Gmail),
+                sync_enabled: true,
+            })
+            .await
+            .expect("account");
+        // Two processes start a run of the account at the same cursor,
+        // each on its own connection pool to the one file.
+        let slow = run_on(&path, &account).await;
+        let fast = run_on(&path, &account).await;
+        save(&fast, &["500"])
+            .await
+            .expect("the first run to finish saves its cursor");
+        // The slower run, which read the cursor before the other saved,
+        // ends with its older position: it must not land.
+        let outcome = save(&slow, &["300"]).await;
+        assert!(
+            matches!(outcome, Err(SyncError::Overtaken)),
+            "the overtaken run must be refused, got {outcome:?}"
+        );
+        assert_eq!(
+            stored(&store, &account).await.as_deref(),
+            Some("500"),
+            "the cursor moved backwards"
+        );
+        // A run writing on after its own save is not refused.
+        let next = run_on(&path, &account).await;
+        save(&next, &["600", "700"])
+            .await
+            .expect("a run's own later batches");
+        assert_eq!(stored(&store, &account).await.as_deref(), Some("700"));
     }
 }

@@ -5,6 +5,7 @@ mod classify;
 mod cli;
 mod doctor;
 mod mail;
+mod profile;
 mod service;
 mod store;
 mod support;
