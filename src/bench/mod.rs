@@ -7,6 +7,7 @@ pub mod classify;
 pub mod emulator;
 #[cfg(all(feature = "emulator", unix))]
 pub mod footprint;
+pub mod open;
 pub mod query;
 pub mod responsiveness;
 #[cfg(feature = "emulator")]
