@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::percentile_ms;
-use crate::model::{NewAccount, ProviderKind};
 use crate::store::{NewMessage, NewMessageBody};
 use crate::sync::SyncSources;
 use crate::{Config, Ember};
@@ -70,16 +69,7 @@ pub async fn run(html_mb: usize, samples: usize) -> anyhow::Result<OpenBench> {
     config.secrets = Some(crate::auth::Secrets::memory("benchmarks keep no sign-ins"));
     config.model_dir = dir.path().join("no-model");
     let ember = Ember::open(config, SyncSources::new()).await?;
-    let account = ember
-        .store()
-        .upsert_account(&NewAccount {
-            provider: ProviderKind::Gmail,
-            address: "bench@example.org".into(),
-            display_name: "Bench".into(),
-            settings: crate::model::AccountSettings::offline(ProviderKind::Gmail),
-            sync_enabled: false,
-        })
-        .await?;
+    let account = super::bench_account(ember.store()).await?;
 
     let html = newsletter(html_mb.max(1) * 1024 * 1024);
     let raw_html_bytes = html.len();

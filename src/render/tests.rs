@@ -383,5 +383,8 @@ fn many_html_parts_share_one_bound() {
         stored.len()
     );
     assert!(stored.contains("message shortened"));
-    assert!(stored.contains("web mail"), "the note says where the rest is");
+    assert!(
+        stored.contains("web mail"),
+        "the note says where the rest is"
+    );
 }

@@ -106,7 +106,10 @@ async fn a_30_mb_html_mail_syncs_capped_and_opens_in_bounded_time() -> anyhow::R
         let started = Instant::now();
         let shown = ember.render_message(big.id).await?;
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(15), "{subject}: opened in {took:?}");
+        assert!(
+            took < Duration::from_secs(15),
+            "{subject}: opened in {took:?}"
+        );
         assert!(shown.html.contains("message shortened"));
         assert!(shown.remote_blocked > 0, "remote images are blocked");
         eprintln!("{subject}: opened in {took:?}");

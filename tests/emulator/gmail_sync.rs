@@ -313,8 +313,18 @@ async fn long_history_is_applied_page_by_page_and_a_run_stopped_half_way_converg
     // message read and unread five times, then a deletion and new mail.
     let ids: Vec<String> = before.iter().map(|r| r.0.clone()).collect();
     for _ in 0..5 {
-        control(&emu, "mutate", json!({"provider": "gmail", "mark_read": ids})).await?;
-        control(&emu, "mutate", json!({"provider": "gmail", "mark_unread": ids})).await?;
+        control(
+            &emu,
+            "mutate",
+            json!({"provider": "gmail", "mark_read": ids}),
+        )
+        .await?;
+        control(
+            &emu,
+            "mutate",
+            json!({"provider": "gmail", "mark_unread": ids}),
+        )
+        .await?;
     }
     control(
         &emu,

@@ -346,7 +346,10 @@ async fn bodies_past_every_read_limit_get_the_providers_413() {
         &emu,
         "POST",
         &format!("/upload{API}/messages/send?uploadType=media"),
-        &[("Authorization", &gmail), ("Content-Type", "message/rfc822")],
+        &[
+            ("Authorization", &gmail),
+            ("Content-Type", "message/rfc822"),
+        ],
         Some(&"x".repeat(65 * 1024 * 1024)),
     )
     .await;
@@ -365,15 +368,15 @@ async fn bodies_past_every_read_limit_get_the_providers_413() {
         &emu,
         "POST",
         "/v1.0/me/sendMail",
-        &[("Authorization", &graph), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &graph),
+            ("Content-Type", "application/json"),
+        ],
         Some(&"x".repeat(41 * 1024 * 1024)),
     )
     .await;
     assert_eq!(
-        (
-            send_mail.status,
-            send_mail.json["error"]["code"].as_str()
-        ),
+        (send_mail.status, send_mail.json["error"]["code"].as_str()),
         (413, Some("ErrorMessageSizeExceeded")),
         "{}",
         &send_mail.text[..send_mail.text.len().min(300)]
