@@ -7,10 +7,27 @@ pub mod classify;
 pub mod emulator;
 #[cfg(all(feature = "emulator", unix))]
 pub mod footprint;
+pub mod open;
 pub mod query;
 pub mod responsiveness;
 #[cfg(feature = "emulator")]
 pub mod sync;
+
+/// The Gmail-like account a benchmark's synthetic mail belongs to.
+pub(crate) async fn bench_account(
+    store: &crate::store::Store,
+) -> Result<crate::model::Account, crate::store::StoreError> {
+    use crate::model::{NewAccount, ProviderKind};
+    store
+        .upsert_account(&NewAccount {
+            provider: ProviderKind::Gmail,
+            address: "bench@example.org".into(),
+            display_name: "Bench".into(),
+            settings: crate::model::AccountSettings::offline(ProviderKind::Gmail),
+            sync_enabled: false,
+        })
+        .await
+}
 
 /// The p-th percentile (0-100) of `samples`, in milliseconds.
 pub fn percentile_ms(samples: &mut [std::time::Duration], p: f64) -> f64 {

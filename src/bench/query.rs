@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::percentile_ms;
-use crate::model::{MailView, MessageQuery, NewAccount, PageCursor, ProviderKind};
+use crate::model::{MailView, MessageQuery, PageCursor};
 use crate::search::{self, highlight, Field};
 use crate::store::{Store, WRITE_BATCH};
 
@@ -152,15 +152,7 @@ fn filler() -> Vec<String> {
 
 /// Builds the synthetic store: `n` messages in one Gmail-like account.
 pub(super) async fn build(store: &Store, n: usize) -> anyhow::Result<()> {
-    let account = store
-        .upsert_account(&NewAccount {
-            provider: ProviderKind::Gmail,
-            address: "bench@example.org".into(),
-            display_name: "Bench".into(),
-            settings: crate::model::AccountSettings::offline(ProviderKind::Gmail),
-            sync_enabled: false,
-        })
-        .await?;
+    let account = super::bench_account(store).await?;
     let words = filler();
     let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
     let mut rng = Rng(0x5EED);

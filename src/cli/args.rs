@@ -571,6 +571,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Opening a message with a large HTML body in the reading pane: the
+    /// first open and the ones after it, through the service.
+    Open {
+        /// Megabytes of HTML in the message.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=200))]
+        html_mb: u64,
+        /// Timed reopens.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+        /// Print JSON (the only output; accepted for symmetry).
+        #[arg(long)]
+        json: bool,
+    },
     /// Message list pages and searches over a synthetic store of N messages.
     Query {
         /// Messages in the synthetic store.
@@ -654,7 +667,8 @@ impl Command {
             Self::Bench(
                 BenchCommand::Classify { json, .. }
                 | BenchCommand::Responsiveness { json, .. }
-                | BenchCommand::Query { json, .. },
+                | BenchCommand::Query { json, .. }
+                | BenchCommand::Open { json, .. },
             ) => *json,
             #[cfg(all(feature = "emulator", unix))]
             Self::Bench(BenchCommand::Footprint { json, .. }) => *json,

@@ -32,6 +32,12 @@ pub(super) async fn run_bench(
                     .await?;
             output::json_line(&result)
         }
+        BenchCommand::Open {
+            html_mb, samples, ..
+        } => {
+            let result = crate::bench::open::run(usize::try_from(html_mb)?, samples.max(1)).await?;
+            output::json_line(&result)
+        }
         BenchCommand::Query {
             messages,
             samples,

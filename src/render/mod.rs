@@ -23,6 +23,7 @@
 //! `rel="noopener noreferrer"`; the window intercepts the click and passes
 //! the URL to `open_link` (see [`url::safe_link`]).
 
+pub mod cache;
 mod css;
 mod nesting;
 pub mod url;
@@ -309,42 +310,71 @@ fn builder(mode: Mode, blocked: Arc<AtomicUsize>) -> ammonia::Builder<'static> {
 /// Sanitises one HTML part for storage (remote URLs kept, see the module
 /// documentation).
 pub fn sanitise_part(html: &str) -> String {
-    let html = clip_html(html);
+    sanitise_clipped(html, MAX_HTML)
+}
+
+/// `html` cut to `limit` bytes (see [`clip_html`]) and sanitised for storage.
+fn sanitise_clipped(html: &str, limit: usize) -> String {
+    let html = clip_html(html, limit);
     builder(Mode::Store, Arc::default())
         .clean(&nesting::cap_nesting(&html))
         .to_string()
 }
 
-/// The most HTML of one part sanitised and stored: real newsletters stay far
-/// below it; past it the rest is left out with a note, so that one huge mail
+/// The most HTML of one message sanitised and stored (all its HTML parts
+/// together): real newsletters stay far below it (a large one is a few
+/// hundred KB); past it the rest is left out with [`shortened_note`], so
+/// that one huge mail (Gmail takes 25 MB of attachments, and 35 MB whole)
 /// costs bounded memory and time when stored and each time it is shown.
+/// The text body has its own bound, [`crate::providers::mime::MAX_TEXT`].
 pub const MAX_HTML: usize = 4 * 1024 * 1024;
 
-/// `html` cut to [`MAX_HTML`] at a tag boundary, with a note.
-fn clip_html(html: &str) -> Cow<'_, str> {
-    if html.len() <= MAX_HTML {
+/// The note that ends a shortened body in the reading pane.
+pub fn shortened_note(left_out: usize) -> String {
+    format!(
+        "<p><em>[message shortened: {left_out} bytes of HTML not shown. This message \
+         is larger than Ember displays; open it in your provider's web mail to see \
+         all of it.]</em></p>"
+    )
+}
+
+/// `html` cut to `limit` bytes at a tag boundary, with [`shortened_note`].
+fn clip_html(html: &str, limit: usize) -> Cow<'_, str> {
+    if html.len() <= limit {
         return Cow::Borrowed(html);
     }
-    let mut end = MAX_HTML;
+    let mut end = limit;
     while !html.is_char_boundary(end) {
         end -= 1;
     }
     let end = html[..end].rfind('<').filter(|p| *p > 0).unwrap_or(end);
     Cow::Owned(format!(
-        "{}<p><em>[message shortened: {} bytes of HTML not shown]</em></p>",
+        "{}{}",
         &html[..end],
-        html.len() - end
+        shortened_note(html.len() - end)
     ))
 }
 
 /// Sanitises each part on its own and joins them: one part's unclosed
-/// markup cannot swallow or restyle the next.
+/// markup cannot swallow or restyle the next. Together they get
+/// [`MAX_HTML`]: parts past it are left out, with a note saying how much.
 pub fn sanitise_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    parts
-        .into_iter()
-        .map(sanitise_part)
-        .collect::<Vec<_>>()
-        .join("\n<hr>\n")
+    let mut budget = MAX_HTML;
+    let mut left_out = 0usize;
+    let mut out = Vec::new();
+    for part in parts {
+        if budget == 0 {
+            left_out = left_out.saturating_add(part.len());
+            continue;
+        }
+        out.push(sanitise_clipped(part, budget));
+        budget = budget.saturating_sub(part.len());
+    }
+    let mut joined = out.join("\n<hr>\n");
+    if left_out > 0 {
+        joined.push_str(&shortened_note(left_out));
+    }
+    joined
 }
 
 /// The Content-Security-Policy of the rendered document.
@@ -368,9 +398,9 @@ pre{white-space:pre-wrap}table{max-width:100%}";
 /// into its sandboxed frame, with remote content allowed or replaced.
 pub fn render(stored_html: &str, allow_remote: bool) -> RenderedBody {
     let counter = Arc::new(AtomicUsize::new(0));
-    // Stored HTML is already within bounds; rows stored by older versions
-    // are held to them here.
-    let stored_html = clip_html(stored_html);
+    // Stored HTML is already within bounds (sanitising may have added a
+    // little); rows stored by older versions are held to them here.
+    let stored_html = clip_html(stored_html, MAX_HTML + MAX_HTML / 4);
     let body = builder(Mode::Render { allow_remote }, counter.clone())
         .clean(&nesting::cap_nesting(&stored_html))
         .to_string();

@@ -369,3 +369,22 @@ fn huge_html_is_shortened_with_a_note() {
     assert!(stored.len() < MAX_HTML + 1024, "{}", stored.len());
     assert!(stored.contains("message shortened"));
 }
+
+#[test]
+fn many_html_parts_share_one_bound() {
+    // Ten parts of 1 MiB each: each alone is under the bound, together
+    // they are not (the bound used to be per part: 10 MiB stored).
+    let part = "<p>word word word</p>".repeat(50_000);
+    let parts: Vec<&str> = std::iter::repeat_n(part.as_str(), 10).collect();
+    let stored = sanitise_parts(parts.iter().copied());
+    assert!(
+        stored.len() < MAX_HTML + 64 * 1024,
+        "{} bytes stored",
+        stored.len()
+    );
+    assert!(stored.contains("message shortened"));
+    assert!(
+        stored.contains("web mail"),
+        "the note says where the rest is"
+    );
+}

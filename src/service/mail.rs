@@ -2,11 +2,14 @@
 //! conversations, search with highlights, safe rendering with the
 //! remote-content choice, and link checks.
 
+use std::sync::Arc;
+
 use super::{Ember, ServiceError};
 use crate::events::Event;
 use crate::model::{
     AccountId, Folder, MessageDetail, MessageId, RemoteScope, RenderedBody, SearchHit, SearchQuery,
 };
+use crate::render::cache::RenderKey;
 use crate::search::{self, highlight, Field};
 
 impl Ember {
@@ -54,19 +57,28 @@ impl Ember {
     }
 
     /// The document the reading pane loads into its sandboxed frame: the
-    /// sanitised HTML body, or the text body when there is none.
+    /// sanitised HTML body, or the text body when there is none. A message
+    /// opened again with the same body and remote choice comes from the
+    /// render cache instead of the sanitiser.
     pub async fn render_message(&self, id: MessageId) -> Result<RenderedBody, ServiceError> {
         let (html, text, sender) = self.store.message_body(id).await?;
         match html.filter(|h| !h.is_empty()) {
             Some(html) => {
                 let allow = self.remote_allowed(id, &sender).await?;
-                // Sanitising a large body is milliseconds of CPU: off the
-                // async workers.
-                crate::cpu::run(move || crate::render::render(&html, allow))
-                    .await
-                    .map_err(|e| {
-                        ServiceError::InvalidInput(format!("cannot render message {id}: {e}"))
-                    })
+                let renders = self.renders.clone();
+                // Hashing and sanitising a large body are CPU work: off
+                // the async workers.
+                crate::cpu::run(move || {
+                    let key = RenderKey::new(id, allow, &html);
+                    if let Some(kept) = renders.get(&key) {
+                        return RenderedBody::clone(&kept);
+                    }
+                    let rendered = crate::render::render(&html, allow);
+                    renders.put(key, Arc::new(rendered.clone()));
+                    rendered
+                })
+                .await
+                .map_err(|e| ServiceError::InvalidInput(format!("cannot render message {id}: {e}")))
             }
             None => Ok(crate::render::render_text(
                 text.as_deref().unwrap_or_default(),

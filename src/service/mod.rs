@@ -77,6 +77,8 @@ pub struct Ember {
     secrets: Arc<crate::auth::SecretsSlot>,
     /// The on-device categoriser.
     categoriser: Arc<crate::classify::Categoriser>,
+    /// The reading pane's last rendered documents.
+    renders: Arc<crate::render::cache::RenderCache>,
     /// The in-process emulator demo mode runs, if any.
     #[cfg(feature = "emulator")]
     demo: Arc<tokio::sync::Mutex<Option<ember_emulator::Emulator>>>,
@@ -150,6 +152,7 @@ impl Ember {
             sync_started: Arc::default(),
             secrets,
             categoriser,
+            renders: Arc::default(),
             #[cfg(feature = "emulator")]
             demo: Arc::default(),
             profile: Arc::default(),

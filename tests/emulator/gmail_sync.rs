@@ -282,3 +282,112 @@ async fn unreadable_mime_is_reported_and_the_message_keeps_its_place() -> anyhow
     emu.stop().await;
     Ok(())
 }
+
+/// The stored Gmail history id of `account`.
+async fn history_cursor(ember: &Ember, account: i64) -> anyhow::Result<Option<String>> {
+    Ok(ember
+        .store()
+        .cursor(account, ember::providers::gmail::HISTORY_CURSOR)
+        .await?)
+}
+
+/// Successful history pages the emulator has served.
+async fn history_pages(emu: &Emulator) -> anyhow::Result<u64> {
+    let stats = control_get(emu, "stats").await?;
+    Ok(stats["statuses"]["gmail.history.list"]["200"]
+        .as_u64()
+        .unwrap_or(0))
+}
+
+#[tokio::test]
+async fn long_history_is_applied_page_by_page_and_a_run_stopped_half_way_converges(
+) -> anyhow::Result<()> {
+    let emu = start(300).await?;
+    let (_dir, ember, gmail) = gmail_ember(&emu, SyncWindow::All).await?;
+    ember.sync_once(gmail).await?;
+    let before = local(&ember, gmail).await?;
+    let old_cursor = history_cursor(&ember, gmail).await?;
+    assert!(old_cursor.is_some());
+
+    // About 3,000 history records (six of Gmail's 500-record pages): every
+    // message read and unread five times, then a deletion and new mail.
+    let ids: Vec<String> = before.iter().map(|r| r.0.clone()).collect();
+    for _ in 0..5 {
+        control(
+            &emu,
+            "mutate",
+            json!({"provider": "gmail", "mark_read": ids}),
+        )
+        .await?;
+        control(
+            &emu,
+            "mutate",
+            json!({"provider": "gmail", "mark_unread": ids}),
+        )
+        .await?;
+    }
+    control(
+        &emu,
+        "mutate",
+        json!({"provider": "gmail", "delete": [ids[0]], "mark_read": ids[1..100]}),
+    )
+    .await?;
+    control(&emu, "mail", inject("after-the-long-history")).await?;
+
+    // Each history page takes 400 ms: the store changes while later pages
+    // are still to come, and the cursor stays where it was.
+    control(
+        &emu,
+        "faults",
+        json!({"spec": "gmail.history.list:latency,ms=400"}),
+    )
+    .await?;
+    let run = tokio::spawn({
+        let ember = ember.clone();
+        async move { ember.sync_once(gmail).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while local(&ember, gmail).await? == before {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline && !run.is_finished(),
+            "nothing was applied while the history was read"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let pages_when_applied = history_pages(&emu).await?;
+    assert_eq!(
+        history_cursor(&ember, gmail).await?,
+        old_cursor,
+        "the cursor waits for the last page"
+    );
+
+    // Gmail now refuses the rest of the history: the run fails half-way.
+    control(&emu, "faults", json!({"spec": "gmail.history.list:400"})).await?;
+    let failed = run.await?;
+    assert!(failed.is_err(), "the run stopped half-way: {failed:?}");
+    assert_eq!(
+        history_cursor(&ember, gmail).await?,
+        old_cursor,
+        "a run stopped half-way keeps the old cursor"
+    );
+
+    // The next run reads the same history again and ends equal to Gmail.
+    control(&emu, "faults", json!({"spec": ""})).await?;
+    let pages_before = history_pages(&emu).await?;
+    let report = ember.sync_once(gmail).await?;
+    let pages = history_pages(&emu).await? - pages_before;
+    assert!(pages >= 6, "{pages} history pages");
+    assert!(
+        pages_when_applied < pages,
+        "the first changes were stored after {pages_when_applied} of {pages} pages: \
+         history must be applied as it is read, not collected whole first"
+    );
+    assert_converged(&ember, gmail, &emu).await?;
+    assert_ne!(history_cursor(&ember, gmail).await?, old_cursor);
+    assert_eq!(report.deleted, 1, "{report:?}");
+    let newest = ember.export_messages(Some(gmail), Some(1)).await?;
+    assert_eq!(newest[0].subject, "after-the-long-history");
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}

@@ -5,6 +5,7 @@
 
 mod ado;
 mod ado_sync;
+mod big_mail;
 mod cli_accounts;
 mod contract;
 mod control;

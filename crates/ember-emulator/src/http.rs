@@ -309,6 +309,35 @@ pub fn gmail_rate_limited(status: StatusCode, domain: &str, reason: Option<&str>
         .into_response()
 }
 
+/// Answers a request body over a route's read limit as the provider would:
+/// axum's own 413 is plain text, which no client of Gmail or Graph ever
+/// sees. Gmail's is its `uploadTooLarge`, Graph's its
+/// `ErrorMessageSizeExceeded`; other 413s (already the provider's JSON) pass.
+pub async fn provider_too_large(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    if path.starts_with("/v1.0/") {
+        graph_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "ErrorMessageSizeExceeded",
+            "The message exceeds the maximum supported size., Requests are limited to 4 MB: \
+             attach larger files with an upload session.",
+        )
+    } else if path.starts_with("/gmail/") || path.starts_with("/upload/gmail/") {
+        super::gmail::send::too_large()
+    } else {
+        response
+    }
+}
+
 /// A Google API error body.
 pub fn gmail_error(status: StatusCode, message: &str, reason: &str) -> Response {
     let status_name = match status.as_u16() {

@@ -165,5 +165,6 @@ fn router(shared: &Arc<Shared>) -> Router {
             )
                 .into_response()
         })
+        .layer(axum::middleware::from_fn(http::provider_too_large))
         .with_state(shared.clone())
 }

@@ -11,12 +11,21 @@
 //! together with the ids of messages Gmail answered unreadably this time
 //! (retried next run), so a crash never leaves the cursor ahead of the mail
 //! and nothing skipped is forgotten.
+//!
+//! History is applied as it is read, [`HISTORY_CHUNK`] records at a time
+//! (planned, fetched and committed before the next pages are asked for),
+//! so a run holds at most one chunk and one page of it however long the
+//! account was away. The chunks commit without the cursor: a run that stops
+//! half-way leaves the old history id, and the next run reads the same
+//! history again. Applying history twice is harmless (a fetch brings the
+//! message as it is now, a label list is the state after the change, a
+//! deletion of what is gone deletes nothing), so it converges.
 
 use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::client::{Format, GmailClient};
+use super::client::{Format, GmailClient, HistoryRecord};
 use super::convert::{convert, flags_of, folder_of};
 use super::plan::{plan_full, plan_incremental, Op};
 use crate::model::SyncPhase;
@@ -37,9 +46,12 @@ const LIST_PAGE: u32 = 500;
 /// New messages whose headers are fetched first, so the list fills at once.
 const FIRST_SCREEN: usize = 200;
 /// History pages one run reads (Gmail's pages hold at most 500 records):
-/// more than this is a resync's worth of change, and a full sync is bounded
-/// by the window where history, collected before it is applied, is not.
+/// more than this is a resync's worth of change (a full sync is bounded by
+/// the window, and costs less than 100,000 records of history).
 const MAX_HISTORY_PAGES: usize = 200;
+/// History records planned and applied at once (two of Gmail's pages): what
+/// a run holds of history is at most this plus the page being read.
+pub const HISTORY_CHUNK: usize = 1_000;
 
 /// Why a run stopped.
 #[derive(Debug)]
@@ -241,8 +253,10 @@ impl<'a> Run<'a> {
     }
 
     async fn incremental(&mut self, start: &str) -> Result<(), RunError> {
+        let retry = retry_ids(&self.ctx.store, self.account(), RETRY_CURSOR).await?;
         let mut records = Vec::new();
         let mut paging = HistoryPaging::default();
+        let mut applied = false;
         let latest = loop {
             self.check_cancel()?;
             let page = self.client.history(start, paging.token()).await?;
@@ -254,11 +268,46 @@ impl<'a> Run<'a> {
             {
                 break page.history_id;
             }
+            if records.len() >= HISTORY_CHUNK {
+                // Applied and committed now, without the cursor: the
+                // history id moves only once the last page is applied.
+                let chunk = std::mem::take(&mut records);
+                if self.apply_history(&chunk, &[], applied).await? {
+                    applied = true;
+                    self.writer.commit(Vec::new()).await?;
+                    self.ctx.progress.data_changed();
+                }
+            }
         };
-        let retry = retry_ids(&self.ctx.store, self.account(), RETRY_CURSOR).await?;
+        applied |= self.apply_history(&records, &retry, applied).await?;
+        if !applied {
+            if latest != start || !retry.is_empty() {
+                self.writer
+                    .commit(vec![CursorUpdate::set(HISTORY_CURSOR, latest)])
+                    .await?;
+            }
+            return Ok(());
+        }
+        self.writer
+            .flush(vec![CursorUpdate::set(HISTORY_CURSOR, latest)])
+            .await?;
+        self.ctx.progress.data_changed();
+        Ok(())
+    }
+
+    /// Plans one chunk of history records, fetches what it needs (and the
+    /// ids of `retry` it does not already cover) and hands every change to
+    /// the writer. Labels are read first, once a run (`labels_read`: an
+    /// earlier chunk did). Returns whether there was anything to do.
+    async fn apply_history(
+        &mut self,
+        records: &[HistoryRecord],
+        retry: &[String],
+        labels_read: bool,
+    ) -> Result<bool, RunError> {
         let mut fetch = Vec::new();
         let mut changes = Vec::new();
-        for op in plan_incremental(&records) {
+        for op in plan_incremental(records) {
             match op {
                 Op::Fetch(id) => fetch.push(id),
                 Op::Delete(id) => changes.push(Change::Delete(id)),
@@ -275,23 +324,16 @@ impl<'a> Run<'a> {
             .collect();
         fetch.extend(retry.iter().filter(|id| !planned.contains(*id)).cloned());
         if fetch.is_empty() && changes.is_empty() {
-            if latest != start || !retry.is_empty() {
-                self.writer
-                    .commit(vec![CursorUpdate::set(HISTORY_CURSOR, latest)])
-                    .await?;
-            }
-            return Ok(());
+            return Ok(false);
         }
-        self.labels().await?;
+        if !labels_read {
+            self.labels().await?;
+        }
         self.fetched += fetch.len() as u64;
         self.fetch_phase(fetch, Format::Raw, SyncPhase::Bodies)
             .await?;
         self.writer.extend(changes).await?;
-        self.writer
-            .flush(vec![CursorUpdate::set(HISTORY_CURSOR, latest)])
-            .await?;
-        self.ctx.progress.data_changed();
-        Ok(())
+        Ok(true)
     }
 
     /// Fetches `ids` in `format` with bounded concurrency, converting each on

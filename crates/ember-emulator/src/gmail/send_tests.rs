@@ -325,3 +325,61 @@ async fn faults_hit_the_new_endpoints_and_reset_still_sends() {
     assert_eq!(subjects, ["Faulty", "Reset"], "{reset:?}");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn bodies_past_every_read_limit_get_the_providers_413() {
+    let emu = start_unthrottled().await;
+    let gmail = token(&emu, "gmail").await;
+    let graph = token(&emu, "graph").await;
+    // batchModify reads axum's default 2 MB; the upload route Gmail's own
+    // 35 MB with room for its framing; Graph's writing routes past 4 MB.
+    let ids = json!({"ids": vec!["x".repeat(1000); 3 * 1024], "addLabelIds": ["STARRED"]});
+    let modify = api(
+        &emu,
+        "POST",
+        &format!("{API}/messages/batchModify"),
+        &gmail,
+        Some(&ids),
+    )
+    .await;
+    let upload = send(
+        &emu,
+        "POST",
+        &format!("/upload{API}/messages/send?uploadType=media"),
+        &[
+            ("Authorization", &gmail),
+            ("Content-Type", "message/rfc822"),
+        ],
+        Some(&"x".repeat(65 * 1024 * 1024)),
+    )
+    .await;
+    for reply in [&modify, &upload] {
+        assert_eq!(
+            (
+                reply.status,
+                reply.json["error"]["errors"][0]["reason"].as_str()
+            ),
+            (413, Some("uploadTooLarge")),
+            "{}",
+            &reply.text[..reply.text.len().min(300)]
+        );
+    }
+    let send_mail = send(
+        &emu,
+        "POST",
+        "/v1.0/me/sendMail",
+        &[
+            ("Authorization", &graph),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&"x".repeat(41 * 1024 * 1024)),
+    )
+    .await;
+    assert_eq!(
+        (send_mail.status, send_mail.json["error"]["code"].as_str()),
+        (413, Some("ErrorMessageSizeExceeded")),
+        "{}",
+        &send_mail.text[..send_mail.text.len().min(300)]
+    );
+    emu.stop().await;
+}
