@@ -51,6 +51,7 @@ impl SyncError {
             Self::NeedsReauth(_) => SyncErrorCode::NeedsReauth,
             Self::Unsupported(_) => SyncErrorCode::Unsupported,
             Self::Provider { code, .. } => *code,
+            Self::Store(e) if e.is_disk_full() => SyncErrorCode::DiskFull,
             Self::Store(_) => SyncErrorCode::Storage,
             Self::ShuttingDown => SyncErrorCode::ShuttingDown,
         }

@@ -11,8 +11,11 @@ mod control;
 mod crash;
 mod crash_send;
 mod demo;
+mod disk_full;
 #[cfg(unix)]
 mod footprint;
+#[path = "../core/full_disk.rs"]
+mod full_disk;
 mod gmail;
 mod gmail_actions;
 mod gmail_faults;
@@ -26,3 +29,4 @@ mod move_mail;
 mod oauth;
 mod send;
 mod support;
+mod week;
