@@ -38,6 +38,23 @@ pub const PROVIDER_WEIGHT: f32 = 0.5;
 pub use crate::store::settings::CATEGORIES_ENABLED as ENABLED_SETTING;
 /// The retrained weights, inside `<data dir>/models/`.
 pub const WEIGHTS_FILE: &str = "classifier.json";
+/// After a batch met a full disk, the first try again (doubling up to
+/// [`DISK_FULL_RETRY_MAX`]): nothing else would pick up the mail that
+/// waits uncategorised once space returns.
+pub const DISK_FULL_RETRY: Duration = Duration::from_secs(5);
+/// The longest wait between tries on a full disk.
+pub const DISK_FULL_RETRY_MAX: Duration = Duration::from_secs(300);
+/// What the status says while the disk is full.
+pub const DISK_FULL_MESSAGE: &str =
+    "categorisation paused: the disk is full; it carries on by itself once there is room";
+
+/// Whether `e` (or what caused it) is the store meeting a full disk.
+fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<crate::store::StoreError>()
+            .is_some_and(crate::store::StoreError::is_disk_full)
+    })
+}
 
 #[derive(Debug, Default)]
 struct State {
@@ -212,12 +229,21 @@ impl Categoriser {
         queue: super::CategoriseQueue,
         cancel: CancellationToken,
     ) {
+        // Set while the disk is full: when to look again.
+        let mut retry: Option<Duration> = None;
         let mut ready = self.ready().await;
         if ready {
-            self.sweep_logged(&cancel).await;
+            self.sweep_logged(&cancel, &mut retry).await;
         }
         let mut batch = Vec::with_capacity(BATCH);
         loop {
+            let wait = retry;
+            let retry_due = async move {
+                match wait {
+                    Some(after) => tokio::time::sleep(after).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break,
@@ -232,7 +258,7 @@ impl Categoriser {
                         // two looks (the notifications merge): what arrived
                         // meanwhile waits uncategorised. A sweep with nothing
                         // to do is one query.
-                        self.sweep_logged(&cancel).await;
+                        self.sweep_logged(&cancel, &mut retry).await;
                     }
                 }
                 n = rx.recv_many(&mut batch, BATCH) => {
@@ -241,27 +267,67 @@ impl Categoriser {
                     }
                     let ids = std::mem::take(&mut batch);
                     if ready {
-                        if let Err(e) = self.categorise(&ids).await {
+                        let result = self.categorise(&ids).await;
+                        if let Err(e) = &result {
                             warn!("categorisation of {} messages failed: {e}", ids.len());
+                        }
+                        // Back from a full disk: what waited meanwhile too.
+                        if self.disk_state(&result, &mut retry) {
+                            self.sweep_logged(&cancel, &mut retry).await;
                         }
                     }
                     // Sync left ids out while the queue was full: once it
                     // is drained, what is still uncategorised is swept up.
                     if rx.is_empty() && queue.take_overflow() && ready {
                         debug!("the queue overflowed: sweeping the store");
-                        self.sweep_logged(&cancel).await;
+                        self.sweep_logged(&cancel, &mut retry).await;
+                    }
+                }
+                () = retry_due => {
+                    if ready {
+                        self.sweep_logged(&cancel, &mut retry).await;
+                    } else {
+                        retry = None;
                     }
                 }
             }
         }
     }
 
+    /// Keeps the full-disk state in step with a batch's `result`: a full
+    /// disk says so in the status and schedules another try (`retry`,
+    /// doubling); success after one clears both. Returns whether the disk
+    /// was full and is no longer.
+    fn disk_state(&self, result: &anyhow::Result<()>, retry: &mut Option<Duration>) -> bool {
+        match result {
+            Err(e) if is_disk_full(e) => {
+                let next = retry.map_or(DISK_FULL_RETRY, |d| (d * 2).min(DISK_FULL_RETRY_MAX));
+                if retry.is_none() {
+                    warn!("the disk is full: categorisation waits for room");
+                }
+                *retry = Some(next);
+                self.set_state(false, DISK_FULL_MESSAGE.into());
+                false
+            }
+            Ok(()) if retry.is_some() => {
+                info!("there is room on the disk again: categorising what waited");
+                *retry = None;
+                self.set_state(true, "categorising on this device".into());
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The sweep, then a retrain when corrections wait to be learned
     /// (made while categories were off or before the model had read them).
-    async fn sweep_logged(&self, cancel: &CancellationToken) {
-        if let Err(e) = self.sweep(cancel).await {
+    /// A full disk is noted in `retry` (see [`Self::disk_state`]).
+    async fn sweep_logged(&self, cancel: &CancellationToken, retry: &mut Option<Duration>) {
+        let result = self.sweep(cancel).await;
+        if let Err(e) = &result {
             warn!("categorisation of stored mail stopped: {e}");
         }
+        self.disk_state(&result, retry);
         match records::corrected_without_embedding(&self.store, 0, 1).await {
             Ok(ids) if !ids.is_empty() => self.corrected(),
             Ok(_) => {}

@@ -23,7 +23,7 @@ mod queue;
 pub mod records;
 pub mod senders;
 
-pub use categoriser::{Categoriser, BATCH};
+pub use categoriser::{Categoriser, BATCH, DISK_FULL_MESSAGE};
 pub use pool::{default_threads, threads_from_env, ClassifyPool, THREADS_ENV};
 pub use queue::{CategoriseQueue, QUEUE_CAPACITY};
 

@@ -53,6 +53,9 @@ pub enum SyncErrorCode {
     Keychain,
     /// Local storage failed.
     Storage,
+    /// The disk holding the data folder is full: nothing was saved from the
+    /// write that met it, and sync carries on once there is room.
+    DiskFull,
     /// Ember is shutting down.
     ShuttingDown,
     /// The account's settings are unusable.
@@ -63,7 +66,7 @@ pub enum SyncErrorCode {
 
 impl SyncErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Cancelled,
         Self::TimedOut,
         Self::NeedsReauth,
@@ -76,6 +79,7 @@ impl SyncErrorCode {
         Self::Unreachable,
         Self::Keychain,
         Self::Storage,
+        Self::DiskFull,
         Self::ShuttingDown,
         Self::Invalid,
         Self::Internal,
@@ -96,6 +100,7 @@ impl SyncErrorCode {
             Self::Unreachable => "unreachable",
             Self::Keychain => "keychain",
             Self::Storage => "storage",
+            Self::DiskFull => "disk_full",
             Self::ShuttingDown => "shutting_down",
             Self::Invalid => "invalid",
             Self::Internal => "internal",

@@ -443,6 +443,7 @@ fn error_advice(code: SyncErrorCode) -> &'static str {
         SyncErrorCode::Unreachable | SyncErrorCode::TimedOut => "Check the network connection (and any proxy); Ember retries on its next tick.",
         SyncErrorCode::ServerError => "The service had trouble; Ember retries on its next tick.",
         SyncErrorCode::NeedsReauth | SyncErrorCode::Keychain => "Sign in again: Settings → Accounts → Sign in again.",
+        SyncErrorCode::DiskFull => "The disk holding the data folder is full: free some space; Ember saved nothing partial and carries on by itself once there is room.",
         SyncErrorCode::Storage => "Check the disk holding the data folder (space, permissions); `ember doctor` runs an integrity check.",
         _ => "Ember retries on its next tick; if the error stays, attach this report and the log file to a bug report.",
     }

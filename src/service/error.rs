@@ -57,6 +57,7 @@ impl ServiceError {
         match self {
             Self::Store(StoreError::NotFound(_)) => ErrorCode::NotFound,
             Self::Store(StoreError::WrongState(_)) => ErrorCode::Conflict,
+            Self::Store(e) if e.is_disk_full() => ErrorCode::DiskFull,
             Self::Store(e) if e.is_retryable() => ErrorCode::Unavailable,
             Self::Store(_) | Self::DataDir { .. } => ErrorCode::Storage,
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
@@ -87,6 +88,9 @@ pub enum ErrorCode {
     InvalidSetting,
     /// Local storage failed.
     Storage,
+    /// The disk is full: nothing of this change was saved; it can be done
+    /// again once there is room.
+    DiskFull,
     /// The search text cannot be parsed; the message says what is wrong.
     InvalidQuery,
     /// The link was not opened: only http, https and mailto links are.

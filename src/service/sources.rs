@@ -36,8 +36,12 @@ pub fn over(http: Http) -> SyncSources {
 /// Every provider with its concurrency cap but no rate limit: for an
 /// emulator whose quotas are off, and the sync benchmarks.
 pub fn unmetered() -> Result<SyncSources, ProviderError> {
-    let http = Http::new()?;
-    Ok(SyncSources::new()
+    Ok(unmetered_over(Http::new()?))
+}
+
+/// The same over `http` (a client with its own retry policy or timeouts).
+pub fn unmetered_over(http: Http) -> SyncSources {
+    SyncSources::new()
         .with(
             ProviderKind::Gmail,
             Arc::new(GmailSource::with_limits(http.clone(), || {
@@ -55,5 +59,5 @@ pub fn unmetered() -> Result<SyncSources, ProviderError> {
             Arc::new(AdoSource::with_limits(http, || {
                 AccountLimits::new(ADO_CONCURRENCY, None)
             })),
-        ))
+        )
 }

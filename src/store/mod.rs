@@ -24,12 +24,14 @@ mod work_items;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection as _, Sqlite, Transaction};
 
 pub use mail_writes::{
     delete_message, leave_folder, prune_folders, put_body, set_flags, set_provider_category,
@@ -100,7 +102,11 @@ pub enum StoreError {
     },
     /// A query failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The disk (or the database's size limit) is full: nothing of the
+    /// write that met it was kept, and writes work again once there is room.
+    #[error("the disk is full: free some space on the disk holding Ember's data folder; nothing was lost, and Ember carries on once there is room ({0})")]
+    DiskFull(sqlx::Error),
     /// A row held a value this version cannot read.
     #[error("corrupt row in {table}: {detail}")]
     Corrupt {
@@ -117,7 +123,29 @@ pub enum StoreError {
     WrongState(String),
 }
 
+/// SQLite's primary result code for "database or disk is full".
+const SQLITE_FULL: i32 = 13;
+
+impl From<sqlx::Error> for StoreError {
+    /// A full disk gets its own variant, so that every layer above can say
+    /// so instead of "database error".
+    fn from(e: sqlx::Error) -> Self {
+        let full = matches!(&e, sqlx::Error::Database(d)
+            if d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == SQLITE_FULL));
+        if full {
+            Self::DiskFull(e)
+        } else {
+            Self::Database(e)
+        }
+    }
+}
+
 impl StoreError {
+    /// Whether the disk (or the database's size limit) was full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::DiskFull(_))
+    }
+
     /// Whether trying again later may succeed (a lock held too long, a pool
     /// momentarily exhausted), as opposed to a fault in the data or the file.
     pub fn is_retryable(&self) -> bool {
@@ -143,7 +171,13 @@ pub type WriteTx = Transaction<'static, Sqlite>;
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    /// The size limit in pages every connection applies (see
+    /// [`Store::set_max_pages`]); [`NO_PAGE_LIMIT`] unless a test lowered it.
+    max_pages: Arc<AtomicU32>,
 }
+
+/// SQLite's own ceiling on a database's pages (it clamps larger values).
+const NO_PAGE_LIMIT: u32 = u32::MAX - 1;
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema
@@ -167,7 +201,30 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "memory")
             .optimize_on_close(true, None);
+        let max_pages = Arc::new(AtomicU32::new(NO_PAGE_LIMIT));
+        let limit = max_pages.clone();
         let pool = SqlitePoolOptions::new()
+            .after_connect(move |conn, _| {
+                let pages = limit.load(Ordering::SeqCst);
+                Box::pin(async move {
+                    if pages != NO_PAGE_LIMIT {
+                        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            // A statement or COMMIT that meets a full disk can make SQLite
+            // roll the whole transaction back by itself; sqlx's ROLLBACK
+            // then fails, its count of open transactions stays at one, and
+            // every later `BEGIN IMMEDIATE` on that connection failed with
+            // "attempted to call begin_with at non-zero transaction depth"
+            // long after the disk had room again. Idle connections are in
+            // no transaction (the pool's ping runs any rollback queued by a
+            // dropped transaction first), so one that says it is, is
+            // replaced.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .max_connections(MAX_CONNECTIONS)
             .min_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -178,7 +235,36 @@ impl Store {
         Ok(Self {
             pool,
             path: path.to_owned(),
+            max_pages,
         })
+    }
+
+    /// Caps the database at `pages` pages (SQLite's `max_page_count`) on
+    /// every connection, present and future, so that writes past it fail as
+    /// on a full disk; `None` lifts the cap. For tests of a full disk: the
+    /// disk itself cannot be filled on demand. A cap below the pages already
+    /// used leaves the database at its size.
+    pub async fn set_max_pages(&self, pages: Option<u32>) -> Result<(), StoreError> {
+        let pages = pages.unwrap_or(NO_PAGE_LIMIT);
+        self.max_pages.store(pages, Ordering::SeqCst);
+        // Holding each connection while setting the next reaches them all:
+        // the pool opens new ones (which apply the cap themselves) as needed.
+        let mut held = Vec::with_capacity(MAX_CONNECTIONS as usize);
+        for _ in 0..MAX_CONNECTIONS {
+            let mut conn = self.pool.acquire().await?;
+            sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                .execute(&mut *conn)
+                .await?;
+            held.push(conn);
+        }
+        Ok(())
+    }
+
+    /// The pages the database uses now (`PRAGMA page_count`).
+    pub async fn page_count(&self) -> Result<u32, StoreError> {
+        Ok(sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The database file.

@@ -59,6 +59,7 @@ impl SyncError {
             Self::NeedsReauth(_) => SyncErrorCode::NeedsReauth,
             Self::Unsupported(_) => SyncErrorCode::Unsupported,
             Self::Provider { code, .. } => *code,
+            Self::Store(e) if e.is_disk_full() => SyncErrorCode::DiskFull,
             Self::Store(_) | Self::ProfileBusy(_) => SyncErrorCode::Storage,
             Self::ShuttingDown => SyncErrorCode::ShuttingDown,
         }

@@ -103,9 +103,17 @@ pub(super) async fn send_due(
 
 /// Whether an entry keeps waiting through passing faults however long
 /// they last: a message the user sent is never given up because the
-/// network was down for an hour.
+/// network was down for an hour, and neither is what the user did to mail
+/// (read, starred, archived, moved). Such a change is already shown
+/// locally, and nothing at the provider would ever undo it there: given
+/// up after eight tries (about eight minutes offline), it left the store
+/// differing from the provider for good (found by the simulated week,
+/// tests/emulator/week.rs). A refusal still drops it at once.
 fn patient(action: &Action) -> bool {
-    matches!(action, Action::Draft(DraftAction::Send { .. }))
+    matches!(
+        action,
+        Action::Draft(DraftAction::Send { .. }) | Action::Mail { .. }
+    )
 }
 
 /// What to do with an entry after one send: pure, so it is tested alone.
@@ -163,6 +171,24 @@ mod decide {
             assert!(matches!(
                 classify(Err(ActionError::Reauth("no".into())), 0, false),
                 Outcome::Reauth(_)
+            ));
+        }
+
+        #[test]
+        fn what_the_user_did_to_mail_waits_out_any_outage() {
+            use crate::store::outbox::MailAction;
+            let read = crate::store::outbox::Action::Mail {
+                action: MailAction::SetUnread { unread: false },
+                provider_ids: vec!["m1".into()],
+            };
+            assert!(super::super::patient(&read));
+            assert!(matches!(
+                classify(
+                    Err(ActionError::later("offline")),
+                    100,
+                    super::super::patient(&read)
+                ),
+                Outcome::Later(_)
             ));
         }
 

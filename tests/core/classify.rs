@@ -688,3 +688,60 @@ fn ember_cli(command: &mut std::process::Command) -> anyhow::Result<std::process
     );
     Ok(out)
 }
+
+/// A full disk (issue 16, item 21): categorisation stops with a status that
+/// says so, writes no batch in part, and carries on by itself once there is
+/// room, without a restart or the user switching anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_pauses_categorisation_which_resumes_by_itself_once_there_is_room(
+) -> anyhow::Result<()> {
+    use ember::classify::DISK_FULL_MESSAGE;
+    let Some((_dir, config)) = with_model()? else {
+        return Ok(());
+    };
+    let ember = Ember::open(config, ember::sync::SyncSources::new()).await?;
+    let mut settings = ember.settings().await?;
+    settings.categories_enabled = false;
+    ember.update_settings(settings.clone()).await?;
+    let account = add_account(ember.store(), ProviderKind::Gmail, "me@example.org").await?;
+    let mail: Vec<_> = (0..40)
+        .map(|i| {
+            message(
+                account.id,
+                &format!("full-{i}"),
+                10_000 + i,
+                &format!("Quarterly report part {i}"),
+            )
+        })
+        .collect();
+    insert_messages(ember.store(), &mail).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ember.status().await?.classifier.pending, 40);
+
+    crate::full_disk::fill_the_disk(ember.store()).await?;
+    settings.categories_enabled = true;
+    ember.update_settings(settings).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let status = ember.status().await?;
+        if status.classifier.message == DISK_FULL_MESSAGE {
+            assert!(!status.classifier.available);
+            // Nothing categorised in part: every message still waits.
+            assert_eq!(status.classifier.pending, 40, "{status:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the status never said the disk is full: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    crate::full_disk::make_room(ember.store()).await?;
+    wait_until_categorised(&ember).await?;
+    let status = ember.status().await?;
+    assert!(status.classifier.available, "{status:?}");
+    assert_ne!(status.classifier.message, DISK_FULL_MESSAGE);
+    ember.shutdown(Duration::from_secs(10)).await;
+    Ok(())
+}

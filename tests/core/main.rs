@@ -4,6 +4,7 @@
 mod classify;
 mod cli;
 mod doctor;
+mod full_disk;
 mod mail;
 mod profile;
 mod service;

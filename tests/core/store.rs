@@ -324,3 +324,34 @@ async fn removing_an_account_removes_its_mail_and_index_entries() -> anyhow::Res
     assert_eq!(search_ids(&store, "alpha").await?.len(), 1);
     Ok(())
 }
+
+/// A write that meets a full disk leaves no connection of the pool stuck in
+/// a transaction: once there is room, every connection writes again
+/// (before the fix, the connection whose transaction SQLite rolled back by
+/// itself refused every later `BEGIN IMMEDIATE`).
+#[tokio::test]
+async fn after_a_full_disk_every_connection_of_the_pool_writes_again() -> anyhow::Result<()> {
+    let (_dir, store) = crate::support::temp_store().await?;
+    crate::full_disk::fill_the_disk(&store).await?;
+    // Write transactions that meet the full disk, on each connection in turn.
+    for _ in 0..2 * ember::store::MAX_CONNECTIONS {
+        let mut tx = store.begin_write().await?;
+        let written = sqlx::query("INSERT INTO test_filler VALUES (randomblob(200000))")
+            .execute(&mut *tx)
+            .await;
+        match written.map_err(ember::store::StoreError::from) {
+            Ok(_) => panic!("a 200 kB row fitted on a full disk"),
+            Err(e) => assert!(e.is_disk_full(), "{e}"),
+        }
+    }
+    crate::full_disk::make_room(&store).await?;
+    for i in 0..4 * ember::store::MAX_CONNECTIONS {
+        let mut tx = store.begin_write().await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, '1')")
+            .bind(format!("after-the-full-disk-{i}"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}

@@ -46,14 +46,14 @@ impl Lcg {
 /// Which demo account is synced, and its local account id (the demo adds
 /// Gmail first, then Microsoft 365, then Azure DevOps).
 #[derive(Debug, Clone, Copy)]
-enum Provider {
+pub enum Provider {
     Gmail,
     Graph,
     Ado,
 }
 
 impl Provider {
-    fn arg(self) -> &'static str {
+    pub fn arg(self) -> &'static str {
         match self {
             Self::Gmail => "gmail",
             Self::Graph => "graph",
@@ -61,7 +61,7 @@ impl Provider {
         }
     }
 
-    fn account(self) -> i64 {
+    pub fn account(self) -> i64 {
         match self {
             Self::Gmail => 1,
             Self::Graph => 2,
@@ -71,9 +71,9 @@ impl Provider {
 }
 
 /// A message as both sides are compared: id, folders, unread.
-type Row = (String, BTreeSet<String>, bool);
+pub type Row = (String, BTreeSet<String>, bool);
 
-async fn truth(
+pub async fn truth(
     emu: &ember_emulator::Emulator,
     provider: Provider,
 ) -> anyhow::Result<BTreeSet<Row>> {
@@ -119,7 +119,7 @@ async fn truth(
         .collect())
 }
 
-async fn local(ember: &ember::Ember, provider: Provider) -> anyhow::Result<BTreeSet<Row>> {
+pub async fn local(ember: &ember::Ember, provider: Provider) -> anyhow::Result<BTreeSet<Row>> {
     if let Provider::Ado = provider {
         return Ok(crate::ado_sync::local(ember)
             .await?

@@ -12,8 +12,11 @@ mod control;
 mod crash;
 mod crash_send;
 mod demo;
+mod disk_full;
 #[cfg(unix)]
 mod footprint;
+#[path = "../core/full_disk.rs"]
+mod full_disk;
 mod gmail;
 mod gmail_actions;
 mod gmail_faults;
@@ -27,3 +30,4 @@ mod move_mail;
 mod oauth;
 mod send;
 mod support;
+mod week;

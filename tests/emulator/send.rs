@@ -97,7 +97,7 @@ fn to(address: &str) -> Vec<Address> {
 }
 
 /// Writes `text` into draft `draft` addressed to `recipient`.
-async fn write(
+pub async fn write(
     ember: &Ember,
     draft: &ember::model::Draft,
     recipient: Option<&str>,

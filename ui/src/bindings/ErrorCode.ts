@@ -3,4 +3,4 @@
 /**
  * Stable error codes.
  */
-export type ErrorCode = "notFound" | "invalidInput" | "signInFailed" | "invalidSetting" | "storage" | "invalidQuery" | "refusedLink" | "unavailable" | "shuttingDown" | "conflict" | "tooLarge" | "internal";
+export type ErrorCode = "notFound" | "invalidInput" | "signInFailed" | "invalidSetting" | "storage" | "diskFull" | "invalidQuery" | "refusedLink" | "unavailable" | "shuttingDown" | "conflict" | "tooLarge" | "internal";

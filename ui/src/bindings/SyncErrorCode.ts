@@ -5,4 +5,4 @@
  * by name (`rate_limited` ...); a name this version does not know reads
  * as [`SyncErrorCode::Internal`].
  */
-export type SyncErrorCode = "cancelled" | "timed_out" | "needs_reauth" | "unsupported" | "rate_limited" | "server_error" | "bad_response" | "bad_request" | "not_found" | "unreachable" | "keychain" | "storage" | "shutting_down" | "invalid" | "internal";
+export type SyncErrorCode = "cancelled" | "timed_out" | "needs_reauth" | "unsupported" | "rate_limited" | "server_error" | "bad_response" | "bad_request" | "not_found" | "unreachable" | "keychain" | "storage" | "disk_full" | "shutting_down" | "invalid" | "internal";

@@ -13,6 +13,7 @@ const CODES = {
   signInFailed: true,
   invalidSetting: true,
   storage: true,
+  diskFull: true,
   invalidQuery: true,
   refusedLink: true,
   unavailable: true,
