@@ -73,6 +73,20 @@ export function demoEmulatorUrl(dataDir) {
 }
 
 /**
+ * `init` with the demo emulator's control token (demo mode writes it next to
+ * the address) in the header the emulator's control routes require.
+ * @param {string} dataDir @param {RequestInit} [init]
+ * @returns {RequestInit}
+ */
+export function withControlToken(dataDir, init = {}) {
+  const file = path.join(dataDir, 'demo-emulator.token');
+  if (!existsSync(file)) throw new Error(`${file} does not exist (demo mode did not start?)`);
+  const headers = new Headers(init.headers);
+  headers.set('x-emulator-token', readFileSync(file, 'utf8').trim());
+  return { ...init, headers };
+}
+
+/**
  * Fetches JSON, failing with the status and the start of the body.
  * @param {string} url @param {RequestInit} [init]
  */

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, runSpec, step, usage as fail } from './checks.mjs';
+import { check, runSpec, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -122,11 +122,11 @@ function eml(subject, html) {
 
 /** @param {string} emulator @param {string} raw */
 async function inject(emulator, raw) {
-  const res = await fetch(`${emulator}/_emulator/mail`, {
+  const res = await fetch(`${emulator}/_emulator/mail`, withControlToken(dataDir, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ provider: 'gmail', folder: 'INBOX', raw_base64: Buffer.from(raw).toString('base64') }),
-  });
+  }));
   if (!res.ok) throw new Error(`emulator answered ${res.status}: ${await res.text()}`);
 }
 
