@@ -24,5 +24,6 @@ mod graph_sync;
 mod logging;
 mod move_mail;
 mod oauth;
+mod remote_content;
 mod send;
 mod support;
