@@ -25,7 +25,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, demoEmulatorUrl, getJson, runSpec, step, usage as fail, withControlToken } from './checks.mjs';
+import { check, demoEmulatorUrl, getJson, runSpec, screenshot, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -122,16 +122,13 @@ const capabilities = /** @type {Parameters<typeof remote>[0]['capabilities']} */
 
 /** A screenshot, never a check. @param {WebdriverIO.Browser} b @param {string} name */
 async function shot(b, name) {
-  try {
+  await screenshot(name, async () => {
     mkdirSync(screenshotDir, { recursive: true });
     await b.pause(300);
     const file = path.join(screenshotDir, `${name}.png`);
     await b.saveScreenshot(file);
     if (statSync(file).size === 0) throw new Error('empty file');
-    console.log(`     screenshot ${file}`);
-  } catch (err) {
-    console.log(`note: screenshot ${name} not saved: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
 }
 
 /** Calls a Tauri command from the page: set-up and reading only, never what is under test. */

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, runSpec, step, usage as fail, withControlToken } from './checks.mjs';
+import { check, runSpec, screenshot, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -237,14 +237,14 @@ async function main() {
         timeoutMsg: 'sync progress never finished',
       });
     });
-    await check('screenshot: list', () => shot(b, 'list'));
+    await screenshot('list', () => shot(b, 'list'));
 
     await check('a message opens in the reading pane', async () => {
       const row = b.$('[data-testid=message-row]');
       await row.click();
       await b.$('[data-testid=reading-pane]').waitForExist({ timeout: 10_000 });
     });
-    await check('screenshot: reading pane', () => shot(b, 'reading-pane'));
+    await screenshot('reading pane', () => shot(b, 'reading-pane'));
 
     step('hostile mail into the demo world');
     const urlFile = path.join(dataDir, 'demo-emulator.url');
@@ -303,7 +303,7 @@ async function main() {
       await sleep(2_500);
       if (count('/') !== 0) throw new Error(`the beacon saw ${JSON.stringify([...hits])}`);
     });
-    await check('screenshot: engine xss', () => shot(b, 'engine-xss-inert'));
+    await screenshot('engine xss', () => shot(b, 'engine-xss-inert'));
     const trackId = await check('tracking mail: blocked, the beacon counts zero', async () => {
       const id = await idOf(`subject:tracking ${nonce}`);
       const body = /** @type {{ html: string, remoteBlocked: number }} */ (
@@ -333,7 +333,7 @@ async function main() {
         if (count('/xss/') !== 0) throw new Error(`script-driven requests: ${JSON.stringify([...hits])}`);
         console.log(`     beacon after allowing: ${JSON.stringify(Object.fromEntries(hits))}`);
       });
-      await check('screenshot: engine remote allowed', () => shot(b, 'engine-remote-allowed'));
+      await screenshot('engine remote allowed', () => shot(b, 'engine-remote-allowed'));
       await b.execute(() => /** @type {any} */ (globalThis).document.getElementById('e2e-frame')?.remove());
       hits.clear();
     }
@@ -347,7 +347,7 @@ async function main() {
         await sleep(2_000);
         if (count('/') !== 0) throw new Error(`the beacon saw ${JSON.stringify([...hits])}`);
       });
-      await check('screenshot: xss', () => shot(b, 'xss-inert'));
+      await screenshot('xss', () => shot(b, 'xss-inert'));
     }
 
     hits.clear();
@@ -361,7 +361,7 @@ async function main() {
         if (count('/') !== 0) throw new Error(`the beacon saw ${JSON.stringify([...hits])}`);
         await b.$('[data-testid=allow-remote-message]').waitForExist({ timeout: 5_000 });
       });
-      await check('screenshot: remote blocked', () => shot(b, 'remote-blocked'));
+      await screenshot('remote blocked', () => shot(b, 'remote-blocked'));
       await check('allowing remote content loads the tracking images, and nothing else', async () => {
         await b.$('[data-testid=allow-remote-message]').click();
         await b.waitUntil(async () => count('/track/') >= 3, {
@@ -372,7 +372,7 @@ async function main() {
         if (count('/xss/') !== 0) throw new Error(`script-driven requests: ${JSON.stringify([...hits])}`);
         console.log(`     beacon after allowing: ${JSON.stringify(Object.fromEntries(hits))}`);
       });
-      await check('screenshot: remote allowed', () => shot(b, 'remote-allowed'));
+      await screenshot('remote allowed', () => shot(b, 'remote-allowed'));
     }
 
     step('categories');
@@ -415,7 +415,7 @@ async function main() {
       });
       if (!filtered) throw new Error('the list never showed only Promotions');
     });
-    await check('screenshot: category', () => shot(b, 'category-promotions'));
+    await screenshot('category', () => shot(b, 'category-promotions'));
   } finally {
     if (browser) {
       try {

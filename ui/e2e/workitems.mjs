@@ -27,7 +27,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, demoEmulatorUrl, getJson, runSpec, step, usage as fail, withControlToken } from './checks.mjs';
+import { check, demoEmulatorUrl, getJson, runSpec, screenshot, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -127,16 +127,13 @@ const capabilities = /** @type {Parameters<typeof remote>[0]['capabilities']} */
 
 /** A screenshot, never a check: a failure to save one is only noted. @param {WebdriverIO.Browser} b @param {string} name */
 async function shot(b, name) {
-  try {
+  await screenshot(name, async () => {
     mkdirSync(screenshotDir, { recursive: true });
     await b.pause(300);
     const file = path.join(screenshotDir, `${name}.png`);
     await b.saveScreenshot(file);
     if (statSync(file).size === 0) throw new Error('empty file');
-    console.log(`     screenshot ${file}`);
-  } catch (err) {
-    console.log(`note: screenshot ${name} not saved: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
 }
 
 /** Scripts, handlers, script URLs and embedding elements in a document, found by parsing it in the page. */
