@@ -209,12 +209,13 @@ impl Ember {
             reason: e.to_string(),
         })?;
         let url = emulator.base_url();
+        let token = emulator.control_token().to_owned();
         tokio::select! {
             () = self.root.cancelled() => {
                 emulator.stop().await;
                 return Err(ServiceError::ShuttingDown.into());
             }
-            done = demo::setup(self, &url, emulator.control_token(), crate::model::SyncWindow::Days(90)) => { done?; }
+            done = demo::setup(self, &url, &token, crate::model::SyncWindow::Days(90)) => { done?; }
         }
         info!(%url, "demo mode: accounts served by the built-in emulator");
         // End-to-end tests reach the demo world's control API through this.

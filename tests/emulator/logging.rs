@@ -59,6 +59,10 @@ async fn ember(data: &Path, logs: &Path, args: &[&str]) -> anyhow::Result<String
 }
 
 /// [`ember`] with the emulator's control token in EMBER_EMULATOR_TOKEN.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a child process is blocking I/O, waited for on a blocking thread"
+)]
 async fn ember_with_token(
     data: &Path,
     logs: &Path,
