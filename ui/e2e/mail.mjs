@@ -2,7 +2,8 @@
 // tauri-driver: sync progress appears and completes; a message opens; hostile
 // HTML (XSS payloads) and a tracking-pixel e-mail injected into the demo
 // world render inert, with a loopback beacon server counting zero requests
-// until remote content is allowed, then the tracking images load; search
+// until remote content is allowed, then the tracking images are fetched, over
+// https only (the beacon counts TLS handshakes and plain-http requests); search
 // finds a known message; switching category filters the list. Screenshots of
 // each state go to EMBER_SCREENSHOT_DIR.
 //
