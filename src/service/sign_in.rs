@@ -542,7 +542,7 @@ mod tests {
         }
         // They print something useful, only not the secret.
         anyhow::ensure!(printed[0].contains("client-id"), "{}", printed[0]);
-        anyhow::ensure!(printed[5].contains("expires_at"), "{}", printed[5]);
+        anyhow::ensure!(printed[4].contains("expires_at"), "{}", printed[4]);
         Ok(())
     }
 }

@@ -283,8 +283,10 @@ async fn account_add_reads_the_token_from_stdin_or_the_environment() -> anyhow::
     let from_env = {
         let accounts = accounts.clone();
         let pat = pat.clone();
-        tokio::task::spawn_blocking(move || add_ado(&accounts, &[], &[("EMBER_ADO_PAT", pat.as_str())], ""))
-            .await??
+        tokio::task::spawn_blocking(move || {
+            add_ado(&accounts, &[], &[("EMBER_ADO_PAT", pat.as_str())], "")
+        })
+        .await??
     };
     anyhow::ensure!(from_env.0.success(), "EMBER_ADO_PAT: {}", from_env.2);
 

@@ -94,8 +94,8 @@ describe('reading pane', () => {
     const { backend, user } = setup({
       messages: [message(1, { from: { name: 'News', address: 'News@Deals.example' } })],
       bodies: { 1: remoteImagesBody() },
+      settings: { remoteContentSenders: ['news@deals.example'] },
     });
-    backend.settings.remoteContentSenders.push('news@deals.example');
     backend.unauthenticatedMessages.add(1);
     await waitFor(() => expect(row(1)).not.toBeNull());
     await user.click(row(1) as HTMLElement);

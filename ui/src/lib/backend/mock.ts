@@ -402,7 +402,9 @@ export class MockBackend implements Backend {
         return this.render(scope.messageId);
       }
       const address = scope.address.toLowerCase();
-      if (!this.settings.remoteContentSenders.includes(address)) this.settings.remoteContentSenders.push(address);
+      // A new array: the default settings' list is shared by every backend.
+      if (!this.settings.remoteContentSenders.includes(address))
+        this.settings.remoteContentSenders = [...this.settings.remoteContentSenders, address];
       return null;
     });
   }
