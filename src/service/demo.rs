@@ -59,6 +59,23 @@ pub const EMULATOR_TOKEN_HEADER: &str = "x-emulator-token";
 /// The environment variable `ember demo setup` reads that secret from.
 pub const EMULATOR_TOKEN_ENV: &str = "EMBER_EMULATOR_TOKEN";
 
+/// [`setup`] against an emulator running in this process (demo mode, tests,
+/// benchmarks), which hands over its control token directly.
+#[cfg(feature = "emulator")]
+pub async fn setup_in_process(
+    ember: &Ember,
+    emulator: &ember_emulator::Emulator,
+    window: SyncWindow,
+) -> Result<Vec<Account>, DemoError> {
+    setup(
+        ember,
+        &emulator.base_url(),
+        emulator.control_token(),
+        window,
+    )
+    .await
+}
+
 /// Adds (or re-points) the three demo accounts at the emulator at
 /// `emulator_url`, whose control routes answer to `control_token`, signing
 /// in to each through the paths real accounts take. Returns them.
