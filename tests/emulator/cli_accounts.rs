@@ -261,6 +261,10 @@ fn add_ado(
 /// the token read is the one used (a wrong one is refused), and a refused
 /// token is not echoed back.
 #[tokio::test(flavor = "multi_thread")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "each child process runs and is waited for on a blocking thread"
+)]
 async fn account_add_reads_the_token_from_stdin_or_the_environment() -> anyhow::Result<()> {
     let emu = start(5).await?;
     let accounts = control_get(&emu, "accounts").await?;

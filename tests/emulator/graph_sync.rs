@@ -33,7 +33,7 @@ pub async fn graph_ember_using(
     // As in Gmail's tests: sync is measured without the model.
     config.model_dir = dir.path().join("no-model");
     let ember = Ember::open(config, sources).await?;
-    let accounts = demo::setup_in_process(&ember, &emu, window).await?;
+    let accounts = demo::setup_in_process(&ember, emu, window).await?;
     let graph = accounts
         .iter()
         .find(|a| a.provider == ember::model::ProviderKind::Graph)
