@@ -150,6 +150,19 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
+    /// Finding 8: the authorization code never shows in a log line.
+    #[test]
+    fn a_redirect_prints_its_state_but_not_its_code() {
+        let redirect = Redirect {
+            code: Secret::new("4/0Acanary-code"),
+            state: "state-1".into(),
+        };
+        for printed in [format!("{redirect:?}"), format!("{redirect:#?}")] {
+            assert!(!printed.contains("canary"), "printed the code: {printed}");
+            assert!(printed.contains("state-1"), "{printed}");
+        }
+    }
+
     #[test]
     fn the_code_and_state_are_read_from_the_redirect() {
         let head = b"GET /?code=4%2F0Ab&state=xyz&scope=a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";

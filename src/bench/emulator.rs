@@ -56,6 +56,7 @@ pub async fn run(messages: usize, samples: usize) -> anyhow::Result<EmulatorBenc
         .build()?;
     let token: serde_json::Value = client
         .post(format!("{base}/_emulator/token"))
+        .header(ember_emulator::control::TOKEN_HEADER, emu.control_token())
         .json(&serde_json::json!({"provider": "gmail"}))
         .send()
         .await?

@@ -148,6 +148,8 @@ fn proc_status(field: &str) -> anyhow::Result<u64> {
 struct EmulatorProcess {
     child: std::process::Child,
     url: String,
+    /// Its control token.
+    token: String,
 }
 
 impl Drop for EmulatorProcess {
@@ -177,16 +179,20 @@ fn start_emulator(exe: &Path, data_dir: &Path) -> anyhow::Result<EmulatorProcess
     let mut process = EmulatorProcess {
         child,
         url: String::new(),
+        token: String::new(),
     };
     let mut lines = std::io::BufReader::new(stdout).lines();
     for line in lines.by_ref() {
-        if let Some(url) = line?.trim().strip_prefix("listening on ") {
+        let line = line?;
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
             process.url = url.to_owned();
+        } else if let Some(token) = line.trim().strip_prefix("control token ") {
+            process.token = token.to_owned();
             break;
         }
     }
     anyhow::ensure!(
-        !process.url.is_empty(),
+        !process.url.is_empty() && !process.token.is_empty(),
         "the emulator exited before listening"
     );
     // It prints nothing more when idle; keep reading so it never blocks.
@@ -302,7 +308,7 @@ pub async fn run(options: FootprintOptions) -> anyhow::Result<FootprintBench> {
     settings.sync_interval_minutes = options.sync_interval_minutes;
     ember.update_settings(settings).await?;
     ember.set_sync_enabled(true).await?;
-    demo::setup(&ember, &emulator.url, SyncWindow::All).await?;
+    demo::setup(&ember, &emulator.url, &emulator.token, SyncWindow::All).await?;
     ember.start_sync().await?;
     // Settled: every account synced, nothing uncategorised, and the
     // categoriser quiet for QUIET (synced mail that came with the

@@ -132,7 +132,7 @@ async fn run_work_items(items: usize, quota: bool) -> anyhow::Result<WorkItemSyn
         sources::unmetered()?
     };
     let ember = Ember::open(config, sources).await?;
-    let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::Days(1)).await?;
+    let accounts = demo::setup_in_process(&ember, &emu, SyncWindow::Days(1)).await?;
     let account = accounts
         .iter()
         .find(|a| a.provider == ProviderKind::Ado)
@@ -252,7 +252,7 @@ async fn run_mail(
         sources::unmetered()?
     };
     let ember = Ember::open(config, sources).await?;
-    let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    let accounts = demo::setup_in_process(&ember, &emu, SyncWindow::All).await?;
     let account = accounts
         .iter()
         .find(|a| a.provider == provider)

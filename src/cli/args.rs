@@ -483,7 +483,9 @@ impl ProviderArg {
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
     /// Add the Gmail, Microsoft 365 and Azure DevOps demo accounts against a
-    /// running emulator (`ember emulator`), signing in through OAuth.
+    /// running emulator (`ember emulator`), signing in through OAuth. The
+    /// emulator's control token (printed when it starts) comes from
+    /// EMBER_EMULATOR_TOKEN.
     Setup {
         /// The emulator's address (`http://127.0.0.1:PORT`).
         #[arg(long, value_name = "URL")]

@@ -201,6 +201,9 @@ async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     .await
     .context("cannot start the emulator")?;
     output::line(&format!("listening on {}", emulator.base_url()))?;
+    // Its own user's terminal: the secret `ember demo setup` and tests need
+    // (nothing else on the machine can read it there).
+    output::line(&format!("control token {}", emulator.control_token()))?;
     shutdown_signal().await;
     emulator.stop().await;
     Ok(())
@@ -363,9 +366,15 @@ async fn execute(ember: &Ember, command: Command) -> anyhow::Result<()> {
             json,
             ..
         }) => {
+            use crate::service::demo::EMULATOR_TOKEN_ENV;
+            let token = secret(EMULATOR_TOKEN_ENV, false)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "set {EMULATOR_TOKEN_ENV} to the control token `ember emulator` printed"
+                )
+            })?;
             let accounts = {
                 let _spinner = progress::Spinner::new("signing in the demo accounts");
-                crate::service::demo::setup(ember, &emulator, window).await?
+                crate::service::demo::setup(ember, &emulator, token.expose(), window).await?
             };
             if !sync {
                 return output::accounts(json, &accounts);

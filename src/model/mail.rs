@@ -88,6 +88,11 @@ pub struct RenderedBody {
     pub remote_blocked: u32,
     /// Whether remote content was allowed for this render.
     pub remote_allowed: bool,
+    /// The sender is on the always-load list, but the provider did not
+    /// authenticate this message's From address (anyone can write it), so
+    /// remote content stayed blocked.
+    #[serde(default)]
+    pub sender_unverified: bool,
 }
 
 impl std::fmt::Debug for RenderedBody {
@@ -96,6 +101,7 @@ impl std::fmt::Debug for RenderedBody {
             .field("html", &crate::secret::BodyLen(Some(&self.html)))
             .field("remote_blocked", &self.remote_blocked)
             .field("remote_allowed", &self.remote_allowed)
+            .field("sender_unverified", &self.sender_unverified)
             .finish()
     }
 }

@@ -353,7 +353,18 @@ impl Http {
         policy: RetryPolicy,
         request_timeout: Duration,
     ) -> Result<Self, ProviderError> {
-        let client = reqwest::Client::builder()
+        Self::from_builder(reqwest::Client::builder(), policy, request_timeout)
+    }
+
+    /// [`Http::with_timeout`] on top of `builder` (what a caller configured
+    /// first: a proxy, a certificate). A builder that cannot produce a
+    /// client is [`ProviderError::Client`], never a panic.
+    pub fn from_builder(
+        builder: reqwest::ClientBuilder,
+        policy: RetryPolicy,
+        request_timeout: Duration,
+    ) -> Result<Self, ProviderError> {
+        let client = builder
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -604,6 +615,24 @@ fn status_error(
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    /// Finding 10: a client that cannot be built is an error the caller
+    /// reports (it used to fall back to `Client::default()`, which panics
+    /// on the same failure).
+    #[test]
+    fn a_client_that_cannot_be_built_is_an_error_not_a_panic() {
+        let broken = reqwest::Client::builder().user_agent("broken\nagent");
+        match Http::from_builder(broken, RetryPolicy::default(), REQUEST_TIMEOUT) {
+            Err(e @ ProviderError::Client(_)) => {
+                assert!(
+                    e.to_string().starts_with("cannot start the HTTP client"),
+                    "{e}"
+                );
+            }
+            other => panic!("expected ProviderError::Client, got {other:?}"),
+        }
+        assert!(Http::new().is_ok(), "the standard client builds");
+    }
 
     fn status(status: u16, reason: Option<&str>) -> ProviderError {
         ProviderError::Status {

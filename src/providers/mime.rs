@@ -100,6 +100,9 @@ pub const KEPT_HEADERS: &[&str] = &[
     "References",
     "Reply-To",
     "X-Mailer",
+    // The provider's SPF/DKIM/DMARC verdict (the topmost, its own): whether
+    // a per-sender remote-content allowance applies (crate::render::sender).
+    crate::render::sender::AUTHENTICATION_RESULTS,
 ];
 
 fn addresses(value: Option<&MpAddress<'_>>) -> Vec<Address> {
@@ -159,10 +162,15 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMessage, MimeError> {
             "it has no sender, subject, date or message id".into(),
         ));
     }
+    // The first (topmost) of a repeated header: `header_raw` would give the
+    // last, and the topmost Authentication-Results is the provider's own,
+    // the ones below it whatever the sender wrote.
     let mut headers = Map::new();
-    for name in KEPT_HEADERS {
-        if let Some(value) = message.header_raw(*name) {
-            headers.insert((*name).to_owned(), Value::String(value.trim().to_owned()));
+    for (name, value) in message.headers_raw() {
+        if let Some(kept) = KEPT_HEADERS.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+            headers
+                .entry((*kept).to_owned())
+                .or_insert_with(|| Value::String(value.trim().to_owned()));
         }
     }
     // Each HTML part on its own: one part's unclosed markup cannot swallow
@@ -261,6 +269,21 @@ MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\
             "{html}"
         );
         assert!(html.contains("Hi"));
+    }
+
+    /// Finding 14: the provider's verdict is the topmost header; one the
+    /// sender wrote further down is not the one kept.
+    #[test]
+    fn the_topmost_authentication_results_is_kept() {
+        let raw = b"Authentication-Results: mx.google.com; dmarc=fail header.from=bank.example\r\n\
+Received: from evil.example\r\n\
+Authentication-Results: mx.google.com; dmarc=pass header.from=bank.example\r\n\
+From: ceo@bank.example\r\nSubject: Hi\r\n\r\nHi\r\n";
+        let m = parse(raw).unwrap_or_default();
+        assert_eq!(
+            m.headers["Authentication-Results"],
+            "mx.google.com; dmarc=fail header.from=bank.example"
+        );
     }
 
     #[test]

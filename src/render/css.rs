@@ -30,7 +30,7 @@ impl UrlPolicy {
         match classify_resource(url) {
             Resource::Remote if self.allow_remote => {
                 let mut out = String::from("url(");
-                let _ = cssparser::serialize_string(url.trim(), &mut out);
+                let _ = cssparser::serialize_string(super::absolute(url.trim()).trim(), &mut out);
                 out.push(')');
                 out
             }

@@ -19,13 +19,15 @@
 //! [`css`]. The result is a whole document for `<iframe sandbox srcdoc>`,
 //! carrying its own Content-Security-Policy as a second wall: no script, no
 //! frames, no fonts, no connections, and images only from `data:`/`cid:`
-//! (plus http and https when allowed). Links get `target="_blank"` and
+//! (plus https when allowed: plain `http:` references are rewritten to
+//! `https:` when kept, and the policy refuses any that are not). Links get `target="_blank"` and
 //! `rel="noopener noreferrer"`; the window intercepts the click and passes
 //! the URL to `open_link` (see [`url::safe_link`]).
 
 pub mod cache;
 mod css;
 mod nesting;
+pub mod sender;
 pub mod url;
 
 use std::borrow::Cow;
@@ -270,11 +272,20 @@ fn protocol_relative_as_https(url: &str) -> Option<Cow<'_, str>> {
         .then(|| Cow::Owned(format!("https:{trimmed}")))
 }
 
-/// `//host/x` as `https://host/x`; anything else unchanged.
-fn absolute(value: &str) -> Cow<'_, str> {
+/// A remote reference as the https address it is loaded from: `//host/x`
+/// and `http://host/x` both become `https://host/x` (a plain-http image
+/// would let anyone on the network see and change what is loaded, and the
+/// document's policy allows https only); anything else unchanged.
+pub(crate) fn absolute(value: &str) -> Cow<'_, str> {
     let trimmed = value.trim_start();
     if trimmed.starts_with("//") {
         Cow::Owned(format!("https:{trimmed}"))
+    } else if trimmed
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http:"))
+    {
+        let rest = trimmed[5..].trim_start_matches(['/', '\\']);
+        Cow::Owned(format!("https://{rest}"))
     } else {
         Cow::Borrowed(value)
     }
@@ -384,7 +395,7 @@ pub fn content_security_policy(allow_remote: bool) -> String {
          font-src 'none'; media-src 'none'; script-src 'none'; object-src 'none'; \
          frame-src 'none'; child-src 'none'; connect-src 'none'; form-action 'none'; \
          base-uri 'none'",
-        if allow_remote { " https: http:" } else { "" }
+        if allow_remote { " https:" } else { "" }
     )
 }
 
@@ -414,6 +425,7 @@ pub fn render(stored_html: &str, allow_remote: bool) -> RenderedBody {
         html: document(&body, allow_remote),
         remote_blocked: u32::try_from(remote_blocked).unwrap_or(u32::MAX),
         remote_allowed: allow_remote,
+        sender_unverified: false,
     }
 }
 
@@ -427,6 +439,7 @@ pub fn render_text(text: &str) -> RenderedBody {
         html: document(&format!("<pre>{escaped}</pre>"), false),
         remote_blocked: 0,
         remote_allowed: false,
+        sender_unverified: false,
     }
 }
 

@@ -123,6 +123,12 @@ fn assert_inert(input: &str, rendered: &RenderedBody, allow_remote: bool) {
             "xlink:href",
         ]
         .contains(&attr.as_str());
+        // Allowed or not, nothing loads over plain http (finding 14).
+        assert!(
+            !(loading && v.contains("http:")),
+            "plain-http load in {tag}.{attr}={value}\n{}",
+            context()
+        );
         if !allow_remote && loading {
             let remote = v.contains("http:")
                 || v.contains("https:")
@@ -142,6 +148,7 @@ fn assert_inert(input: &str, rendered: &RenderedBody, allow_remote: bool) {
     }
     let css = style_text(html).to_ascii_lowercase();
     assert!(!css.contains("expression("), "{}", context());
+    assert!(!css.contains("http:"), "plain-http url\n{}", context());
     if !allow_remote {
         assert!(
             !css.contains("http:") && !css.contains("https:") && !css.contains("url(\"//"),
@@ -149,6 +156,14 @@ fn assert_inert(input: &str, rendered: &RenderedBody, allow_remote: bool) {
             context()
         );
     }
+}
+
+/// Fails naming the first of `urls` missing from `html`.
+fn contains_all(html: &str, urls: &[&str]) -> anyhow::Result<()> {
+    for url in urls {
+        anyhow::ensure!(html.contains(url), "{url} missing when allowed:\n{html}");
+    }
+    Ok(())
 }
 
 fn both_ways(input: &str) -> (RenderedBody, RenderedBody) {
@@ -224,21 +239,67 @@ fn remote_images_are_blocked_and_counted_then_allowed() -> anyhow::Result<()> {
 
     assert_eq!(allowed.remote_blocked, 0);
     assert!(allowed.remote_allowed);
-    for url in [
-        "https://t.example/open.gif",
-        "https://cdn.example/logo.png",
-        "https://cdn.example/b.png",
-        "http://bg.example/t.png",
-        "https://bg.example/d.png",
-        "https://css.example/s.png",
-    ] {
-        anyhow::ensure!(
-            allowed.html.contains(url),
-            "{url} missing when allowed:\n{}",
-            allowed.html
-        );
-    }
-    assert!(allowed.html.contains("img-src data: cid: https: http:"));
+    contains_all(
+        &allowed.html,
+        &[
+            "https://t.example/open.gif",
+            "https://cdn.example/logo.png",
+            "https://cdn.example/b.png",
+            "https://bg.example/t.png",
+            "https://bg.example/d.png",
+            "https://css.example/s.png",
+        ],
+    )?;
+    assert!(allowed.html.contains("img-src data: cid: https:;"));
+    Ok(())
+}
+
+/// Finding 14: allowing remote content never loads over plain http. Every
+/// kind of remote reference is rewritten to https, and the document's own
+/// policy refuses http images should one slip through.
+#[test]
+fn allowed_remote_content_loads_over_https_only() -> anyhow::Result<()> {
+    let input = "<img src=\"http://t.example/open.gif\">\
+                 <img src=\" HTTP://caps.example/a.png\">\
+                 <img srcset=\"http://cdn.example/a.png 1x, https://cdn.example/b.png 2x\">\
+                 <table background=\"http://bg.example/t.png\"><tr><td>x</td></tr></table>\
+                 <div style=\"background-image:url('http://bg.example/d.png')\">d</div>\
+                 <style>.x{background:url(http://css.example/s.png)}</style>\
+                 <a href=\"http://shop.example/\">Shop</a>";
+    let (_, allowed) = both_ways(input);
+    contains_all(
+        &allowed.html,
+        &[
+            "https://t.example/open.gif",
+            "https://caps.example/a.png",
+            "https://cdn.example/a.png 1x",
+            "https://bg.example/t.png",
+            "https://bg.example/d.png",
+            "https://css.example/s.png",
+        ],
+    )?;
+    let loads_over_http = |html: &str| {
+        attributes(html)
+            .into_iter()
+            .filter(|(_, attr, v)| attr != "href" && v.to_ascii_lowercase().contains("http:"))
+            .count()
+            + style_text(html)
+                .to_ascii_lowercase()
+                .matches("http:")
+                .count()
+    };
+    assert_eq!(loads_over_http(&allowed.html), 0, "{}", allowed.html);
+    assert!(
+        allowed.html.contains("href=\"http://shop.example/\""),
+        "links are not loads: {}",
+        allowed.html
+    );
+    let csp = content_security_policy(true);
+    let img_src = csp
+        .split(';')
+        .find(|d| d.trim_start().starts_with("img-src"))
+        .unwrap_or_default();
+    assert_eq!(img_src.trim(), "img-src data: cid: https:", "{csp}");
     Ok(())
 }
 

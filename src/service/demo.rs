@@ -52,12 +52,37 @@ struct AdoSide {
     api_base: String,
 }
 
+/// The header the emulator's control routes want the run's secret in (the
+/// emulator's `control::TOKEN_HEADER`).
+pub const EMULATOR_TOKEN_HEADER: &str = "x-emulator-token";
+
+/// The environment variable `ember demo setup` reads that secret from.
+pub const EMULATOR_TOKEN_ENV: &str = "EMBER_EMULATOR_TOKEN";
+
+/// [`setup`] against an emulator running in this process (demo mode, tests,
+/// benchmarks), which hands over its control token directly.
+#[cfg(feature = "emulator")]
+pub async fn setup_in_process(
+    ember: &Ember,
+    emulator: &ember_emulator::Emulator,
+    window: SyncWindow,
+) -> Result<Vec<Account>, DemoError> {
+    setup(
+        ember,
+        &emulator.base_url(),
+        emulator.control_token(),
+        window,
+    )
+    .await
+}
+
 /// Adds (or re-points) the three demo accounts at the emulator at
-/// `emulator_url`, signing in to each through the paths real accounts
-/// take. Returns them.
+/// `emulator_url`, whose control routes answer to `control_token`, signing
+/// in to each through the paths real accounts take. Returns them.
 pub async fn setup(
     ember: &Ember,
     emulator_url: &str,
+    control_token: &str,
     window: SyncWindow,
 ) -> Result<Vec<Account>, DemoError> {
     let url = emulator_url.trim_end_matches('/');
@@ -71,8 +96,10 @@ pub async fn setup(
         .build()
         .map_err(|e| emulator_err(e.to_string()))?
         .get(format!("{url}/_emulator/accounts"))
+        .header(EMULATOR_TOKEN_HEADER, control_token)
         .send()
         .await
+        .and_then(reqwest::Response::error_for_status)
         .map_err(|e| emulator_err(e.to_string()))?
         .json()
         .await

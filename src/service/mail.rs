@@ -47,13 +47,29 @@ impl Ember {
     }
 
     /// Whether remote content loads for a message: allowed for it, or for
-    /// its sender.
-    pub async fn remote_allowed(&self, id: MessageId, sender: &str) -> Result<bool, ServiceError> {
+    /// its sender when the provider authenticated the From address (see
+    /// [`crate::render::sender`]); a From anyone could have written does
+    /// not get its sender's allowance.
+    pub async fn remote_allowed(
+        &self,
+        id: MessageId,
+        sender: &str,
+        authentication_results: Option<&str>,
+    ) -> Result<RemoteDecision, ServiceError> {
         if self.store.remote_allowed_for_message(id).await? {
-            return Ok(true);
+            return Ok(RemoteDecision::Allowed);
         }
         let sender = sender.trim().to_lowercase();
-        Ok(!sender.is_empty() && self.store.remote_content_senders().await?.contains(&sender))
+        if sender.is_empty() || !self.store.remote_content_senders().await?.contains(&sender) {
+            return Ok(RemoteDecision::Blocked);
+        }
+        let authenticated = authentication_results
+            .is_some_and(|r| crate::render::sender::from_authenticated(r, &sender));
+        Ok(if authenticated {
+            RemoteDecision::Allowed
+        } else {
+            RemoteDecision::SenderUnverified
+        })
     }
 
     /// The document the reading pane loads into its sandboxed frame: the
@@ -61,14 +77,17 @@ impl Ember {
     /// opened again with the same body and remote choice comes from the
     /// render cache instead of the sanitiser.
     pub async fn render_message(&self, id: MessageId) -> Result<RenderedBody, ServiceError> {
-        let (html, text, sender) = self.store.message_body(id).await?;
-        match html.filter(|h| !h.is_empty()) {
+        let stored = self.store.message_body(id).await?;
+        match stored.html.filter(|h| !h.is_empty()) {
             Some(html) => {
-                let allow = self.remote_allowed(id, &sender).await?;
+                let decision = self
+                    .remote_allowed(id, &stored.sender, stored.authentication_results.as_deref())
+                    .await?;
+                let allow = decision == RemoteDecision::Allowed;
                 let renders = self.renders.clone();
                 // Hashing and sanitising a large body are CPU work: off
                 // the async workers.
-                crate::cpu::run(move || {
+                let mut body = crate::cpu::run(move || {
                     let key = RenderKey::new(id, allow, &html);
                     if let Some(kept) = renders.get(&key) {
                         return RenderedBody::clone(&kept);
@@ -78,10 +97,13 @@ impl Ember {
                     rendered
                 })
                 .await
-                .map_err(|e| ServiceError::InvalidInput(format!("cannot render message {id}: {e}")))
+                .map_err(|e| ServiceError::InvalidInput(format!("cannot render message {id}: {e}")))?;
+                body.sender_unverified =
+                    decision == RemoteDecision::SenderUnverified && body.remote_blocked > 0;
+                Ok(body)
             }
             None => Ok(crate::render::render_text(
-                text.as_deref().unwrap_or_default(),
+                stored.text.as_deref().unwrap_or_default(),
             )),
         }
     }
@@ -127,4 +149,16 @@ impl Ember {
     pub fn checked_link(&self, url: &str) -> Result<String, ServiceError> {
         crate::render::safe_link(url).map_err(|e| ServiceError::RefusedLink(e.to_string()))
     }
+}
+
+/// Whether a message's remote content loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteDecision {
+    /// Allowed for the message, or for its authenticated sender.
+    Allowed,
+    /// Not allowed.
+    Blocked,
+    /// Its sender is allowed, but the provider did not authenticate the
+    /// From address: blocked, and the reading pane says why.
+    SenderUnverified,
 }

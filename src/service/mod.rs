@@ -28,6 +28,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub use error::{ApiError, ErrorCode, ServiceError};
+pub use mail::RemoteDecision;
 
 use crate::auth::Secrets;
 use crate::config::Config;
@@ -51,6 +52,10 @@ const DEMO_WORK_ITEMS: usize = 200;
 /// address (for end-to-end tests that inject mail into the demo world).
 #[cfg(feature = "emulator")]
 pub const DEMO_URL_FILE: &str = "demo-emulator.url";
+
+/// Where demo mode records its emulator's control secret (readable by the
+/// user only), next to [`DEMO_URL_FILE`], for end-to-end tests.
+pub const DEMO_TOKEN_FILE: &str = "demo-emulator.token";
 
 /// How shutdown went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,18 +265,23 @@ impl Ember {
             reason: e.to_string(),
         })?;
         let url = emulator.base_url();
+        let token = emulator.control_token().to_owned();
         tokio::select! {
             () = self.root.cancelled() => {
                 emulator.stop().await;
                 return Err(ServiceError::ShuttingDown.into());
             }
-            done = demo::setup(self, &url, crate::model::SyncWindow::Days(90)) => { done?; }
+            done = demo::setup(self, &url, &token, crate::model::SyncWindow::Days(90)) => { done?; }
         }
         info!(%url, "demo mode: accounts served by the built-in emulator");
         // End-to-end tests reach the demo world's control API through this.
         let url_file = self.config.data_dir.join(DEMO_URL_FILE);
         if let Err(e) = std::fs::write(&url_file, &url) {
             warn!(file = %url_file.display(), "cannot record the demo emulator's address: {e}");
+        }
+        let token_file = self.config.data_dir.join(DEMO_TOKEN_FILE);
+        if let Err(e) = write_private(&token_file, emulator.control_token()) {
+            warn!(file = %token_file.display(), "cannot record the demo emulator's secret: {e}");
         }
         *slot = Some(emulator);
         Ok(Some(url))
@@ -495,4 +505,18 @@ impl Ember {
             Ok(())
         }
     }
+}
+
+/// Writes `text` to a file only its owner can read (on Unix).
+#[cfg(feature = "emulator")]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }

@@ -506,4 +506,43 @@ mod tests {
         let gmail = gmail_plan(None, "id".into(), Some("s".into()));
         assert_eq!(gmail.api_base, GOOGLE_API_BASE);
     }
+
+    /// Finding 8: every type a credential passes through on its way in
+    /// (the add-account form, the sign-in plan, the token answer, the PAT credential) prints without it, however a log
+    /// line or error formats it.
+    #[test]
+    fn no_sign_in_type_prints_its_secret_in_debug() -> anyhow::Result<()> {
+        const CANARY: &str = "canary-7f3e";
+        let add: AddAccount = serde_json::from_value(serde_json::json!({
+            "provider": "gmail",
+            "clientId": "client-id",
+            "clientSecret": format!("secret-{CANARY}"),
+            "organization": null,
+            "pat": format!("pat-{CANARY}"),
+            "baseUrl": null,
+        }))?;
+        let plan = gmail_plan(None, "client-id".into(), add.client_secret.clone());
+        let graph = graph_plan(None, "common", "id".into(), add.client_secret.clone());
+        let tokens = crate::auth::Tokens {
+            access_token: Secret::new(format!("ya29.{CANARY}")),
+            refresh_token: Some(Secret::new(format!("1//{CANARY}"))),
+            expires_at: Some(1),
+        };
+        let pat = crate::providers::credential::PatCredential::new(Secret::new(CANARY));
+        let printed = [
+            format!("{add:?}"),
+            format!("{add:#?}"),
+            format!("{plan:?}"),
+            format!("{graph:#?}"),
+            format!("{tokens:?}"),
+            format!("{pat:?}"),
+        ];
+        for line in &printed {
+            anyhow::ensure!(!line.contains(CANARY), "a secret was printed: {line}");
+        }
+        // They print something useful, only not the secret.
+        anyhow::ensure!(printed[0].contains("client-id"), "{}", printed[0]);
+        anyhow::ensure!(printed[4].contains("expires_at"), "{}", printed[4]);
+        Ok(())
+    }
 }

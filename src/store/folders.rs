@@ -38,6 +38,20 @@ pub struct StoredFolder {
     pub role: FolderRole,
 }
 
+/// What rendering a message needs from the store. No `Debug`: it carries
+/// mail bodies.
+#[derive(Clone, Default)]
+pub struct StoredBody {
+    /// The sanitised HTML body, if any.
+    pub html: Option<String>,
+    /// The plain-text body, if any.
+    pub text: Option<String>,
+    /// The From address.
+    pub sender: String,
+    /// The provider's `Authentication-Results` header, if it gave one.
+    pub authentication_results: Option<String>,
+}
+
 impl Store {
     /// The folder with local id `id`.
     pub async fn folder(&self, id: i64) -> Result<StoredFolder, StoreError> {
@@ -182,24 +196,25 @@ impl Store {
         Ok(ids)
     }
 
-    /// A message's stored sanitised HTML, plain text and sender address.
-    pub async fn message_body(
-        &self,
-        id: MessageId,
-    ) -> Result<(Option<String>, Option<String>, String), StoreError> {
+    /// A message's stored sanitised HTML, plain text, sender address, and
+    /// the provider's verdict on that sender (its `Authentication-Results`).
+    pub async fn message_body(&self, id: MessageId) -> Result<StoredBody, StoreError> {
         let row = sqlx::query(
-            "SELECT b.html, b.text, m.from_address FROM messages m
+            "SELECT b.html, b.text, m.from_address,
+                    json_extract(m.headers, '$.\"Authentication-Results\"') AS auth
+               FROM messages m
                LEFT JOIN message_bodies b ON b.message_id = m.id WHERE m.id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound("message"))?;
-        Ok((
-            row.try_get("html")?,
-            row.try_get("text")?,
-            row.try_get("from_address")?,
-        ))
+        Ok(StoredBody {
+            html: row.try_get("html")?,
+            text: row.try_get("text")?,
+            sender: row.try_get("from_address")?,
+            authentication_results: row.try_get("auth")?,
+        })
     }
 
     /// Whether remote content was allowed for this message itself.

@@ -33,6 +33,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Connection as _, Sqlite, Transaction};
 
+pub use folders::StoredBody;
 pub use mail_writes::{
     delete_message, leave_folder, prune_folders, put_body, set_flags, set_provider_category,
     upsert_folder, upsert_message, FlagChange, NewAttachment, NewFolder, NewMessage,

@@ -6,6 +6,7 @@ use ember::model::{
     Address, Category, FolderRole, MailView, MessageQuery, NewAccount, ProviderKind, RemoteScope,
     SearchQuery,
 };
+use ember::service::RemoteDecision;
 use ember::store::{self, NewMessage, NewMessageBody};
 use ember::sync::SyncSources;
 use ember::{Config, Ember, ErrorCode};
@@ -135,18 +136,7 @@ async fn world() -> anyhow::Result<World> {
     let raw = "From: news@shop.example\r\nSubject: Spring sale\r\nMIME-Version: 1.0\r\n\
 Content-Type: text/html\r\n\r\n<p onclick=\"x()\">Sale!</p><img src=\"https://t.shop.example/open.gif\" width=1 height=1>\
 <script>alert(1)</script>\r\n";
-    let parsed = ember::providers::mime::parse(raw.as_bytes())?;
-    store::put_body(
-        &mut tx,
-        ids[4],
-        &NewMessageBody {
-            text: parsed.text.clone(),
-            html: parsed.html.clone(),
-            raw_size: raw.len() as i64,
-            attachments: Vec::new(),
-        },
-    )
-    .await?;
+    put_parsed_body(&mut tx, ids[4], raw).await?;
     tx.commit().await?;
     Ok(World {
         _dir: dir,
@@ -359,7 +349,137 @@ async fn html_renders_inert_until_remote_content_is_allowed() -> anyhow::Result<
         w.ember.store().remote_content_senders().await?,
         vec!["ada@example.org".to_owned()]
     );
-    assert!(w.ember.remote_allowed(w.ids[2], "ADA@example.org").await?);
+    // Ada's mail carries no provider verdict on its From: her allowance
+    // does not apply to it (anyone can write her address).
+    assert_eq!(
+        w.ember
+            .remote_allowed(w.ids[2], "ADA@example.org", None)
+            .await?,
+        RemoteDecision::SenderUnverified
+    );
+    assert_eq!(
+        w.ember
+            .remote_allowed(
+                w.ids[2],
+                "ADA@example.org",
+                Some("mx.google.com; dmarc=pass header.from=example.org")
+            )
+            .await?,
+        RemoteDecision::Allowed
+    );
+    assert_eq!(
+        w.ember
+            .remote_allowed(w.ids[3], "carol@example.net", None)
+            .await?,
+        RemoteDecision::Blocked
+    );
+    Ok(())
+}
+
+/// Stores a raw message from `from` (with `auth` as its topmost
+/// Authentication-Results, if any) through the MIME path a sync takes.
+async fn store_raw(
+    ember: &Ember,
+    pid: &str,
+    from: &str,
+    auth: Option<&str>,
+    html: &str,
+) -> anyhow::Result<i64> {
+    let mut raw = String::new();
+    if let Some(auth) = auth {
+        raw.push_str(&format!("Authentication-Results: {auth}\r\n"));
+    }
+    raw.push_str(&format!(
+        "From: {from}\r\nSubject: {pid}\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n{html}\r\n"
+    ));
+    let account = ember.accounts().await?[0].id;
+    let store = ember.store();
+    let mut tx = store.begin_write().await?;
+    let mut message = mail(account, pid, pid, MAY_1, from, pid);
+    message.headers = ember::providers::mime::parse(raw.as_bytes())?.headers;
+    let id = store::upsert_message(&mut tx, &message).await?;
+    put_parsed_body(&mut tx, id, &raw).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Parses `raw` as a sync would and stores its bodies for message `id`.
+async fn put_parsed_body(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    raw: &str,
+) -> anyhow::Result<()> {
+    let parsed = ember::providers::mime::parse(raw.as_bytes())?;
+    store::put_body(
+        tx,
+        id,
+        &NewMessageBody {
+            text: parsed.text,
+            html: parsed.html,
+            raw_size: raw.len() as i64,
+            attachments: Vec::new(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Finding 14: "always load from this sender" holds only for mail whose
+/// From the provider authenticated (DMARC, or DKIM aligned with From); a
+/// forged From gets nothing loaded and the pane is told why. What loads,
+/// loads over https.
+#[tokio::test]
+async fn a_sender_allowance_needs_an_authenticated_from() -> anyhow::Result<()> {
+    let w = world().await?;
+    let pixel = "<p>Deals</p><img src=\"http://t.shop.example/open.gif\">";
+    let genuine = store_raw(
+        &w.ember,
+        "genuine",
+        "news@shop.example",
+        Some("mx.google.com; dkim=pass header.i=@shop.example; spf=pass smtp.mailfrom=shop.example; dmarc=pass (p=REJECT) header.from=shop.example"),
+        pixel,
+    )
+    .await?;
+    let forged = store_raw(
+        &w.ember,
+        "forged",
+        "news@shop.example",
+        Some("mx.google.com; spf=pass smtp.mailfrom=evil.example; dmarc=fail header.from=shop.example"),
+        pixel,
+    )
+    .await?;
+    let unchecked = store_raw(&w.ember, "unchecked", "news@shop.example", None, pixel).await?;
+    w.ember
+        .allow_remote(&RemoteScope::Sender {
+            address: "news@shop.example".into(),
+        })
+        .await?;
+
+    let body = w.ember.render_message(genuine).await?;
+    assert!(body.remote_allowed, "the authenticated sender's mail loads");
+    assert!(!body.sender_unverified);
+    assert!(
+        body.html.contains("https://t.shop.example/open.gif"),
+        "over https: {}",
+        body.html
+    );
+    for id in [forged, unchecked] {
+        let body = w.ember.render_message(id).await?;
+        assert!(
+            !body.remote_allowed,
+            "message {id}: a From anyone can write"
+        );
+        assert!(body.sender_unverified, "message {id}: the pane says why");
+        assert_eq!(body.remote_blocked, 1);
+        assert!(!body.html.contains("t.shop.example"), "{}", body.html);
+    }
+    // Allowing the one message still works, whatever its From.
+    let one = w
+        .ember
+        .allow_remote(&RemoteScope::Message { message_id: forged })
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("message scope returns the render"))?;
+    assert!(one.remote_allowed && !one.sender_unverified);
     Ok(())
 }
 

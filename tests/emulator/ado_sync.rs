@@ -32,7 +32,7 @@ pub async fn ado_ember_using(
     config.sync.run_timeout = Duration::from_secs(60);
     config.model_dir = dir.path().join("no-model");
     let ember = Ember::open(config, sources).await?;
-    let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    let accounts = demo::setup_in_process(&ember, emu, SyncWindow::All).await?;
     let ado = accounts
         .iter()
         .find(|a| a.provider == ProviderKind::Ado)

@@ -210,6 +210,118 @@ fn secrets_are_not_command_line_arguments() {
     assert!(stderr.contains("--client-secret"), "{stderr}");
 }
 
+/// Runs `ember account add ado` for the emulator's organisation with
+/// `stdin` piped in and `env` set; returns the exit status, stdout and
+/// stderr.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a child process and its pipes are blocking I/O"
+)]
+fn add_ado(
+    emu_accounts: &serde_json::Value,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> anyhow::Result<(std::process::ExitStatus, String, String)> {
+    use std::io::Write;
+    let dir = tempfile::tempdir()?;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ember"));
+    command
+        .args(["--data-dir", dir.path().to_str().unwrap_or_default()])
+        .args(["account", "add", "ado", "--json"])
+        .args([
+            "--organization",
+            emu_accounts["ado"]["organization"]
+                .as_str()
+                .unwrap_or_default(),
+            "--base-url",
+            emu_accounts["ado"]["api_base"].as_str().unwrap_or_default(),
+        ])
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+        .env_remove("EMBER_ADO_PAT")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn()?;
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    Ok((
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// Finding 8: a personal access token reaches `ember account add` through
+/// standard input (--pat-stdin) or EMBER_ADO_PAT, never the command line;
+/// the token read is the one used (a wrong one is refused), and a refused
+/// token is not echoed back.
+#[tokio::test(flavor = "multi_thread")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "each child process runs and is waited for on a blocking thread"
+)]
+async fn account_add_reads_the_token_from_stdin_or_the_environment() -> anyhow::Result<()> {
+    let emu = start(5).await?;
+    let accounts = control_get(&emu, "accounts").await?;
+    let pat = accounts["ado"]["pat"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    anyhow::ensure!(!pat.is_empty(), "the emulator has a token: {accounts}");
+
+    let piped = {
+        let accounts = accounts.clone();
+        let line = format!("{pat}\n");
+        tokio::task::spawn_blocking(move || add_ado(&accounts, &["--pat-stdin"], &[], &line))
+            .await??
+    };
+    anyhow::ensure!(piped.0.success(), "--pat-stdin: {}", piped.2);
+    let added: Vec<serde_json::Value> = serde_json::from_str(&piped.1)?;
+    assert_eq!(added[0]["provider"], "ado");
+
+    let from_env = {
+        let accounts = accounts.clone();
+        let pat = pat.clone();
+        tokio::task::spawn_blocking(move || {
+            add_ado(&accounts, &[], &[("EMBER_ADO_PAT", pat.as_str())], "")
+        })
+        .await??
+    };
+    anyhow::ensure!(from_env.0.success(), "EMBER_ADO_PAT: {}", from_env.2);
+
+    let wrong = {
+        let accounts = accounts.clone();
+        tokio::task::spawn_blocking(move || {
+            add_ado(&accounts, &["--pat-stdin"], &[], "wrong-canary-token\n")
+        })
+        .await??
+    };
+    assert!(!wrong.0.success(), "a wrong token on stdin is refused");
+    assert!(
+        !wrong.2.contains("wrong-canary-token") && !wrong.1.contains("wrong-canary-token"),
+        "the refused token is not echoed: {}",
+        wrong.2
+    );
+    let blank = {
+        let accounts = accounts.clone();
+        tokio::task::spawn_blocking(move || add_ado(&accounts, &["--pat-stdin"], &[], "\n"))
+            .await??
+    };
+    assert!(!blank.0.success());
+    assert!(
+        blank.2.contains("standard input held no secret"),
+        "{}",
+        blank.2
+    );
+    emu.stop().await;
+    Ok(())
+}
+
 /// Kills the child it holds when dropped.
 struct Reap(Option<std::process::Child>);
 

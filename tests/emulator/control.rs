@@ -39,6 +39,7 @@ async fn the_same_seed_gives_the_same_truth_and_reset_rebuilds() -> anyhow::Resu
     );
     let bad = client()
         .post(format!("{}/_emulator/reset", b.base_url()))
+        .header(ember_emulator::control::TOKEN_HEADER, b.control_token())
         .json(&json!({"messages": 5}))
         .send()
         .await?;
@@ -171,6 +172,7 @@ async fn faults_can_be_changed_at_run_time_and_bad_specs_are_refused() -> anyhow
     assert_eq!(get_json(&url, &bearer).await?.0, 503);
     let r = client()
         .post(format!("{}/_emulator/faults", emu.base_url()))
+        .header(ember_emulator::control::TOKEN_HEADER, emu.control_token())
         .json(&json!({"spec": "gmail.profile:teapot"}))
         .send()
         .await?;

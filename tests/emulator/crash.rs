@@ -148,7 +148,14 @@ pub async fn local(ember: &ember::Ember, provider: Provider) -> anyhow::Result<B
         .collect())
 }
 
-fn sync_command(data: &str, url: &str, provider: Provider) -> Command {
+/// The emulator a child process syncs from: its address and control token.
+#[derive(Clone)]
+struct Target {
+    url: String,
+    token: String,
+}
+
+fn sync_command(data: &str, target: &Target, provider: Provider) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ember"));
     cmd.args([
         "--data-dir",
@@ -156,7 +163,7 @@ fn sync_command(data: &str, url: &str, provider: Provider) -> Command {
         "demo",
         "setup",
         "--emulator",
-        url,
+        &target.url,
         "--window",
         "all",
         "--sync",
@@ -166,6 +173,7 @@ fn sync_command(data: &str, url: &str, provider: Provider) -> Command {
         "--json",
     ])
     .env("EMBER_LOG", "ember::sync=info")
+    .env("EMBER_EMULATOR_TOKEN", &target.token)
     .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
@@ -187,7 +195,7 @@ struct Killed {
 )]
 fn run_and_kill(
     data: &str,
-    url: &str,
+    url: &Target,
     provider: Provider,
     after: Duration,
 ) -> anyhow::Result<Killed> {
@@ -258,7 +266,10 @@ async fn kill_at_random_moments(provider: Provider, seed: u64) -> anyhow::Result
         }
         _ => start_with(MESSAGES, "", true).await?,
     };
-    let url = emu.base_url();
+    let url = Target {
+        url: emu.base_url(),
+        token: emu.control_token().to_owned(),
+    };
     let expected = truth(&emu, provider).await?;
     assert!(!expected.is_empty());
     let mut lcg = Lcg(seed);

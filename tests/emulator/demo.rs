@@ -24,7 +24,7 @@ async fn setup_signs_in_three_demo_accounts_whose_tokens_work() -> anyhow::Resul
     let emu = start(50).await?;
     let dir = tempfile::tempdir()?;
     let ember = Ember::open(memory_config(dir.path()), Default::default()).await?;
-    let accounts = demo::setup(&ember, &emu.base_url(), SyncWindow::Days(30)).await?;
+    let accounts = demo::setup_in_process(&ember, &emu, SyncWindow::Days(30)).await?;
     let providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
     assert_eq!(
         providers,
@@ -61,7 +61,7 @@ async fn setup_signs_in_three_demo_accounts_whose_tokens_work() -> anyhow::Resul
     );
 
     // A second run (a new emulator) re-points the same three accounts.
-    let again = demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    let again = demo::setup_in_process(&ember, &emu, SyncWindow::All).await?;
     assert_eq!(
         again.iter().map(|a| a.id).collect::<Vec<_>>(),
         accounts.iter().map(|a| a.id).collect::<Vec<_>>()
@@ -113,6 +113,7 @@ async fn ember_demo_setup_adds_the_accounts_from_the_command_line() -> anyhow::R
     let dir = tempfile::tempdir()?;
     let data = dir.path().to_str().unwrap_or_default().to_owned();
     let url = emu.base_url();
+    let token = emu.control_token().to_owned();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_ember"))
             .args([
@@ -127,6 +128,7 @@ async fn ember_demo_setup_adds_the_accounts_from_the_command_line() -> anyhow::R
                 "--json",
             ])
             .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+            .env("EMBER_EMULATOR_TOKEN", &token)
             .output()
     })
     .await??;
@@ -149,6 +151,7 @@ async fn ember_demo_setup_adds_the_accounts_from_the_command_line() -> anyhow::R
             "http://127.0.0.1:9",
             "--json",
         ])
+        .env("EMBER_EMULATOR_TOKEN", "x")
         .output()?;
     assert_eq!(bad.status.code(), Some(1));
     // The error is the last line (warnings may come first).
@@ -181,10 +184,10 @@ async fn two_data_folders_sharing_one_keychain_keep_their_own_credentials() -> a
     };
     let (first_dir, second_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let first = open(first_dir.path()).await?;
-    let mine = demo::setup(&first, &emu.base_url(), SyncWindow::All).await?;
+    let mine = demo::setup_in_process(&first, &emu, SyncWindow::All).await?;
     // The second profile signs in (its account 1 too) and removes it.
     let second = open(second_dir.path()).await?;
-    let theirs = demo::setup(&second, &emu.base_url(), SyncWindow::All).await?;
+    let theirs = demo::setup_in_process(&second, &emu, SyncWindow::All).await?;
     assert_eq!(mine[0].id, theirs[0].id, "both profiles have an account 1");
     second.remove_account(theirs[0].id).await?;
     second.shutdown(std::time::Duration::from_secs(5)).await;

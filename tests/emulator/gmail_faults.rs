@@ -223,7 +223,7 @@ async fn a_revoked_sign_in_asks_the_user_to_sign_in_again() -> anyhow::Result<()
     );
 
     // Signing in again makes the account whole.
-    ember::service::demo::setup(&ember, &emu.base_url(), SyncWindow::All).await?;
+    ember::service::demo::setup_in_process(&ember, &emu, SyncWindow::All).await?;
     let status = ember.status().await?;
     let again = status
         .accounts

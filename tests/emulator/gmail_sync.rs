@@ -41,7 +41,7 @@ pub async fn gmail_ember_using(
     // Categorisation has its own tests (tests/core/classify.rs).
     config.model_dir = dir.path().join("no-model");
     let ember = Ember::open(config, sources).await?;
-    let accounts = demo::setup(&ember, &emu.base_url(), window).await?;
+    let accounts = demo::setup_in_process(&ember, emu, window).await?;
     Ok((dir, ember, accounts[0].id))
 }
 

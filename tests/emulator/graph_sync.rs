@@ -33,7 +33,7 @@ pub async fn graph_ember_using(
     // As in Gmail's tests: sync is measured without the model.
     config.model_dir = dir.path().join("no-model");
     let ember = Ember::open(config, sources).await?;
-    let accounts = demo::setup(&ember, &emu.base_url(), window).await?;
+    let accounts = demo::setup_in_process(&ember, emu, window).await?;
     let graph = accounts
         .iter()
         .find(|a| a.provider == ember::model::ProviderKind::Graph)
@@ -141,7 +141,7 @@ pub fn inject(subject: &str) -> Value {
     json!({"provider": "graph", "folder": "inbox", "raw_base64": base64::engine::general_purpose::STANDARD.encode(raw)})
 }
 
-async fn local_id(ember: &Ember, account: i64, provider_id: &str) -> anyhow::Result<i64> {
+pub async fn local_id(ember: &Ember, account: i64, provider_id: &str) -> anyhow::Result<i64> {
     ember
         .export_messages(Some(account), None)
         .await?

@@ -55,8 +55,23 @@ fn mail_with_body(body: &str) -> Value {
     reason = "a child process is blocking I/O, waited for on a blocking thread"
 )]
 async fn ember(data: &Path, logs: &Path, args: &[&str]) -> anyhow::Result<String> {
+    ember_with_token(data, logs, args, "").await
+}
+
+/// [`ember`] with the emulator's control token in EMBER_EMULATOR_TOKEN.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a child process is blocking I/O, waited for on a blocking thread"
+)]
+async fn ember_with_token(
+    data: &Path,
+    logs: &Path,
+    args: &[&str],
+    token: &str,
+) -> anyhow::Result<String> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ember"));
     command
+        .env("EMBER_EMULATOR_TOKEN", token)
         .arg("--data-dir")
         .arg(data)
         .args(args)
@@ -137,10 +152,11 @@ async fn canary_secrets_reach_no_log_no_database_and_no_output() -> anyhow::Resu
     let logs = dir.path().join("logs");
     let url = emu.base_url();
 
-    let mut output = ember(
+    let mut output = ember_with_token(
         &data,
         &logs,
         &["demo", "setup", "--emulator", &url, "--sync", "--json"],
+        emu.control_token(),
     )
     .await?;
     control(&emu, "expire_tokens", json!({"provider": "gmail"})).await?;

@@ -28,6 +28,7 @@ mod graph_sync;
 mod logging;
 mod move_mail;
 mod oauth;
+mod remote_content;
 mod send;
 mod support;
 mod week;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use ember_emulator::control::TOKEN_HEADER;
 use ember_emulator::faults::FaultSpec;
 use ember_emulator::world::WorldConfig;
 use ember_emulator::{Emulator, EmulatorConfig};
@@ -39,6 +40,7 @@ pub fn client() -> reqwest::Client {
 pub async fn control(emu: &Emulator, path: &str, body: Value) -> anyhow::Result<Value> {
     let r = client()
         .post(format!("{}/_emulator/{path}", emu.base_url()))
+        .header(TOKEN_HEADER, emu.control_token())
         .json(&body)
         .send()
         .await?;
@@ -52,6 +54,7 @@ pub async fn control(emu: &Emulator, path: &str, body: Value) -> anyhow::Result<
 pub async fn control_get(emu: &Emulator, path: &str) -> anyhow::Result<Value> {
     Ok(client()
         .get(format!("{}/_emulator/{path}", emu.base_url()))
+        .header(TOKEN_HEADER, emu.control_token())
         .send()
         .await?
         .json()
@@ -134,21 +137,35 @@ pub fn shape_diff(real: &Value, ours: &Value, path: &str, out: &mut Vec<String>)
 
 /// Runs `ember` with `args` on the data folder `data`, off the runtime so
 /// the emulator keeps serving; returns stdout as JSON.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile"
-)]
 pub async fn ember_json(
     data: &std::path::Path,
     args: &[&str],
 ) -> anyhow::Result<serde_json::Value> {
+    ember_json_env(data, args, &[]).await
+}
+
+/// [`ember_json`] with extra environment variables.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "waiting on a child process is blocking I/O; the emulator must keep serving meanwhile"
+)]
+pub async fn ember_json_env(
+    data: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<serde_json::Value> {
     let mut all = vec!["--data-dir".to_owned(), data.display().to_string()];
     all.extend(args.iter().map(|a| (*a).to_owned()));
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_ember"))
             .args(&all)
             .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
             .env("EMBER_SECRET_STORE", "file")
+            .envs(env)
             .output()
     })
     .await??;
@@ -185,7 +202,12 @@ pub async fn cli_demo_account(
     if no_quota {
         args.push("--no-quota");
     }
-    let accounts = ember_json(data, &args).await?;
+    let accounts = ember_json_env(
+        data,
+        &args,
+        &[("EMBER_EMULATOR_TOKEN", emu.control_token())],
+    )
+    .await?;
     accounts
         .as_array()
         .into_iter()

@@ -1,13 +1,16 @@
 // The end-to-end specs' small test runner: named checks counted as passed or
-// failed, step headings, and the summary line and exit code run.sh reads.
-// Each spec runs in its own node process, so the counts are per spec. Also
-// the two helpers the specs that read the demo emulator share.
+// failed, screenshots counted apart (saving a picture asserts nothing), step
+// headings, and the summary line and exit code run.sh reads. A spec passes
+// only when at least one check passed and none failed. Each spec runs in its
+// own node process, so the counts are per spec. Also the helpers the specs
+// that read the demo emulator share.
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 let passed = 0;
 let failed = 0;
+let screenshots = 0;
 
 /**
  * Stops the spec before it starts, saying what is missing.
@@ -15,7 +18,7 @@ let failed = 0;
  */
 export function usage(spec, message) {
   console.error(`${spec}: ${message}`);
-  console.log('0 passed, 1 failed');
+  console.log('0 passed, 1 failed, 0 screenshots');
   process.exit(1);
 }
 
@@ -40,6 +43,27 @@ export async function check(name, fn) {
   }
 }
 
+/**
+ * Saves a screenshot through `fn`: reported, never counted as a check (a
+ * picture nobody compares asserts nothing); a failure to save is a note.
+ * @param {string} name
+ * @param {() => unknown} fn
+ */
+export async function screenshot(name, fn) {
+  try {
+    await fn();
+    screenshots += 1;
+    console.log(`shot ${name}`);
+  } catch (err) {
+    console.log(`note: screenshot ${name} not saved: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The summary line run.sh reads (see verdict.sh). */
+export function summary() {
+  return `${passed} passed, ${failed} failed, ${screenshots} screenshots`;
+}
+
 /** @param {string} text */
 export function step(text) {
   console.log(`---- ${text}`);
@@ -47,7 +71,8 @@ export function step(text) {
 
 /**
  * Runs the spec's `main`, counts an unexpected error as a failure, prints
- * the summary and exits 0 only when something passed and nothing failed.
+ * the summary and exits 0 only when a check passed and none failed
+ * (screenshots alone are no pass).
  * @param {() => Promise<void>} main
  */
 export async function runSpec(main) {
@@ -57,7 +82,8 @@ export async function runSpec(main) {
     failed += 1;
     console.log(`FAIL unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
   }
-  console.log(`${passed} passed, ${failed} failed`);
+  if (passed === 0 && failed === 0) console.log('FAIL the spec made no checks');
+  console.log(summary());
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 
@@ -70,6 +96,20 @@ export function demoEmulatorUrl(dataDir) {
   const file = path.join(dataDir, 'demo-emulator.url');
   if (!existsSync(file)) throw new Error(`${file} does not exist (demo mode did not start?)`);
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * `init` with the demo emulator's control token (demo mode writes it next to
+ * the address) in the header the emulator's control routes require.
+ * @param {string} dataDir @param {RequestInit} [init]
+ * @returns {RequestInit}
+ */
+export function withControlToken(dataDir, init = {}) {
+  const file = path.join(dataDir, 'demo-emulator.token');
+  if (!existsSync(file)) throw new Error(`${file} does not exist (demo mode did not start?)`);
+  const headers = new Headers(init.headers);
+  headers.set('x-emulator-token', readFileSync(file, 'utf8').trim());
+  return { ...init, headers };
 }
 
 /**

@@ -25,7 +25,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, demoEmulatorUrl, getJson, runSpec, step, usage as fail } from './checks.mjs';
+import { check, demoEmulatorUrl, getJson, runSpec, screenshot, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -79,7 +79,7 @@ const emulatorUrl = () => demoEmulatorUrl(dataDir);
 
 /** The demo Gmail account as the emulator holds it. @returns {Promise<TruthAccount>} */
 async function gmailTruth() {
-  const truth = await getJson(`${emulatorUrl()}/_emulator/truth`);
+  const truth = await getJson(`${emulatorUrl()}/_emulator/truth`, withControlToken(dataDir));
   const gmail = truth.accounts.find((/** @type {TruthAccount} */ a) => a.provider === 'gmail');
   if (!gmail) throw new Error('the truth has no gmail account');
   return gmail;
@@ -100,11 +100,11 @@ async function deliverOriginal(to) {
     '',
   ].join('\r\n');
   /** @type {{ id: string, threadId: string }} */
-  const delivered = await getJson(`${emulatorUrl()}/_emulator/mail`, {
+  const delivered = await getJson(`${emulatorUrl()}/_emulator/mail`, withControlToken(dataDir, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ provider: 'gmail', address: to, folder: 'INBOX', raw_base64: Buffer.from(raw).toString('base64') }),
-  });
+  }));
   return delivered;
 }
 
@@ -122,16 +122,13 @@ const capabilities = /** @type {Parameters<typeof remote>[0]['capabilities']} */
 
 /** A screenshot, never a check. @param {WebdriverIO.Browser} b @param {string} name */
 async function shot(b, name) {
-  try {
+  await screenshot(name, async () => {
     mkdirSync(screenshotDir, { recursive: true });
     await b.pause(300);
     const file = path.join(screenshotDir, `${name}.png`);
     await b.saveScreenshot(file);
     if (statSync(file).size === 0) throw new Error('empty file');
-    console.log(`     screenshot ${file}`);
-  } catch (err) {
-    console.log(`note: screenshot ${name} not saved: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
 }
 
 /** Calls a Tauri command from the page: set-up and reading only, never what is under test. */

@@ -122,16 +122,20 @@ try {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   emulator = emu;
-  const url = await new Promise((resolve, reject) => {
+  /** @type {{ url: string, token: string }} */
+  const { url, token } = await new Promise((resolve, reject) => {
     const lines = createInterface({ input: emu.stdout });
+    let address = '';
     lines.on('line', (line) => {
-      const m = /^listening on (\S+)/.exec(line.trim());
-      if (m) resolve(m[1]);
+      const listening = /^listening on (\S+)/.exec(line.trim());
+      if (listening) address = listening[1];
+      const control = /^control token (\S+)/.exec(line.trim());
+      if (control && address) resolve({ url: address, token: control[1] });
     });
     emu.on('exit', () => reject(new Error('the emulator exited')));
   });
   execFileSync(bin, ['--data-dir', data, 'demo', 'setup', '--emulator', url, '--window', 'all'], {
-    env,
+    env: { ...env, EMBER_EMULATOR_TOKEN: token },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 

@@ -2,7 +2,8 @@
 // tauri-driver: sync progress appears and completes; a message opens; hostile
 // HTML (XSS payloads) and a tracking-pixel e-mail injected into the demo
 // world render inert, with a loopback beacon server counting zero requests
-// until remote content is allowed, then the tracking images load; search
+// until remote content is allowed, then the tracking images are fetched, over
+// https only (the beacon counts TLS handshakes and plain-http requests); search
 // finds a known message; switching category filters the list. Screenshots of
 // each state go to EMBER_SCREENSHOT_DIR.
 //
@@ -18,11 +19,12 @@
 // allow-remote-message, allow-remote-sender, search-input,
 // category-tab-<category>, sync-toggle, sync-progress, folder-<id>.
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, runSpec, step, usage as fail } from './checks.mjs';
+import { check, runSpec, screenshot, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -48,8 +50,26 @@ const beacon = createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'image/gif', 'cache-control': 'no-store' });
   res.end(gif);
 });
-await new Promise((resolve) => beacon.listen(0, '127.0.0.1', () => resolve(undefined)));
-const beaconAddress = beacon.address();
+// Allowed remote images are fetched over https only (http: references are
+// rewritten): such a load reaches this plain-http beacon as a TLS handshake,
+// counted here and refused, never as a request.
+let tlsHandshakes = 0;
+const front = createTcpServer((socket) => {
+  socket.once('data', (first) => {
+    if (first[0] === 0x16) {
+      tlsHandshakes += 1;
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    socket.unshift(first);
+    beacon.emit('connection', socket);
+    socket.resume();
+  });
+  socket.on('error', () => {});
+});
+await new Promise((resolve) => front.listen(0, '127.0.0.1', () => resolve(undefined)));
+const beaconAddress = front.address();
 const beaconPort = typeof beaconAddress === 'object' && beaconAddress ? beaconAddress.port : 0;
 const beaconUrl = `http://127.0.0.1:${beaconPort}`;
 /** @param {string} prefix */
@@ -122,11 +142,11 @@ function eml(subject, html) {
 
 /** @param {string} emulator @param {string} raw */
 async function inject(emulator, raw) {
-  const res = await fetch(`${emulator}/_emulator/mail`, {
+  const res = await fetch(`${emulator}/_emulator/mail`, withControlToken(dataDir, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ provider: 'gmail', folder: 'INBOX', raw_base64: Buffer.from(raw).toString('base64') }),
-  });
+  }));
   if (!res.ok) throw new Error(`emulator answered ${res.status}: ${await res.text()}`);
 }
 
@@ -237,14 +257,14 @@ async function main() {
         timeoutMsg: 'sync progress never finished',
       });
     });
-    await check('screenshot: list', () => shot(b, 'list'));
+    await screenshot('list', () => shot(b, 'list'));
 
     await check('a message opens in the reading pane', async () => {
       const row = b.$('[data-testid=message-row]');
       await row.click();
       await b.$('[data-testid=reading-pane]').waitForExist({ timeout: 10_000 });
     });
-    await check('screenshot: reading pane', () => shot(b, 'reading-pane'));
+    await screenshot('reading pane', () => shot(b, 'reading-pane'));
 
     step('hostile mail into the demo world');
     const urlFile = path.join(dataDir, 'demo-emulator.url');
@@ -303,7 +323,7 @@ async function main() {
       await sleep(2_500);
       if (count('/') !== 0) throw new Error(`the beacon saw ${JSON.stringify([...hits])}`);
     });
-    await check('screenshot: engine xss', () => shot(b, 'engine-xss-inert'));
+    await screenshot('engine xss', () => shot(b, 'engine-xss-inert'));
     const trackId = await check('tracking mail: blocked, the beacon counts zero', async () => {
       const id = await idOf(`subject:tracking ${nonce}`);
       const body = /** @type {{ html: string, remoteBlocked: number }} */ (
@@ -317,23 +337,25 @@ async function main() {
       return id;
     });
     if (trackId.ok) {
-      await check('tracking mail: allowed, the tracking images load and nothing else', async () => {
+      await check('tracking mail: allowed, the tracking images are fetched over https only, and nothing else', async () => {
         const body = /** @type {{ html: string, remoteAllowed: boolean }} */ (
           /** @type {unknown} */ (
             await invoke(b, 'allow_remote', { scope: { kind: 'message', messageId: trackId.value } })
           )
         );
         if (!body.remoteAllowed) throw new Error('allow_remote did not allow');
+        if (!body.html.includes(`https://127.0.0.1:${beaconPort}/track/pixel.gif`)) throw new Error('the pixel was not rewritten to https');
+        tlsHandshakes = 0;
         await frame(body.html);
-        await b.waitUntil(async () => count('/track/') >= 3, {
+        await b.waitUntil(async () => tlsHandshakes >= 1, {
           timeout: 15_000,
           interval: 250,
-          timeoutMsg: `expected the pixel and both backgrounds; the beacon saw ${JSON.stringify([...hits])}`,
+          timeoutMsg: `expected https fetches of the pixel and backgrounds; the beacon saw ${JSON.stringify([...hits])}`,
         });
-        if (count('/xss/') !== 0) throw new Error(`script-driven requests: ${JSON.stringify([...hits])}`);
-        console.log(`     beacon after allowing: ${JSON.stringify(Object.fromEntries(hits))}`);
+        if (count('/') !== 0) throw new Error(`plain-http requests: ${JSON.stringify([...hits])}`);
+        console.log(`     beacon after allowing: ${tlsHandshakes} TLS handshakes, no plain-http request`);
       });
-      await check('screenshot: engine remote allowed', () => shot(b, 'engine-remote-allowed'));
+      await screenshot('engine remote allowed', () => shot(b, 'engine-remote-allowed'));
       await b.execute(() => /** @type {any} */ (globalThis).document.getElementById('e2e-frame')?.remove());
       hits.clear();
     }
@@ -347,7 +369,7 @@ async function main() {
         await sleep(2_000);
         if (count('/') !== 0) throw new Error(`the beacon saw ${JSON.stringify([...hits])}`);
       });
-      await check('screenshot: xss', () => shot(b, 'xss-inert'));
+      await screenshot('xss', () => shot(b, 'xss-inert'));
     }
 
     hits.clear();
@@ -361,18 +383,19 @@ async function main() {
         if (count('/') !== 0) throw new Error(`the beacon saw ${JSON.stringify([...hits])}`);
         await b.$('[data-testid=allow-remote-message]').waitForExist({ timeout: 5_000 });
       });
-      await check('screenshot: remote blocked', () => shot(b, 'remote-blocked'));
-      await check('allowing remote content loads the tracking images, and nothing else', async () => {
+      await screenshot('remote blocked', () => shot(b, 'remote-blocked'));
+      await check('allowing remote content fetches the tracking images over https only, and nothing else', async () => {
+        tlsHandshakes = 0;
         await b.$('[data-testid=allow-remote-message]').click();
-        await b.waitUntil(async () => count('/track/') >= 3, {
+        await b.waitUntil(async () => tlsHandshakes >= 1, {
           timeout: 15_000,
           interval: 250,
-          timeoutMsg: `expected the pixel, the table and the cell backgrounds; the beacon saw ${JSON.stringify([...hits])}`,
+          timeoutMsg: `expected https fetches of the pixel and backgrounds; the beacon saw ${JSON.stringify([...hits])}`,
         });
-        if (count('/xss/') !== 0) throw new Error(`script-driven requests: ${JSON.stringify([...hits])}`);
-        console.log(`     beacon after allowing: ${JSON.stringify(Object.fromEntries(hits))}`);
+        if (count('/') !== 0) throw new Error(`plain-http requests: ${JSON.stringify([...hits])}`);
+        console.log(`     beacon after allowing: ${tlsHandshakes} TLS handshakes, no plain-http request`);
       });
-      await check('screenshot: remote allowed', () => shot(b, 'remote-allowed'));
+      await screenshot('remote allowed', () => shot(b, 'remote-allowed'));
     }
 
     step('categories');
@@ -415,7 +438,7 @@ async function main() {
       });
       if (!filtered) throw new Error('the list never showed only Promotions');
     });
-    await check('screenshot: category', () => shot(b, 'category-promotions'));
+    await screenshot('category', () => shot(b, 'category-promotions'));
   } finally {
     if (browser) {
       try {
@@ -424,6 +447,7 @@ async function main() {
         console.log(`---- could not delete session: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+    front.close();
     beacon.close();
   }
 }

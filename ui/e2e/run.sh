@@ -26,6 +26,10 @@
 #              of a machine without one: sign-ins kept in memory, and the
 #              window says so.
 #
+# A spec passes only when verdict.sh accepts its summary: at least one check
+# passed, none failed (screenshots are reported apart and never count).
+# coldstart.mjs, a measurement, is judged by its exit code alone.
+#
 # Usage: run.sh [SPEC.mjs ...]   (default: EMBER_E2E_SPECS, else every spec
 # above but coldstart.mjs, a measurement run on its own: its WebDriver session
 # timed out in CI right after the other specs; then smoke and compose again
@@ -51,7 +55,8 @@ export HERE="$here"
 
 # run_spec SPEC [keyring]: one spec, its own data directory, display, D-Bus
 # session and tauri-driver (which passes its environment on to the app it
-# starts); with `keyring`, an unlocked gnome-keyring in that session.
+# starts); with `keyring`, an unlocked gnome-keyring in that session. Then
+# verdict.sh on its output unless JUDGE=exit (a measurement).
 run_spec() {
   local spec="$1" keyring="${2:-}"
   local data="$root/${keyring:+keyring-}${spec%.mjs}"
@@ -79,9 +84,11 @@ run_spec() {
       curl -fsS "http://127.0.0.1:$TAURI_DRIVER_PORT/status" >/dev/null 2>&1 && break
       sleep 0.2
     done
-    node "$HERE/$SPEC" || { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; exit 1; }
+    node "$HERE/$SPEC" | tee "$EMBER_DATA_DIR/spec.out" ||
+      { echo "--- tauri-driver log"; tail -50 "$EMBER_DATA_DIR/tauri-driver.log"; exit 1; }
     if [ -n "$EMBER_E2E_KEYCHAIN" ]; then node "$HERE/keyring.mjs"; fi
-  '
+  ' || return 1
+  [ "${JUDGE:-summary}" = exit ] || "$here/verdict.sh" "$data/spec.out"
 }
 
 # The cold-start spec opens an existing store: 10,000 synthetic messages.
@@ -89,7 +96,7 @@ coldstart() {
   local data="$root/coldstart"
   mkdir -p "$data"
   "$EMBER_BIN" --data-dir "$data" bench query --messages 10000 --samples 10 --dir "$data" --json >/dev/null
-  RUNS="${RUNS:-3}" run_spec coldstart.mjs
+  JUDGE=exit RUNS="${RUNS:-3}" run_spec coldstart.mjs
 }
 
 status=0

@@ -13,7 +13,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, runSpec, step, usage as fail } from './checks.mjs';
+import { check, runSpec, screenshot, step, usage as fail } from './checks.mjs';
 import { TrayMenu } from './tray.mjs';
 
 /** @param {string} message @returns {never} */
@@ -214,7 +214,7 @@ async function main() {
     }
 
     step('saving screenshot');
-    await check(`screenshot saved to ${path.join(screenshotDir, 'smoke.png')}`, async () => {
+    await screenshot(path.join(screenshotDir, 'smoke.png'), async () => {
       mkdirSync(screenshotDir, { recursive: true });
       // Let the switch's 120 ms transition finish and WebKit repaint under Xvfb.
       await b.pause(400);

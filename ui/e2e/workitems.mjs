@@ -27,7 +27,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
-import { check, demoEmulatorUrl, getJson, runSpec, step, usage as fail } from './checks.mjs';
+import { check, demoEmulatorUrl, getJson, runSpec, screenshot, step, usage as fail, withControlToken } from './checks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -86,7 +86,7 @@ const emulatorUrl = () => demoEmulatorUrl(dataDir);
 
 /** The Azure DevOps work items as the emulator holds them, by id. @returns {Promise<Map<number, TruthItem>>} */
 async function truthItems() {
-  const truth = await getJson(`${emulatorUrl()}/_emulator/truth`);
+  const truth = await getJson(`${emulatorUrl()}/_emulator/truth`, withControlToken(dataDir));
   const ado = truth.accounts.find((/** @type {{ provider: string }} */ a) => a.provider === 'ado');
   if (!ado) throw new Error('the truth has no ado account');
   return new Map(ado.work_items.map((/** @type {TruthItem} */ w) => [w.id, w]));
@@ -95,7 +95,7 @@ async function truthItems() {
 /** Descriptions straight from the emulated Azure DevOps REST API (as the app's sync reads them). @param {number[]} ids */
 async function descriptions(ids) {
   const base = emulatorUrl();
-  const accounts = await getJson(`${base}/_emulator/accounts`);
+  const accounts = await getJson(`${base}/_emulator/accounts`, withControlToken(dataDir));
   const auth = `Basic ${Buffer.from(`:${accounts.ado.pat}`).toString('base64')}`;
   /** @type {Map<number, string>} */
   const found = new Map();
@@ -112,11 +112,11 @@ async function descriptions(ids) {
 
 /** A colleague's change in the emulated Azure DevOps. @param {object} change */
 async function mutateItem(change) {
-  return getJson(`${emulatorUrl()}/_emulator/mutate`, {
+  return getJson(`${emulatorUrl()}/_emulator/mutate`, withControlToken(dataDir, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ provider: 'ado', work_items: [change] }),
-  });
+  }));
 }
 
 // ---- the window ----------------------------------------------------------------
@@ -127,16 +127,13 @@ const capabilities = /** @type {Parameters<typeof remote>[0]['capabilities']} */
 
 /** A screenshot, never a check: a failure to save one is only noted. @param {WebdriverIO.Browser} b @param {string} name */
 async function shot(b, name) {
-  try {
+  await screenshot(name, async () => {
     mkdirSync(screenshotDir, { recursive: true });
     await b.pause(300);
     const file = path.join(screenshotDir, `${name}.png`);
     await b.saveScreenshot(file);
     if (statSync(file).size === 0) throw new Error('empty file');
-    console.log(`     screenshot ${file}`);
-  } catch (err) {
-    console.log(`note: screenshot ${name} not saved: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  });
 }
 
 /** Scripts, handlers, script URLs and embedding elements in a document, found by parsing it in the page. */

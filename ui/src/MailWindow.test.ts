@@ -90,6 +90,24 @@ describe('reading pane', () => {
     expect(backend.settings.remoteContentSenders).toEqual(['news@deals.example']);
   });
 
+  it('does not load a sender\'s remote content when the From was not authenticated, and says so', async () => {
+    const { backend, user } = setup({
+      messages: [message(1, { from: { name: 'News', address: 'News@Deals.example' } })],
+      bodies: { 1: remoteImagesBody() },
+      settings: { remoteContentSenders: ['news@deals.example'] },
+    });
+    backend.unauthenticatedMessages.add(1);
+    await waitFor(() => expect(row(1)).not.toBeNull());
+    await user.click(row(1) as HTMLElement);
+    expect(await within(pane()).findByTestId('remote-sender-unverified')).toHaveTextContent(
+      'News@Deals.example is on your always-load list, but their mail service did not confirm this message really comes from them',
+    );
+    expect(within(pane()).getByTestId('message-frame').getAttribute('srcdoc')).not.toContain('img.deals.example');
+    expect(within(pane()).queryByTestId('allow-remote-sender')).toBeNull();
+    await user.click(within(pane()).getByTestId('allow-remote-message'));
+    await waitFor(() => expect(within(pane()).queryByTestId('remote-banner')).toBeNull());
+  });
+
   it('falls back to plain text when a body will not render, and says why', async () => {
     const { backend, user } = setup({ messages: [message(1, { snippet: 'The words' })] });
     backend.failures.renderMessage = { code: 'internal', message: 'sanitiser crashed' };

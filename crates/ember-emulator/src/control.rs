@@ -5,6 +5,11 @@
 //! `graph` or `ado`; `address` picks an account where a provider has several.
 //! Azure DevOps' own parts (work item changes, personal access tokens) are
 //! in [`ado`].
+//!
+//! Every control route wants the run's secret in [`TOKEN_HEADER`]: without
+//! it the answer is 401 and nothing changes. A web page cannot send that
+//! header to 127.0.0.1 without a CORS preflight the emulator never grants,
+//! and another local user cannot read the secret.
 
 mod ado;
 #[cfg(test)]
@@ -12,8 +17,9 @@ mod tests;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -30,8 +36,55 @@ use super::world::{MailProvider, World, WorldConfig, GRAPH_FOLDERS};
 /// The largest `/_emulator/mail` body: a 40 MB message in base64, in JSON.
 pub const MAIL_BODY_LIMIT: usize = 40 * 1024 * 1024 * 4 / 3 + 64 * 1024;
 
-/// The control routes.
-pub fn routes() -> Router<Arc<Shared>> {
+/// The header that carries the run's control secret.
+pub const TOKEN_HEADER: &str = "x-emulator-token";
+
+/// A fresh control secret: 128 bits from the OS, in hex.
+pub fn new_token() -> std::io::Result<String> {
+    use rand::TryRngCore as _;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(std::io::Error::other)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `given` is `expected`, in time that does not depend on where
+/// they first differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Refuses a control request without the run's secret.
+async fn require_token(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let given = request
+        .headers()
+        .get(TOKEN_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if same_secret(given, shared.control_token.as_bytes()) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({
+            "error": format!("the emulator's control routes need this run's secret in the {TOKEN_HEADER} header")
+        })),
+    )
+        .into_response()
+}
+
+/// The control routes, each behind [`require_token`].
+pub fn routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/_emulator/reset", post(reset))
         .route(
@@ -49,6 +102,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/log", get(log))
         .route("/_emulator/accounts", get(accounts))
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            require_token,
+        ))
 }
 
 fn bad(message: impl Into<String>) -> Response {

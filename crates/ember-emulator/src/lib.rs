@@ -8,6 +8,12 @@
 //! providers' documented quotas, and breakable on purpose by a
 //! [`faults::FaultSpec`]. Demo mode and the integration tests both run it
 //! in-process; `ember emulator` runs it on its own.
+//!
+//! The provider routes answer as the real services do (their OAuth and
+//! personal access tokens apply); the control routes answer only requests
+//! that carry the secret made for this run ([`Emulator::control_token`]), so
+//! nothing else on the machine, and no web page, can read the demo
+//! accounts' credentials or change the world.
 
 #![allow(
     clippy::result_large_err,
@@ -90,6 +96,7 @@ impl Emulator {
                 quota: !config.no_quota,
             },
             format!("http://{addr}"),
+            control::new_token()?,
             world,
             config.faults,
         ));
@@ -108,6 +115,12 @@ impl Emulator {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The secret its control routes require, in the
+    /// [`control::TOKEN_HEADER`] header. Made afresh for each run.
+    pub fn control_token(&self) -> &str {
+        &self.shared.control_token
     }
 
     /// The address it listens on.
@@ -134,7 +147,7 @@ fn router(shared: &Arc<Shared>) -> Router {
         .merge(gmail::routes(shared))
         .merge(graph::routes(shared))
         .merge(ado::routes(shared))
-        .merge(control::routes())
+        .merge(control::routes(shared))
         .route(
             "/o/oauth2/v2/auth",
             o("oauth.authorize", get(oauth::google_authorize)),

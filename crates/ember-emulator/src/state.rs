@@ -140,6 +140,9 @@ pub struct Shared {
     pub config: ServerConfig,
     /// The base URL clients reach the emulator at.
     pub base_url: String,
+    /// The per-run secret the `/_emulator/` control routes require (see
+    /// [`crate::control::TOKEN_HEADER`]).
+    pub control_token: String,
     /// Cancelled when the server stops (ends hung requests).
     pub stop: CancellationToken,
     started: Instant,
@@ -159,12 +162,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// State for a server at `base_url` holding `world`.
-    pub fn new(config: ServerConfig, base_url: String, world: World, faults: FaultSpec) -> Self {
+    /// State for a server at `base_url` holding `world`, whose control
+    /// routes answer only requests carrying `control_token`.
+    pub fn new(
+        config: ServerConfig,
+        base_url: String,
+        control_token: String,
+        world: World,
+        faults: FaultSpec,
+    ) -> Self {
         let seed = world.config.seed;
         Self {
             config,
             base_url,
+            control_token,
             stop: CancellationToken::new(),
             started: Instant::now(),
             credentials: Mutex::new(Credentials::new(seed, &world)),

@@ -219,7 +219,10 @@ pub(crate) async fn control(emu: &Emulator, path: &str, body: &Value) -> Reply {
         emu,
         "POST",
         &format!("/_emulator/{path}"),
-        &[("Content-Type", "application/json")],
+        &[
+            ("Content-Type", "application/json"),
+            (crate::control::TOKEN_HEADER, emu.control_token()),
+        ],
         Some(&body.to_string()),
     )
     .await
@@ -227,9 +230,15 @@ pub(crate) async fn control(emu: &Emulator, path: &str, body: &Value) -> Reply {
 
 /// GETs a control endpoint's JSON.
 pub(crate) async fn control_get(emu: &Emulator, path: &str) -> Value {
-    send(emu, "GET", &format!("/_emulator/{path}"), &[], None)
-        .await
-        .json
+    send(
+        emu,
+        "GET",
+        &format!("/_emulator/{path}"),
+        &[(crate::control::TOKEN_HEADER, emu.control_token())],
+        None,
+    )
+    .await
+    .json
 }
 
 /// The truth's Azure DevOps account.

@@ -132,11 +132,15 @@ pub fn message_change(account: i64, message: &Value) -> Option<Change> {
             else {
                 continue;
             };
+            // The first of a repeated header is kept, as from raw MIME: the
+            // topmost Authentication-Results is the provider's own.
             if let Some(kept) = mime::KEPT_HEADERS
                 .iter()
                 .find(|k| k.eq_ignore_ascii_case(name))
             {
-                headers.insert((*kept).to_owned(), Value::String(value.trim().to_owned()));
+                headers
+                    .entry((*kept).to_owned())
+                    .or_insert_with(|| Value::String(value.trim().to_owned()));
             }
             if name.eq_ignore_ascii_case("In-Reply-To") {
                 in_reply_to = Some(value.trim().to_owned());

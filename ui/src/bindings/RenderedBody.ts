@@ -15,4 +15,10 @@ remoteBlocked: number,
 /**
  * Whether remote content was allowed for this render.
  */
-remoteAllowed: boolean, };
+remoteAllowed: boolean, 
+/**
+ * The sender is on the always-load list, but the provider did not
+ * authenticate this message's From address (anyone can write it), so
+ * remote content stayed blocked.
+ */
+senderUnverified: boolean, };

@@ -257,6 +257,7 @@ export function commentBody(html: string): RenderedBody {
       `<style>${FRAME_STYLE}</style></head><body>${html}</body></html>`,
     remoteBlocked: 0,
     remoteAllowed: false,
+    senderUnverified: false,
   };
 }
 

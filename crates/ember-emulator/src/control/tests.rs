@@ -19,6 +19,74 @@ fn truth_item(truth: &Value, id: u64) -> Option<Value> {
         .cloned()
 }
 
+/// Finding 15: a control request without this run's secret (or with
+/// another run's) is refused with 401 and changes nothing; the provider
+/// routes stay as reachable as the real services.
+#[tokio::test]
+async fn control_routes_refuse_requests_without_the_run_secret() {
+    let emu = start(60).await;
+    let other = start(60).await;
+    assert_eq!(emu.control_token().len(), 32);
+    assert_ne!(
+        emu.control_token(),
+        other.control_token(),
+        "a secret per run"
+    );
+    let before = ado_truth(&emu).await;
+    let change =
+        json!({"provider": "ado", "work_items": [{"id": 3, "title": "Renamed by a stranger"}]});
+    let body = change.to_string();
+    for headers in [
+        vec![("Content-Type", "application/json")],
+        vec![
+            ("Content-Type", "application/json"),
+            (
+                crate::control::TOKEN_HEADER,
+                "0123456789abcdef0123456789abcdef",
+            ),
+        ],
+        vec![
+            ("Content-Type", "application/json"),
+            (crate::control::TOKEN_HEADER, other.control_token()),
+        ],
+    ] {
+        let r = send(&emu, "POST", "/_emulator/mutate", &headers, Some(&body)).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+        assert!(r.text.contains(crate::control::TOKEN_HEADER), "{}", r.text);
+    }
+    for path in ["/_emulator/accounts", "/_emulator/truth", "/_emulator/log"] {
+        let r = send(&emu, "GET", path, &[], None).await;
+        assert_eq!(r.status, 401, "{path}: {}", r.text);
+        assert!(
+            !r.text.contains(&pat(&emu).await),
+            "{path} leaked the token"
+        );
+    }
+    let r = send(
+        &emu,
+        "POST",
+        "/_emulator/reset",
+        &[("Content-Type", "application/json")],
+        Some(r#"{"seed": 1, "messages": 0, "work_items": 0}"#),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(ado_truth(&emu).await, before, "nothing changed");
+
+    // With the secret the same request works, and the provider API needs
+    // only its own credentials.
+    let r = control(&emu, "mutate", &change).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        truth_item(&ado_truth(&emu).await, 3).map(|w| w["title"].clone()),
+        Some(json!("Renamed by a stranger"))
+    );
+    let projects = ado_get(&emu, "/fabrikam/_apis/projects?api-version=7.1").await;
+    assert_eq!(projects.status, 200, "{}", projects.text);
+    other.stop().await;
+    emu.stop().await;
+}
+
 #[tokio::test]
 async fn mutate_edits_deletes_and_adds_work_items_as_a_colleague() {
     let emu = start(60).await;

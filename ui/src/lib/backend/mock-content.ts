@@ -55,11 +55,12 @@ export function hostileBody(): MockBody {
   return { blocked: html, allowed: html, remoteBlocked: 0 };
 }
 
-export function rendered(body: MockBody, remoteAllowed: boolean): RenderedBody {
+export function rendered(body: MockBody, remoteAllowed: boolean, senderUnverified = false): RenderedBody {
   return {
     html: documentFor(remoteAllowed ? body.allowed : body.blocked),
     remoteBlocked: remoteAllowed ? 0 : body.remoteBlocked,
     remoteAllowed,
+    senderUnverified: senderUnverified && !remoteAllowed && body.remoteBlocked > 0,
   };
 }
 

@@ -164,6 +164,8 @@ export class MockBackend implements Backend {
   readonly removed = new Set<number>();
   /** Messages whose remote content was allowed one by one. */
   readonly remoteAllowedMessages = new Set<number>();
+  /** Messages whose From the provider did not authenticate: their sender's allowance does not apply. */
+  readonly unauthenticatedMessages = new Set<number>();
 
   /** Every draft by id, sent ones included (state 'sent'). */
   drafts: Map<number, Draft>;
@@ -381,14 +383,12 @@ export class MockBackend implements Backend {
     );
   }
 
-  private remoteAllowed(id: number): boolean {
-    const sender = this.find(id).from.address.toLowerCase();
-    return this.remoteAllowedMessages.has(id) || this.settings.remoteContentSenders.includes(sender);
-  }
-
   private render(id: number): RenderedBody {
     const body = this.bodies.get(id) ?? plainBody(this.find(id));
-    return rendered(body, this.remoteAllowed(id));
+    if (this.remoteAllowedMessages.has(id)) return rendered(body, true);
+    const senderAllowed = this.settings.remoteContentSenders.includes(this.find(id).from.address.toLowerCase());
+    if (senderAllowed && this.unauthenticatedMessages.has(id)) return rendered(body, false, true);
+    return rendered(body, senderAllowed);
   }
 
   renderMessage(id: number): Promise<RenderedBody> {
@@ -402,7 +402,9 @@ export class MockBackend implements Backend {
         return this.render(scope.messageId);
       }
       const address = scope.address.toLowerCase();
-      if (!this.settings.remoteContentSenders.includes(address)) this.settings.remoteContentSenders.push(address);
+      // A new array: the default settings' list is shared by every backend.
+      if (!this.settings.remoteContentSenders.includes(address))
+        this.settings.remoteContentSenders = [...this.settings.remoteContentSenders, address];
       return null;
     });
   }
