@@ -110,6 +110,7 @@ mod tests {
             html: "x".repeat(bytes),
             remote_blocked: 0,
             remote_allowed: false,
+            sender_unverified: false,
         })
     }
 

@@ -431,7 +431,7 @@ async fn a_simulated_week_ends_with_the_store_equal_to_the_truth_and_nothing_lea
     )?;
     // The emulator's quotas are off, and so are the client's meters.
     let ember = Ember::open(config, sources::unmetered_over(http)).await?;
-    let accounts = demo::setup(&ember, &net.url(), SyncWindow::All).await?;
+    let accounts = demo::setup(&ember, &net.url(), emu.control_token(), SyncWindow::All).await?;
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let (gmail, graph) = (Provider::Gmail.account(), Provider::Graph.account());
     let mut settings = ember.settings().await?;
