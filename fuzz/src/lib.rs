@@ -139,6 +139,7 @@ pub fn check_html(html: &str, origin: Origin) -> Result<(), String> {
         Origin::Rendered { allow_remote } => allow_remote,
     };
     let walk = Walk {
+        stored: origin == Origin::Stored,
         allow_remote,
         own_head: matches!(origin, Origin::Rendered { .. }),
         metas: RefCell::new(0),
@@ -147,6 +148,7 @@ pub fn check_html(html: &str, origin: Origin) -> Result<(), String> {
 }
 
 struct Walk {
+    stored: bool,
     allow_remote: bool,
     own_head: bool,
     metas: RefCell<usize>,
@@ -196,7 +198,9 @@ impl Walk {
                         _ => None,
                     })
                     .collect();
-                if !(self.own_head && in_head) {
+                // A stored part's <style> text is rewritten when it is
+                // rendered (render::css), so only the rendered one is judged.
+                if !(self.own_head && in_head) && !self.stored {
                     self.css(&text)
                         .map_err(|e| format!("in a <style> element: {e}"))?;
                 }
@@ -283,10 +287,12 @@ impl Walk {
 
     fn css(&self, css: &str) -> Result<(), String> {
         let mut parser = Parser::new(css);
-        self.css_tokens(&mut parser)
+        self.css_tokens(&mut parser, true)
     }
 
-    fn css_tokens(&self, p: &mut Parser<'_>) -> Result<(), String> {
+    /// `rules`: whether an at-rule here is one (the top level and `{}`
+    /// blocks); inside `()` and `[]` an at-keyword is only a token.
+    fn css_tokens(&self, p: &mut Parser<'_>, rules: bool) -> Result<(), String> {
         let mut found: Result<(), String> = Ok(());
         loop {
             let token = match p.next_including_whitespace_and_comments() {
@@ -296,7 +302,8 @@ impl Walk {
             match &token {
                 Token::UnquotedUrl(url) => self.resource(url)?,
                 Token::AtKeyword(name)
-                    if FORBIDDEN_AT_RULES.contains(&name.to_ascii_lowercase().as_str()) =>
+                    if rules
+                        && FORBIDDEN_AT_RULES.contains(&name.to_ascii_lowercase().as_str()) =>
                 {
                     return Err(format!("@{name}"))
                 }
@@ -325,15 +332,16 @@ impl Walk {
                             }
                         }
                         if found.is_ok() {
-                            found = self.css_tokens(p);
+                            found = self.css_tokens(p, false);
                         }
                         Ok(())
                     });
                     found.clone()?;
                 }
                 Token::ParenthesisBlock | Token::SquareBracketBlock | Token::CurlyBracketBlock => {
+                    let rules = matches!(token, Token::CurlyBracketBlock);
                     let _ = p.parse_nested_block(|p| -> Result<(), cssparser::ParseError<()>> {
-                        found = self.css_tokens(p);
+                        found = self.css_tokens(p, rules);
                         Ok(())
                     });
                     found.clone()?;
@@ -376,10 +384,12 @@ pub fn self_check() {
     assert!(check_html("<img srcset='a.png 1x, //t/x 2x'>", blocked).is_err());
     assert!(check_html("<p style='background:u\\72l(http://t/x)'>", blocked).is_err());
     assert!(check_html("<p style='background:url(data:x)'>", blocked).is_ok());
-    assert!(check_html("<style>@import 'x.css';</style>", stored).is_err());
+    assert!(check_html("<style>@import 'x.css';</style>", blocked).is_err());
+    assert!(check_html("<style>@media x{@import 'x.css';}</style>", blocked).is_err());
+    assert!(check_html("<style>*[{}@import'x.css']{}</style>", blocked).is_ok());
     assert!(check_html("<style>p{color:red}</style>", blocked).is_ok());
-    assert!(check_html("<style>p{b:image-set('http://x' 1x)}</style>", stored).is_err());
-    assert!(check_html("<meta http-equiv=refresh content='0;url=x'>", blocked).is_err());
+    assert!(check_html("<style>p{b:image-set('http://x' 1x)}</style>", blocked).is_err());
+    assert!(check_html("<meta http-equiv=refresh content='0;url=x'>", stored).is_err());
     let shown = ember::render::render("<img src='https://t/x.gif'><p>hi</p>", false);
     assert_eq!(check_html(&shown.html, blocked), Ok(()));
     assert!(
