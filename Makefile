@@ -38,7 +38,7 @@ DEBIAN_PACKAGES := build-essential curl file pkg-config libssl-dev \
 DEBIAN_PACKAGES += xdotool desktop-file-utils gnome-keyring libsecret-tools
 
 .PHONY: help run test setup system-deps ui-deps ui-build app bindings model \
-	check-rust check-deps test-rust check-ui test-ui test-browser e2e clean
+	check-rust check-deps test-rust fuzz-short fuzz check-ui test-ui test-browser e2e clean
 
 help:
 	@echo "make run    build and open Fireside Ember"
@@ -106,6 +106,23 @@ check-deps:
 
 test-rust:
 	$(CARGO) test --locked --workspace
+
+# Coverage-guided fuzzing (fuzz/, scripts/fuzz; stable toolchain, libFuzzer
+# from libfuzzer-sys): every parser of untrusted bytes, from the committed
+# seed corpus, FUZZ_SHORT_SECONDS each; any crash or broken property fails.
+FUZZ_SHORT_SECONDS ?= 20
+fuzz-short:
+	scripts/fuzz build
+	FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) scripts/fuzz run
+
+# The long run, at background priority: `make fuzz FUZZ_SECONDS=600`
+# (per target; FUZZ_TARGETS to pick some). The figures are in each target's
+# log under ~/.cache/fireside-ember/fuzz-work/logs.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz:
+	scripts/fuzz build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) nice -n 19 scripts/fuzz run $(FUZZ_TARGETS)
 
 check-ui: ui-deps
 	cd ui && npm run check && npm run lint

@@ -120,6 +120,25 @@ pub fn format_date(ms: i64) -> String {
         .to_string()
 }
 
+/// The changes one delta page of `folder` asks for, in page order: an
+/// `@removed` entry takes the message out of the folder, a message resource
+/// becomes its row; entries without an id are passed over.
+pub fn page_changes(account: i64, folder: &str, entries: &[Value]) -> Vec<Change> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            if is_removed(entry) {
+                entry["id"].as_str().map(|id| Change::LeaveFolder {
+                    provider_id: id.to_owned(),
+                    folder: folder.to_owned(),
+                })
+            } else {
+                message_change(account, entry)
+            }
+        })
+        .collect()
+}
+
 /// One message resource as the change to write. `None` when it has no id
 /// (nothing can be done with it).
 pub fn message_change(account: i64, message: &Value) -> Option<Change> {

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use super::batch::MAX_REQUESTS;
 use super::client::{DeltaPage, GraphClient, SERVICE};
 use super::convert::{
-    category_folder, folder_of, format_date, is_removed, message_change, parse_date,
+    category_folder, folder_of, format_date, is_removed, message_change, page_changes, parse_date,
     CATEGORY_PREFIX, WELL_KNOWN,
 };
 use crate::model::SyncPhase;
@@ -311,26 +311,12 @@ impl<'a> Run<'a> {
     ) -> Result<(), RunError> {
         let account = self.account();
         let folder_id = folder.to_owned();
-        let changes = crate::cpu::run(move || {
-            entries
-                .iter()
-                .filter_map(|entry| {
-                    if is_removed(entry) {
-                        entry["id"].as_str().map(|id| Change::LeaveFolder {
-                            provider_id: id.to_owned(),
-                            folder: folder_id.clone(),
-                        })
-                    } else {
-                        message_change(account, entry)
-                    }
-                })
-                .collect::<Vec<Change>>()
-        })
-        .await
-        .map_err(|e| ProviderError::Malformed {
-            service: SERVICE,
-            message: e.to_string(),
-        })?;
+        let changes = crate::cpu::run(move || page_changes(account, &folder_id, &entries))
+            .await
+            .map_err(|e| ProviderError::Malformed {
+                service: SERVICE,
+                message: e.to_string(),
+            })?;
         for change in changes {
             self.push_message(change).await?;
         }
