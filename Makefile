@@ -50,7 +50,7 @@ run: setup model ui-build
 	$(CARGO) build --locked -p fireside-ember-app -p fireside-ember --bins
 	$(APP)
 
-test: setup model ui-build check-rust check-deps test-rust check-ui test-ui test-browser e2e
+test: setup model ui-build check-rust check-deps test-rust fuzz-short check-ui test-ui test-browser e2e
 	@echo "make test: every suite passed"
 
 ## Set-up ---------------------------------------------------------------------
