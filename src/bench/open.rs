@@ -123,7 +123,12 @@ pub async fn run(html_mb: usize, samples: usize) -> anyhow::Result<OpenBench> {
     let mut uncached: Vec<Duration> = Vec::new();
     for _ in 0..samples.clamp(1, 5) {
         let started = Instant::now();
-        let html = ember.store().message_body(id).await?.html.unwrap_or_default();
+        let html = ember
+            .store()
+            .message_body(id)
+            .await?
+            .html
+            .unwrap_or_default();
         crate::cpu::run(move || crate::render::render(&html, false)).await?;
         uncached.push(started.elapsed());
     }

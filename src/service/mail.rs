@@ -97,7 +97,9 @@ impl Ember {
                     rendered
                 })
                 .await
-                .map_err(|e| ServiceError::InvalidInput(format!("cannot render message {id}: {e}")))?;
+                .map_err(|e| {
+                    ServiceError::InvalidInput(format!("cannot render message {id}: {e}"))
+                })?;
                 body.sender_unverified =
                     decision == RemoteDecision::SenderUnverified && body.remote_blocked > 0;
                 Ok(body)

@@ -91,7 +91,12 @@ async fn a_30_mb_html_mail_syncs_capped_and_opens_in_bounded_time() -> anyhow::R
             .find(|m| m.subject == subject)
             .ok_or_else(|| anyhow::anyhow!("{subject} was not stored"))?;
 
-        let html = ember.store().message_body(big.id).await?.html.unwrap_or_default();
+        let html = ember
+            .store()
+            .message_body(big.id)
+            .await?
+            .html
+            .unwrap_or_default();
         assert!(
             html.len() <= ember::render::MAX_HTML + ember::render::MAX_HTML / 8,
             "{subject}: {} bytes of HTML stored",
