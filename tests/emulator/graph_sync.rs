@@ -368,7 +368,9 @@ async fn a_message_archived_here_and_deleted_at_graph_leaves_the_store() -> anyh
         .into_iter()
         .find(|(_, f, _)| *f == inbox)
         .ok_or_else(|| anyhow::anyhow!("no message in the inbox"))?;
-    ember.archive(&[local_id(&ember, graph, &victim).await?]).await?;
+    ember
+        .archive(&[local_id(&ember, graph, &victim).await?])
+        .await?;
     control(
         &emu,
         "mutate",
@@ -377,7 +379,10 @@ async fn a_message_archived_here_and_deleted_at_graph_leaves_the_store() -> anyh
     .await?;
     ember.sync_once(graph).await?;
     assert!(
-        !local(&ember, graph).await?.iter().any(|(id, _, _)| *id == victim),
+        !local(&ember, graph)
+            .await?
+            .iter()
+            .any(|(id, _, _)| *id == victim),
         "{victim} was deleted at Graph and is still stored"
     );
     assert_converged(&ember, graph, &emu).await?;

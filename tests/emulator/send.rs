@@ -420,7 +420,10 @@ async fn a_draft_filed_elsewhere_after_a_failed_send_is_never_marked_sent_unsent
     match after.state {
         DraftState::Sent => assert_eq!(copies.len(), 1, "marked sent, sent {} times", copies.len()),
         DraftState::Failed => {
-            assert!(copies.is_empty(), "back in the composer, yet sent {copies:?}");
+            assert!(
+                copies.is_empty(),
+                "back in the composer, yet sent {copies:?}"
+            );
             assert!(after.error.is_some(), "the composer says why: {after:?}");
         }
         other => panic!("neither sent nor back in the composer: {other:?}"),

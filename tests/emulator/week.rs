@@ -286,8 +286,7 @@ fn arrival(provider: &str, n: u64) -> Value {
 /// `a_draft_filed_elsewhere_after_a_failed_send_is_never_marked_sent_unsent`),
 /// which the week's "every message sent once" cannot allow for.
 async fn provider_ids(emu: &Emulator, provider: Provider) -> anyhow::Result<Vec<String>> {
-    let drafts: HashSet<String> = crate::send::mailbox(emu, provider.arg())
-        .await?["drafts"]
+    let drafts: HashSet<String> = crate::send::mailbox(emu, provider.arg()).await?["drafts"]
         .as_array()
         .into_iter()
         .flatten()
@@ -563,7 +562,20 @@ async fn a_simulated_week_ends_with_the_store_equal_to_the_truth_and_nothing_lea
             "graph"
         };
         let copies = crate::send::sent_with(&emu, name, message_id).await?;
-        assert_eq!(copies.len(), 1, "{message_id} sent {} times", copies.len());
+        let left_here: Vec<(String, Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as(
+                "SELECT state, error, provider_message_id, sent_provider_id FROM drafts
+                  WHERE message_id_header = ?",
+            )
+            .bind(message_id)
+            .fetch_all(ember.store().pool())
+            .await?;
+        assert_eq!(
+            copies.len(),
+            1,
+            "{message_id} sent {} times; its draft here: {left_here:?}",
+            copies.len()
+        );
     }
     assert!(
         ember.drafts(None).await?.is_empty(),

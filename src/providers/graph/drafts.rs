@@ -220,7 +220,10 @@ impl DraftApi for GraphDrafts {
             }
         }
         Ok(self
-            .by_message_id(upload, &format!("mailFolders/{}/messages", enc(&sent_items)))
+            .by_message_id(
+                upload,
+                &format!("mailFolders/{}/messages", enc(&sent_items)),
+            )
             .await?
             .into_iter()
             .find(sent)
