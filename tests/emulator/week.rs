@@ -381,6 +381,10 @@ async fn user_actions(ember: &Ember, rng: &mut Lcg, account: i64) -> anyhow::Res
     Ok(1)
 }
 
+/// A draft row as the week reports it: state, error, the provider's copy
+/// and the sent message's id.
+type DraftRow = (String, Option<String>, Option<String>, Option<String>);
+
 /// Writes and sends one message from `from` to `to_address`; returns its
 /// Message-ID.
 async fn send_one(ember: &Ember, from: i64, to_address: &str, n: u64) -> anyhow::Result<String> {
@@ -562,14 +566,13 @@ async fn a_simulated_week_ends_with_the_store_equal_to_the_truth_and_nothing_lea
             "graph"
         };
         let copies = crate::send::sent_with(&emu, name, message_id).await?;
-        let left_here: Vec<(String, Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT state, error, provider_message_id, sent_provider_id FROM drafts
+        let left_here: Vec<DraftRow> = sqlx::query_as(
+            "SELECT state, error, provider_message_id, sent_provider_id FROM drafts
                   WHERE message_id_header = ?",
-            )
-            .bind(message_id)
-            .fetch_all(ember.store().pool())
-            .await?;
+        )
+        .bind(message_id)
+        .fetch_all(ember.store().pool())
+        .await?;
         assert_eq!(
             copies.len(),
             1,
