@@ -164,6 +164,29 @@ impl Store {
         .await?)
     }
 
+    /// Which of `ids` (provider ids) `account` has stored.
+    pub async fn stored_provider_ids(
+        &self,
+        account: AccountId,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt {
+            table: "messages",
+            detail: e.to_string(),
+        })?;
+        Ok(sqlx::query_scalar(
+            "SELECT provider_id FROM messages
+              WHERE account_id = ?1 AND provider_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(account)
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Provider ids of `account`'s messages in no folder, not counting
     /// labels whose provider ids start with `label_prefix`.
     pub async fn messages_without_folder(

@@ -352,6 +352,45 @@ async fn the_window_and_the_cap_keep_a_first_graph_sync_to_the_newest_mail() -> 
     Ok(())
 }
 
+/// Found by the simulated week: the user archives a message here while
+/// another device deletes it at Microsoft 365. The archive finds nothing to
+/// move (404, dropped as gone), and the deletion arrives as `@removed` in
+/// the delta of the folder it was deleted from, Inbox, where the store no
+/// longer has it: it stayed in Archive locally for good.
+#[tokio::test]
+async fn a_message_archived_here_and_deleted_at_graph_leaves_the_store() -> anyhow::Result<()> {
+    let emu = start(40).await?;
+    let (_dir, ember, graph) = graph_ember(&emu, SyncWindow::All).await?;
+    ember.sync_once(graph).await?;
+    let inbox = folder_id(&emu, "inbox").await?;
+    let (victim, _, _) = truth(&emu)
+        .await?
+        .into_iter()
+        .find(|(_, f, _)| *f == inbox)
+        .ok_or_else(|| anyhow::anyhow!("no message in the inbox"))?;
+    ember
+        .archive(&[local_id(&ember, graph, &victim).await?])
+        .await?;
+    control(
+        &emu,
+        "mutate",
+        json!({"provider": "graph", "delete": [victim.clone()]}),
+    )
+    .await?;
+    ember.sync_once(graph).await?;
+    assert!(
+        !local(&ember, graph)
+            .await?
+            .iter()
+            .any(|(id, _, _)| *id == victim),
+        "{victim} was deleted at Graph and is still stored"
+    );
+    assert_converged(&ember, graph, &emu).await?;
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn actions_reach_graph_in_batches_and_survive_the_next_sync() -> anyhow::Result<()> {
     let emu = start(120).await?;

@@ -358,6 +358,81 @@ async fn an_outage_delays_a_message_and_it_is_still_sent_once() -> anyhow::Resul
     Ok(())
 }
 
+/// Found by the simulated week: a Microsoft 365 draft whose send failed
+/// (503) and which another device then filed out of Drafts (in Archive)
+/// was recorded as sent while nothing left: the emulator, like any reader
+/// going by folder, calls it no longer a draft, and that alone was taken
+/// for "sent". Sent means a copy in Sent Items; short of that the message
+/// is either sent once or back in the composer with the reason, never
+/// marked sent unsent.
+#[tokio::test]
+async fn a_draft_filed_elsewhere_after_a_failed_send_is_never_marked_sent_unsent(
+) -> anyhow::Result<()> {
+    let emu = start(20).await?;
+    let (_dir, ember, _, graph) = mail_ember(&emu).await?;
+    let draft = ember
+        .compose(ComposeRequest {
+            kind: ComposeKind::New,
+            message_id: None,
+            account_id: Some(graph),
+        })
+        .await?;
+    let draft = write(&ember, &draft, Some("friend@example.com"), "moved").await?;
+    let draft_ids = |mb: Value| -> Vec<String> {
+        mb["drafts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let before = draft_ids(mailbox(&emu, "graph").await?);
+    // The draft reaches Drafts, the send itself is refused for now.
+    control(&emu, "faults", json!({ "spec": "graph.drafts.send:503" })).await?;
+    ember.send(draft.id).await?;
+    let _ = ember.sync_once(graph).await;
+    control(&emu, "faults", json!({ "spec": "" })).await?;
+    assert_eq!(ember.draft(draft.id).await?.state, DraftState::Sending);
+    let after = draft_ids(mailbox(&emu, "graph").await?);
+    let copy = after
+        .iter()
+        .find(|id| !before.contains(id))
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("the draft is not in Drafts: {after:?}"))?;
+    control(
+        &emu,
+        "mutate",
+        json!({"provider": "graph", "move": [{"id": copy, "folder": "archive"}]}),
+    )
+    .await?;
+    for _ in 0..4 {
+        if ember.draft(draft.id).await?.state != DraftState::Sending {
+            break;
+        }
+        // The outbox waits before trying again; make it due now.
+        sqlx::query("UPDATE outbox SET next_attempt_at = 0")
+            .execute(ember.store().pool())
+            .await?;
+        let _ = ember.sync_once(graph).await;
+    }
+    let copies = sent_with(&emu, "graph", &draft.message_id_header).await?;
+    let after = ember.draft(draft.id).await?;
+    match after.state {
+        DraftState::Sent => assert_eq!(copies.len(), 1, "marked sent, sent {} times", copies.len()),
+        DraftState::Failed => {
+            assert!(
+                copies.is_empty(),
+                "back in the composer, yet sent {copies:?}"
+            );
+            assert!(after.error.is_some(), "the composer says why: {after:?}");
+        }
+        other => panic!("neither sent nor back in the composer: {other:?}"),
+    }
+    ember.shutdown(Duration::from_secs(5)).await;
+    emu.stop().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_refusal_returns_the_message_to_the_composer_with_the_reason() -> anyhow::Result<()> {
     let emu = start(20).await?;

@@ -6,7 +6,11 @@
 //!
 //! With immutable ids (every request asks for them) the sent message keeps
 //! the draft's id, so "was it sent?" is one GET: the message is no longer a
-//! draft.
+//! draft *and* it is in Sent Items. Only that positive evidence counts, as
+//! Gmail's `SENT` label does: a draft another device filed out of Drafts
+//! (in Archive, say) is not a draft by its folder to every reader, and
+//! taking that for "sent" recorded a message as sent that never left
+//! (found by the simulated week).
 
 use base64::Engine as _;
 use reqwest::Method;
@@ -28,6 +32,13 @@ struct GraphMessage {
     conversation_id: Option<String>,
     #[serde(default)]
     is_draft: bool,
+    #[serde(default)]
+    parent_folder_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Folder {
+    id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,7 +161,10 @@ impl GraphDrafts {
             .client
             .request(
                 Method::GET,
-                &format!("messages/{}?$select=id,isDraft,conversationId", enc(id)),
+                &format!(
+                    "messages/{}?$select=id,isDraft,conversationId,parentFolderId",
+                    enc(id)
+                ),
                 None,
             )
             .await
@@ -161,10 +175,21 @@ impl GraphDrafts {
         }
     }
 
-    /// Messages with our `Message-ID`.
+    /// The id of the Sent Items folder.
+    async fn sent_items(&self) -> Result<String, ProviderError> {
+        let folder: Folder = self
+            .client
+            .request(Method::GET, "mailFolders/sentitems?$select=id", None)
+            .await?;
+        Ok(folder.id)
+    }
+
+    /// Messages with our `Message-ID` in `collection` (`messages`, or a
+    /// folder's `mailFolders/{id}/messages`).
     async fn by_message_id(
         &self,
         upload: &DraftUpload,
+        collection: &str,
     ) -> Result<Vec<GraphMessage>, ProviderError> {
         let id = format!("<{}>", upload.draft.message_id_header);
         let filter = format!("internetMessageId eq {}", literal(&id));
@@ -173,7 +198,7 @@ impl GraphDrafts {
             .request(
                 Method::GET,
                 &format!(
-                    "messages?$filter={}&$select=id,isDraft,conversationId&$top=10",
+                    "{collection}?$filter={}&$select=id,isDraft,conversationId,parentFolderId&$top=10",
                     enc(&filter)
                 ),
                 None,
@@ -185,16 +210,23 @@ impl GraphDrafts {
 
 impl DraftApi for GraphDrafts {
     async fn find_sent(&self, upload: &DraftUpload) -> Result<Option<String>, ProviderError> {
+        let sent_items = self.sent_items().await?;
+        let sent = |m: &GraphMessage| {
+            !m.is_draft && m.parent_folder_id.as_deref() == Some(sent_items.as_str())
+        };
         if let Some(id) = &upload.provider_message_id {
             if let Some(m) = self.message(id).await? {
-                return Ok((!m.is_draft).then_some(m.id));
+                return Ok(sent(&m).then_some(m.id));
             }
         }
         Ok(self
-            .by_message_id(upload)
+            .by_message_id(
+                upload,
+                &format!("mailFolders/{}/messages", enc(&sent_items)),
+            )
             .await?
             .into_iter()
-            .find(|m| !m.is_draft)
+            .find(sent)
             .map(|m| m.id))
     }
 
@@ -203,7 +235,7 @@ impl DraftApi for GraphDrafts {
         upload: &DraftUpload,
     ) -> Result<Option<ProviderDraft>, ProviderError> {
         Ok(self
-            .by_message_id(upload)
+            .by_message_id(upload, "messages")
             .await?
             .into_iter()
             .find(|m| m.is_draft)

@@ -13,7 +13,10 @@
 //! round brings it back in with its category and read state. A message left
 //! in no folder at the end of the run is looked up by id (ids are
 //! immutable): gone means deleted, found means it moved somewhere the run
-//! did not see.
+//! did not see. So is one `@removed` from a folder it was no longer in
+//! here and that no round of the run brought into another: the user moved
+//! it locally while it was deleted at Graph (the move then finds nothing,
+//! 404), and without the look-up it stayed in its new folder for good.
 //!
 //! A delta token Graph no longer honours (410 Gone, `SyncStateNotFound`,
 //! `resyncRequired`) causes exactly one full round of that folder, which
@@ -112,6 +115,9 @@ pub(super) struct Run<'a> {
     categories: HashSet<String>,
     /// The oldest `receivedDateTime` a new round asks for, once known.
     since: Option<Option<String>>,
+    /// Ids `@removed` from a folder this run, and ids a round brought in.
+    removed: HashSet<String>,
+    present: HashSet<String>,
 }
 
 impl<'a> Run<'a> {
@@ -124,6 +130,8 @@ impl<'a> Run<'a> {
             fetched: 0,
             categories: HashSet::new(),
             since: None,
+            removed: HashSet::new(),
+            present: HashSet::new(),
         }
     }
 
@@ -311,6 +319,15 @@ impl<'a> Run<'a> {
     ) -> Result<(), RunError> {
         let account = self.account();
         let folder_id = folder.to_owned();
+        for entry in &entries {
+            if let Some(id) = entry["id"].as_str() {
+                if is_removed(entry) {
+                    self.removed.insert(id.to_owned());
+                } else {
+                    self.present.insert(id.to_owned());
+                }
+            }
+        }
         let changes = crate::cpu::run(move || page_changes(account, &folder_id, &entries))
             .await
             .map_err(|e| ProviderError::Malformed {
@@ -398,15 +415,29 @@ impl<'a> Run<'a> {
         self.lookup(ids).await
     }
 
-    /// Messages left in no folder: deleted at Graph, or moved where this
-    /// run did not see them arrive. Looked up by id to tell which.
+    /// Messages left in no folder, and stored ones `@removed` from a
+    /// folder that no round brought in elsewhere: deleted at Graph, or
+    /// moved where this run did not see them arrive. Looked up by id to
+    /// tell which.
     async fn orphans(&mut self) -> Result<(), RunError> {
         self.writer.flush(Vec::new()).await?;
-        let orphans = self
+        let mut orphans = self
             .ctx
             .store
             .messages_without_folder(self.account(), CATEGORY_PREFIX)
             .await?;
+        let unplaced: Vec<String> = self
+            .removed
+            .iter()
+            .filter(|id| !self.present.contains(*id) && !orphans.contains(*id))
+            .cloned()
+            .collect();
+        orphans.extend(
+            self.ctx
+                .store
+                .stored_provider_ids(self.account(), &unplaced)
+                .await?,
+        );
         self.lookup(orphans).await
     }
 
