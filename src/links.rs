@@ -210,11 +210,13 @@ fn urls<'a>(text: &'a str, orgs: &'a [KnownOrg]) -> impl Iterator<Item = (String
                 floor += 1;
             }
             // The URL starts after the last character that cannot be in one.
+            // After that character, whatever its width: a no-break space
+            // (U+00A0, two bytes) counts as white space too.
             let start = text[floor..i]
-                .rfind(|c: char| {
-                    c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '(' | '[')
-                })
-                .map_or(floor, |p| floor + p + 1);
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '(' | '['))
+                .map_or(floor, |(p, c)| floor + p + c.len_utf8());
             if let Some(org) = organisation_of(&text[start..i], orgs) {
                 return Some((org, item));
             }
@@ -317,6 +319,20 @@ mod tests {
             .into_iter()
             .map(|r| (r.organization.map(|_| "fabrikam"), r.item, r.source))
             .collect()
+    }
+
+    /// Found by the fuzzer (fuzz/fuzz_targets/links.rs): a no-break space
+    /// before a link was cut through the middle (a panic on slicing).
+    #[test]
+    fn a_link_after_a_wide_space_is_found() {
+        for space in ["\u{a0}", "\u{2003}", "\u{3000}"] {
+            let text = format!("see{space}https://dev.azure.com/fabrikam/Fiber/_workitems/edit/7");
+            assert_eq!(
+                refs("a@x", "", &text),
+                vec![(Some("fabrikam"), 7, LinkSource::Url)],
+                "{space:?}"
+            );
+        }
     }
 
     #[test]
