@@ -22,8 +22,9 @@
 //! new, while down; the control API is reached directly. Categorisation is
 //! off (no model): it has its own tests.
 //!
-//! The short form (in `cargo test`, so in `make test`) runs one simulated
-//! day; `EMBER_FULL_TESTS=1` runs the whole week and prints its figures.
+//! The short form (in `cargo test`, so in `make test`) runs six simulated
+//! hours with the same events, shorter; `EMBER_FULL_TESTS=1` runs the whole
+//! week and prints its figures.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -279,24 +280,36 @@ fn arrival(provider: &str, n: u64) -> Value {
            "raw_base64": base64::engine::general_purpose::STANDARD.encode(raw)})
 }
 
-/// Ids of messages `provider` has now, drafts left out: the week's other
-/// device reads, files and deletes mail, not the user's drafts on their
-/// way out. A draft filed or deleted elsewhere before it is sent comes
-/// back to the composer instead of going out (send.rs,
+/// Ids of `provider`'s messages that neither side of the week touches:
+/// the user's drafts on their way out and the mail they sent. A draft filed
+/// or deleted elsewhere before it is sent comes back to the composer instead
+/// of going out (send.rs,
 /// `a_draft_filed_elsewhere_after_a_failed_send_is_never_marked_sent_unsent`),
-/// which the week's "every message sent once" cannot allow for.
+/// and a sent message deleted or filed out of Sent is no longer there to be
+/// counted: the week's "every message sent once" allows for neither.
+async fn protected_ids(emu: &Emulator, provider: Provider) -> anyhow::Result<HashSet<String>> {
+    let mailbox = crate::send::mailbox(emu, provider.arg()).await?;
+    let ids = |list: &str, key: &str| -> Vec<String> {
+        mailbox[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d[key].as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut protected: HashSet<String> = ids("drafts", "message_id").into_iter().collect();
+    protected.extend(ids("sent", "id"));
+    Ok(protected)
+}
+
+/// Ids of messages `provider` has now that the other device may change.
 async fn provider_ids(emu: &Emulator, provider: Provider) -> anyhow::Result<Vec<String>> {
-    let drafts: HashSet<String> = crate::send::mailbox(emu, provider.arg()).await?["drafts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["message_id"].as_str().map(str::to_owned))
-        .collect();
+    let protected = protected_ids(emu, provider).await?;
     Ok(truth(emu, provider)
         .await?
         .into_iter()
         .map(|(id, _, _)| id)
-        .filter(|id| !drafts.contains(id))
+        .filter(|id| !protected.contains(id))
         .collect())
 }
 
@@ -339,11 +352,19 @@ async fn provider_changes(emu: &Emulator, rng: &mut Lcg, n: &mut u64) -> anyhow:
 }
 
 /// The user's own doing in one tick: reading, archiving, filing, starring.
-async fn user_actions(ember: &Ember, rng: &mut Lcg, account: i64) -> anyhow::Result<u64> {
+/// Drafts and sent mail are left alone, as in `protected_ids`.
+async fn user_actions(
+    ember: &Ember,
+    emu: &Emulator,
+    rng: &mut Lcg,
+    (account, provider): (i64, Provider),
+) -> anyhow::Result<u64> {
     if rng.next_below(3) != 0 {
         return Ok(0);
     }
-    let rows = ember.export_messages(Some(account), Some(200)).await?;
+    let protected = protected_ids(emu, provider).await?;
+    let mut rows = ember.export_messages(Some(account), Some(200)).await?;
+    rows.retain(|r| !protected.contains(&r.provider_id));
     if rows.is_empty() {
         return Ok(0);
     }
@@ -410,7 +431,6 @@ async fn advance_outbox_clock(ember: &Ember) -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open findings, not yet fixed: a message queued during the faults is sometimes never sent with the outbox empty, and a Microsoft 365 message deleted at the provider can stay in Archive locally; run with --ignored"]
 #[allow(
     clippy::print_stderr,
     reason = "the long form reports its figures for the issue's note"
@@ -490,8 +510,8 @@ async fn a_simulated_week_ends_with_the_store_equal_to_the_truth_and_nothing_lea
         net.set_down(is_down);
         outage_ticks += u64::from(is_down);
         provider_changes(&emu, &mut rng, &mut arrivals).await?;
-        for account in [gmail, graph] {
-            actions += user_actions(&ember, &mut rng, account).await?;
+        for account in [(gmail, Provider::Gmail), (graph, Provider::Graph)] {
+            actions += user_actions(&ember, &emu, &mut rng, account).await?;
         }
         // A message each way about every six hours (every hour in the
         // short form).
