@@ -208,8 +208,7 @@ fn run_app() -> anyhow::Result<()> {
     reason = "tauri::generate_context! expands to std::process::exit on a broken embedded config"
 )]
 fn show_problem(problem: &startup::Problem) -> anyhow::Result<()> {
-    let url = startup::page_url(problem)
-        .ok_or_else(|| anyhow::anyhow!("{}: {}", problem.title, problem.detail))?;
+    let page = startup::page(problem);
     let title = problem.title.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -217,11 +216,12 @@ fn show_problem(problem: &startup::Problem) -> anyhow::Result<()> {
                 let _ = window.set_focus();
             }
         }))
+        .register_uri_scheme_protocol(startup::SCHEME, move |_, _| startup::response(&page))
         .setup(move |app| {
             tauri::WebviewWindowBuilder::new(
                 app,
                 startup::WINDOW,
-                tauri::WebviewUrl::External(url.clone()),
+                tauri::WebviewUrl::CustomProtocol(startup::page_url()?),
             )
             .title(format!("Fireside Ember: {title}"))
             .inner_size(560.0, 300.0)

@@ -229,14 +229,33 @@ pub fn page(problem: &Problem) -> String {
     )
 }
 
-/// The page as a `data:` URL the window loads (no file, no server).
-pub fn page_url(problem: &Problem) -> Option<tauri::Url> {
-    let encoded: String =
-        percent_encoding::utf8_percent_encode(&page(problem), percent_encoding::NON_ALPHANUMERIC)
-            .collect();
-    format!("data:text/html;charset=utf-8,{encoded}")
-        .parse()
-        .ok()
+/// The URI scheme the window's page is served under. A `data:` URL would
+/// need tauri's `webview-data-url` feature (which pulls in a second HTML
+/// parser to rewrite the page); without it tauri refuses the window in its
+/// setup hook and the app panics instead of showing anything, which is what
+/// the first end-to-end run of this window found (ui/e2e/startup.mjs).
+pub const SCHEME: &str = "ember-problem";
+
+/// The address of the page: the scheme as each platform's webview names it.
+pub fn page_url() -> Result<tauri::Url, <tauri::Url as std::str::FromStr>::Err> {
+    if cfg!(windows) {
+        format!("http://{SCHEME}.localhost/").parse()
+    } else {
+        format!("{SCHEME}://localhost/").parse()
+    }
+}
+
+/// The response for every request under [`SCHEME`]: the page, with a
+/// policy that lets nothing but its own inline style run or load.
+pub fn response(page: &str) -> tauri::http::Response<Vec<u8>> {
+    tauri::http::Response::builder()
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )
+        .body(page.as_bytes().to_vec())
+        .unwrap_or_else(|_| tauri::http::Response::new(page.as_bytes().to_vec()))
 }
 
 #[cfg(test)]
@@ -272,7 +291,15 @@ mod tests {
         assert!(problem.failure);
         let html = page(&problem);
         assert!(html.contains("This profile is from a newer Fireside Ember"));
-        assert!(page_url(&problem).is_some());
+        let served = response(&html);
+        assert_eq!(served.body(), html.as_bytes());
+        assert!(served.headers()["content-security-policy"]
+            .to_str()
+            .is_ok_and(|csp| csp.starts_with("default-src 'none'")));
+        assert_eq!(
+            page_url().map(|u| u.scheme().to_owned()),
+            Ok(SCHEME.to_owned())
+        );
     }
 
     #[test]

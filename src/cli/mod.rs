@@ -210,6 +210,7 @@ async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
 }
 
 /// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
+#[cfg(feature = "emulator")]
 async fn shutdown_signal() {
     #[cfg(unix)]
     {

@@ -13,6 +13,9 @@
 #   compose.mjs  replying: a message delivered to the demo Gmail inbox, r,
 #              typed text, Ctrl+Enter, the undo window, then the emulator's
 #              truth has the reply in Sent once, in the original's thread.
+#   startup.mjs  start-up problems said in a window: the profile held by
+#              another program, a database from a newer version (left
+#              byte-identical).
 #   coldstart.mjs  cold start to the first painted row on a store of 10,000
 #              messages (built by `ember bench query --dir`); prints its
 #              figure, asserts none.
@@ -31,9 +34,9 @@
 # coldstart.mjs, a measurement, is judged by its exit code alone.
 #
 # Usage: run.sh [SPEC.mjs ...]   (default: EMBER_E2E_SPECS, else every spec
-# above but coldstart.mjs, a measurement run on its own: its WebDriver session
-# timed out in CI right after the other specs; then smoke and compose again
-# with the keyring: signing in, syncing and sending as desktop users do)
+# above, coldstart.mjs first, on a machine nothing else of the run is using
+# yet; then smoke and compose again with the keyring: signing in, syncing and
+# sending as desktop users do)
 #
 # Needs: EMBER_APP (the app binary), EMBER_BIN (the ember CLI), TAURI_DRIVER
 # (the tauri-driver binary); EMBER_SCREENSHOT_DIR (optional); EMBER_XSS_DIR
@@ -79,7 +82,10 @@ run_spec() {
     "$TAURI_DRIVER" --port "$TAURI_DRIVER_PORT" --native-port "$((TAURI_DRIVER_PORT + 1))" \
       > "$EMBER_DATA_DIR/tauri-driver.log" 2>&1 &
     driver=$!
-    trap "kill $driver 2>/dev/null || true" EXIT
+    # WebKitWebDriver, which tauri-driver starts, with it: one left behind
+    # (its session stuck on an app that never came up) holds the native
+    # port, and the next spec'"'"'s tauri-driver would talk to it.
+    trap "pkill -TERM -P $driver 2>/dev/null; kill $driver 2>/dev/null || true" EXIT
     for _ in $(seq 1 100); do
       curl -fsS "http://127.0.0.1:$TAURI_DRIVER_PORT/status" >/dev/null 2>&1 && break
       sleep 0.2
@@ -100,9 +106,15 @@ coldstart() {
 }
 
 status=0
+# Each spec its own pair of ports, so that nothing a spec left behind can
+# answer the next one.
+base_port="$TAURI_DRIVER_PORT"
+next_port() { TAURI_DRIVER_PORT=$((base_port + 2 * ${1})); export TAURI_DRIVER_PORT; }
 specs=("$@")
-[ ${#specs[@]} -gt 0 ] || read -r -a specs <<< "${EMBER_E2E_SPECS:-smoke.mjs mail.mjs workitems.mjs compose.mjs keyring:smoke.mjs keyring:compose.mjs}"
-for spec in "${specs[@]}"; do
+[ ${#specs[@]} -gt 0 ] || read -r -a specs <<< "${EMBER_E2E_SPECS:-coldstart.mjs smoke.mjs mail.mjs workitems.mjs compose.mjs startup.mjs keyring:smoke.mjs keyring:compose.mjs}"
+for i in "${!specs[@]}"; do
+  spec="${specs[$i]}"
+  next_port "$i"
   case "$spec" in
     coldstart.mjs) coldstart || status=1 ;;
     keyring:*)
