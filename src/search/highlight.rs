@@ -9,10 +9,14 @@ use super::Term;
 use crate::model::Span;
 
 /// Lower-cases `word` and removes the diacritics of common Latin letters
-/// (what unicode61's `remove_diacritics 2` does for them).
+/// (what unicode61's `remove_diacritics 2` does for them). Combining
+/// diacritics (U+0300 to U+036F) are dropped as unicode61 drops them: the
+/// one lower-casing that yields two characters, `İ` to `i` and U+0307,
+/// then folds to `i` as the index has it, and no word carries a mark.
 pub fn fold(word: &str) -> String {
     word.chars()
         .flat_map(char::to_lowercase)
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .map(|c| match c {
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
             'ç' | 'ć' | 'č' => 'c',

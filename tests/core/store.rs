@@ -189,6 +189,39 @@ async fn hostile_search_text_is_matched_as_words_not_syntax() -> anyhow::Result<
     Ok(())
 }
 
+/// Found by the fuzzer (fuzz/fuzz_targets/search_query.rs): `İ` lower-cases
+/// to two characters, `i` and a combining dot, and the query's word kept
+/// the dot. The index (unicode61, remove_diacritics 2) has `istanbul`; the
+/// query and the highlighter now fold the same way, whichever way it is
+/// typed.
+#[tokio::test]
+async fn a_dotted_capital_i_is_found_and_highlighted_either_way_it_is_typed() -> anyhow::Result<()>
+{
+    let (_dir, store) = temp_store().await?;
+    let account = add_account(&store, ProviderKind::Gmail, "me@example.org").await?;
+    insert_messages(&store, &[message(account.id, "m1", 1, "Trip to İstanbul")]).await?;
+    for typed in ["istanbul", "İstanbul", "İSTANBUL", "ista"] {
+        let query = ember::search::parse(typed)?;
+        for term in &query.terms {
+            assert!(
+                term.words
+                    .iter()
+                    .all(|w| w.chars().all(char::is_alphanumeric)),
+                "{typed}: {:?}",
+                term.words
+            );
+        }
+        assert_eq!(search_ids(&store, typed).await?.len(), 1, "{typed}");
+        let terms = query.highlight_terms(ember::search::Field::Subject);
+        assert_eq!(
+            ember::search::highlight::spans("Trip to İstanbul", &terms).len(),
+            1,
+            "{typed} highlights the word"
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn keyset_pages_cover_every_message_once_newest_first() -> anyhow::Result<()> {
     let (_dir, store) = temp_store().await?;
