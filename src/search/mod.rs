@@ -158,8 +158,10 @@ fn fts_term(term: &Term) -> String {
 /// (as FTS5's unicode61 tokenizer does).
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
         .map(highlight::fold)
+        // After folding: a word of combining letters alone (U+0363 to
+        // U+036F are alphabetic) folds to nothing, as in the index.
+        .filter(|w| !w.is_empty())
         .collect()
 }
 
