@@ -247,10 +247,19 @@ async function main() {
         { timeout: 10_000, interval: 200, timeoutMsg: 'the body never took the focus' },
       );
       await b.keys(REPLY_TEXT);
-      await b.waitUntil(async () => (await body.getText()).includes(REPLY_TEXT), {
-        timeout: 10_000,
-        timeoutMsg: 'the typed text never showed in the body',
-      });
+      try {
+        await b.waitUntil(async () => (await body.getText()).includes(REPLY_TEXT), { timeout: 10_000 });
+      } catch {
+        // Seen once in CI (the keyring run): say where the keys went, for the next look.
+        const where = await b.execute(() => {
+          const el = document.activeElement;
+          return `${el?.tagName ?? 'nothing'} ${el?.getAttribute('data-testid') ?? ''}`.trim();
+        });
+        const text = await body.getText();
+        throw new Error(
+          `the typed text never showed in the body (focus on ${where}; the body holds ${text.length} characters: "${text.slice(0, 80)}")`,
+        );
+      }
       // The draft as the store holds it (read only): its Message-ID identifies the copy in Sent.
       /** @type {{ id: number, bodyHtml: string, messageIdHeader: string }} */
       let draft = { id: 0, bodyHtml: '', messageIdHeader: '' };
