@@ -16,6 +16,10 @@ struct Outcome {
     /// Per account touched: the actions still waiting for the provider
     /// (0 after `--now` when the provider took them).
     accounts: Vec<AccountOutcome>,
+    /// With `--now` while another process holds the profile (the app, or
+    /// `ember sync`): that process, which sends what waits on its next run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sent_by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,11 +53,27 @@ pub(super) async fn run(ember: &Ember, command: MailCommand) -> anyhow::Result<(
         action,
         messages: ids.len(),
         accounts: Vec::with_capacity(accounts.len()),
+        sent_by: None,
     };
     for account in accounts {
-        if command.now {
-            let report = ember.sync_once(account).await?;
-            tracing::info!(account, ?report, "sent");
+        if command.now && outcome.sent_by.is_none() {
+            match ember.sync_once(account).await {
+                Ok(report) => tracing::info!(account, ?report, "sent"),
+                // The change is recorded and queued: the process holding
+                // the profile sends it, as it would have without --now.
+                Err(crate::sync::SyncError::ProfileBusy(crate::profile::LockError::Held {
+                    holder,
+                    ..
+                })) => {
+                    let who = holder.map_or_else(
+                        || "another Ember process".to_owned(),
+                        |h| format!("{} (pid {})", h.program, h.pid),
+                    );
+                    tracing::info!(account, %who, "the profile is held: queued for its holder");
+                    outcome.sent_by = Some(who);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         outcome.accounts.push(AccountOutcome {
             account,
@@ -67,10 +87,12 @@ pub(super) async fn run(ember: &Ember, command: MailCommand) -> anyhow::Result<(
     output::line(&format!(
         "{action}: {} message(s); {}",
         outcome.messages,
-        if pending == 0 {
-            "the provider has it".to_owned()
-        } else {
-            format!("{pending} action(s) wait for the next sync")
+        match (&outcome.sent_by, pending) {
+            (_, 0) => "the provider has it".to_owned(),
+            (Some(who), _) => format!(
+                "{pending} action(s) queued; {who} has this profile open and sends them on its next sync"
+            ),
+            (None, _) => format!("{pending} action(s) wait for the next sync"),
         }
     ))
 }

@@ -192,6 +192,20 @@ async fn the_command_line_moves_mail_and_sends_it_with_now() -> anyhow::Result<(
         ])
         .output()?;
     assert_eq!(bad.status.code(), Some(2), "clap's usage error");
+
+    // With the app running (its lock on the profile), --now queues the
+    // change for the app instead of failing after recording it.
+    let held = ember::profile::ProfileLock::acquire(dir.path(), "fireside-ember")?;
+    let outcome = ember_json(dir.path(), &["mail", "star", &id, "--now", "--json"]).await?;
+    assert_eq!(outcome["action"], "star");
+    assert_eq!(outcome["accounts"][0]["pending"], 1, "{outcome}");
+    assert!(
+        outcome["sent_by"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("fireside-ember (pid ")),
+        "{outcome}"
+    );
+    drop(held);
     emu.stop().await;
     Ok(())
 }
